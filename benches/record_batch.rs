@@ -1,0 +1,2 @@
+//! Placeholder: record-batch decode bench, filled in by its owner.
+fn main() {}

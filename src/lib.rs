@@ -1,0 +1,23 @@
+//! librskafka: a Kafka client with one engine thread, usable from Rust and, with the `capi` feature,
+//! through librdkafka's C ABI.
+//!
+//! ```text
+//! application thread(s)          engine thread (mio)                 decompression pool
+//!   Consumer::poll  --commands-->  sockets, metadata, groups,  <-jobs/results->  gzip/snappy/lz4/zstd
+//!                  <--messages---  fetch positions, offsets
+//! ```
+//! The protocol (`protocol`) and client logic (`engine`) are sans-IO state machines; `runtime` is the
+//! thin mio driver around them.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
+
+pub mod config;
+pub mod error;
+
+pub(crate) mod engine;
+pub mod protocol;
+pub(crate) mod runtime;
+
+pub use config::ClientConfig;
+pub use error::{ErrorCode, KafkaError, Result};

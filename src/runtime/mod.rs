@@ -1,0 +1,3 @@
+//! The mio driver around the engine, and the decompression pool.
+
+pub(crate) mod decompress;

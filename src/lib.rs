@@ -13,11 +13,19 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod consumer;
 pub mod error;
+pub mod message;
+pub mod topic_partition;
 
 pub(crate) mod engine;
 pub mod protocol;
 pub(crate) mod runtime;
 
 pub use config::ClientConfig;
+pub use consumer::{CommitMode, Consumer, Rebalance, RebalanceType};
+pub use engine::channel::ConsumerEvent;
 pub use error::{ErrorCode, KafkaError, Result};
+pub use message::{Message, TimestampType};
+pub use protocol::records::Header;
+pub use topic_partition::{offset, TopicPartition};

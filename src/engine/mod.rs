@@ -2,3 +2,12 @@
 //! events for the application and their next deadline.
 
 pub(crate) mod assignor;
+pub(crate) mod channel;
+pub(crate) mod client;
+pub(crate) mod connection;
+pub(crate) mod fetcher;
+pub(crate) mod group;
+pub(crate) mod metadata;
+pub(crate) mod offsets;
+pub(crate) mod queries;
+pub(crate) mod settings;

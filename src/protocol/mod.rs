@@ -2,4 +2,6 @@
 //! and our zero-copy record-batch codec.
 
 pub mod compression;
+pub mod frame;
 pub mod records;
+pub mod versions;

@@ -1,0 +1,481 @@
+//! The Rust consumer API: a handle on the engine thread, with librdkafka's consumer semantics.
+//!
+//! `poll` iterates the records of fetched batches on the calling thread (zero-copy: key, value and
+//! headers are slices of the fetched buffer), applies rebalances as librdkafka does when no
+//! rebalance callback is set, and returns errors and partition EOFs as `Err` values.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError};
+
+use crate::config::ClientConfig;
+use crate::engine::channel::{BatchData, ClientShared, Command, ConsumerEvent, Delivery, FetchedBatch, PartitionShared, RebalanceKind};
+use crate::engine::client::Engine;
+use crate::engine::settings::EngineSettings;
+use crate::error::{ErrorCode, KafkaError, Result};
+use crate::message::{Message, TimestampType};
+use crate::protocol::records::RecordIter;
+use crate::runtime::event_loop::{self, EngineThread};
+use crate::topic_partition::{offset, TopicPartition};
+
+pub use crate::engine::channel::{Rebalance, RebalanceKind as RebalanceType};
+
+/// Whether a commit waits for the broker's answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommitMode {
+    /// Wait for the result.
+    Sync,
+    /// Return at once; the result arrives through the offset-commit callback.
+    Async,
+}
+
+/// Called from `poll` for each rebalance; it must apply the change with `assign`/`unassign` (or
+/// the incremental variants when `Rebalance::cooperative`), as librdkafka's rebalance_cb must.
+pub type RebalanceCallback = Box<dyn FnMut(&Consumer, &Rebalance) + Send>;
+/// Called from `poll` with the result of each asynchronous or automatic commit.
+pub type CommitCallback = Box<dyn FnMut(&Result<()>, &[TopicPartition]) + Send>;
+
+struct CurrentBatch {
+    batch: FetchedBatch,
+    records: RecordIter,
+}
+
+struct PollState {
+    current: Option<CurrentBatch>,
+}
+
+/// A Kafka consumer backed by one engine thread.
+pub struct Consumer {
+    engine: Mutex<EngineThread>,
+    deliveries: Receiver<Delivery>,
+    shared: Arc<ClientShared>,
+    start: Instant,
+    state: Mutex<PollState>,
+    assignment: Mutex<HashMap<(String, i32), Arc<PartitionShared>>>,
+    subscription: Mutex<Vec<String>>,
+    rebalance_cb: Mutex<Option<RebalanceCallback>>,
+    commit_cb: Mutex<Option<CommitCallback>>,
+    acked: AtomicBool,
+    auto_store: bool,
+    closed: AtomicBool,
+    decompress_threads: usize,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn engine_gone() -> KafkaError {
+    KafkaError::new(ErrorCode::L_DESTROY, "The consumer's engine thread has stopped")
+}
+
+impl Consumer {
+    /// Creates a consumer and starts its engine thread.
+    pub fn new(config: &ClientConfig) -> Result<Consumer> {
+        let settings = EngineSettings::from_config(config)?;
+        let auto_store = settings.enable_auto_offset_store;
+        let start = Instant::now();
+        let shared = Arc::new(ClientShared::default());
+        let engine = Engine::new(settings, shared.clone(), start, start)
+            .map_err(|e| KafkaError::new(ErrorCode::L_FAIL, format!("Failed to start decompression threads: {e}")))?;
+        let decompress_threads = engine.pool_threads();
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let thread = event_loop::spawn(engine, tx, "rskafka-engine".into())
+            .map_err(|e| KafkaError::new(ErrorCode::L_FAIL, format!("Failed to start the engine thread: {e}")))?;
+        Ok(Consumer {
+            engine: Mutex::new(thread),
+            deliveries: rx,
+            shared,
+            start,
+            state: Mutex::new(PollState { current: None }),
+            assignment: Mutex::new(HashMap::new()),
+            subscription: Mutex::new(Vec::new()),
+            rebalance_cb: Mutex::new(None),
+            commit_cb: Mutex::new(None),
+            acked: AtomicBool::new(false),
+            auto_store,
+            closed: AtomicBool::new(false),
+            decompress_threads,
+        })
+    }
+
+    /// Threads this consumer started: the engine thread plus the decompression pool.
+    pub fn thread_count(&self) -> usize {
+        1 + self.decompress_threads
+    }
+
+    fn send(&self, cmd: Command) -> Result<()> {
+        if lock(&self.engine).send(cmd) {
+            Ok(())
+        } else {
+            Err(engine_gone())
+        }
+    }
+
+    fn call<T>(&self, make: impl FnOnce(crate::engine::channel::Reply<T>) -> Command) -> Result<T> {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        self.send(make(tx))?;
+        rx.recv().unwrap_or_else(|_| Err(engine_gone()))
+    }
+
+    /// Sets the rebalance callback (librdkafka's `rebalance_cb`).
+    pub fn set_rebalance_callback(&self, cb: RebalanceCallback) {
+        *lock(&self.rebalance_cb) = Some(cb);
+    }
+
+    /// Sets the offset-commit callback (librdkafka's `offset_commit_cb`).
+    pub fn set_commit_callback(&self, cb: CommitCallback) {
+        *lock(&self.commit_cb) = Some(cb);
+    }
+
+    /// Subscribes to `topics`, replacing the previous subscription; the group assigns partitions.
+    pub fn subscribe(&self, topics: &[&str]) -> Result<()> {
+        if topics.is_empty() {
+            return Err(KafkaError::new(ErrorCode::L_INVALID_ARG, "No topics to subscribe to"));
+        }
+        let list: Vec<String> = topics.iter().map(|t| t.to_string()).collect();
+        *lock(&self.subscription) = list.clone();
+        self.call(|r| Command::Subscribe(list, r))
+    }
+
+    /// Leaves the group subscription.
+    pub fn unsubscribe(&self) -> Result<()> {
+        lock(&self.subscription).clear();
+        self.call(Command::Unsubscribe)
+    }
+
+    /// The current subscription.
+    pub fn subscription(&self) -> Vec<String> {
+        lock(&self.subscription).clone()
+    }
+
+    fn assign_inner(&self, partitions: Option<&[TopicPartition]>, incremental: Option<bool>) -> Result<()> {
+        self.acked.store(true, Ordering::Release);
+        let mut assignment = lock(&self.assignment);
+        let list = partitions.map(|ps| {
+            ps.iter()
+                .map(|tp| {
+                    let shared = match incremental {
+                        Some(false) => assignment.get(&(tp.topic.clone(), tp.partition)).cloned().unwrap_or_else(PartitionShared::new),
+                        _ => PartitionShared::new(),
+                    };
+                    (tp.clone(), shared)
+                })
+                .collect::<Vec<_>>()
+        });
+        let new_entries: Vec<((String, i32), Arc<PartitionShared>)> =
+            list.iter().flatten().map(|(tp, s)| ((tp.topic.clone(), tp.partition), s.clone())).collect();
+        self.call(|r| Command::Assign { partitions: list, incremental, reply: r })?;
+        match incremental {
+            None => {
+                assignment.clear();
+                assignment.extend(new_entries);
+            }
+            Some(true) => assignment.extend(new_entries),
+            Some(false) => {
+                for (k, _) in new_entries {
+                    assignment.remove(&k);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Replaces the assignment with `partitions` (offsets: a position or a logical offset).
+    pub fn assign(&self, partitions: &[TopicPartition]) -> Result<()> {
+        self.assign_inner(Some(partitions), None)
+    }
+
+    /// Clears the assignment.
+    pub fn unassign(&self) -> Result<()> {
+        self.assign_inner(None, None)
+    }
+
+    /// Adds partitions to the assignment (cooperative rebalancing).
+    pub fn incremental_assign(&self, partitions: &[TopicPartition]) -> Result<()> {
+        self.assign_inner(Some(partitions), Some(true))
+    }
+
+    /// Removes partitions from the assignment (cooperative rebalancing).
+    pub fn incremental_unassign(&self, partitions: &[TopicPartition]) -> Result<()> {
+        self.assign_inner(Some(partitions), Some(false))
+    }
+
+    /// The current assignment.
+    pub fn assignment(&self) -> Vec<TopicPartition> {
+        let mut v: Vec<TopicPartition> = lock(&self.assignment).keys().map(|(t, p)| TopicPartition::new(t.clone(), *p)).collect();
+        v.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
+        v
+    }
+
+    /// Waits up to `timeout` for the next message. `Some(Err(..))` carries consumer errors and,
+    /// with `enable.partition.eof`, `_PARTITION_EOF`; `None` means nothing arrived in time.
+    pub fn poll(&self, timeout: Duration) -> Option<Result<Message>> {
+        let deadline = Instant::now() + timeout;
+        let now_ms = self.start.elapsed().as_millis() as u64;
+        self.shared.last_poll_ms.store(now_ms, Ordering::Relaxed);
+        if !self.shared.polled.swap(true, Ordering::AcqRel) {
+            let _ = self.send(Command::Wake);
+        }
+        let mut state = lock(&self.state);
+        loop {
+            if let Some(m) = self.next_record(&mut state) {
+                return Some(m);
+            }
+            let d = match self.deliveries.recv_deadline(deadline) {
+                Ok(d) => d,
+                Err(RecvTimeoutError::Timeout) => return None,
+                Err(RecvTimeoutError::Disconnected) => return Some(Err(engine_gone())),
+            };
+            match d {
+                Delivery::Batch(b) => {
+                    if let Some(err) = self.start_batch(&mut state, b) {
+                        return Some(Err(err));
+                    }
+                }
+                Delivery::Event(ev) => {
+                    if let Some(r) = self.handle_event(ev) {
+                        return Some(r);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The next record of the current batch, or `None` when it is exhausted.
+    fn next_record(&self, state: &mut PollState) -> Option<Result<Message>> {
+        loop {
+            let cur = state.current.as_mut()?;
+            if cur.batch.shared.version() != cur.batch.version {
+                self.finish_batch(state);
+                continue;
+            }
+            match cur.records.next() {
+                Some(Ok(rec)) => {
+                    if rec.offset < cur.batch.skip_before {
+                        continue;
+                    }
+                    let b = &cur.batch;
+                    b.shared.position.store(rec.offset + 1, Ordering::Release);
+                    if self.auto_store {
+                        b.shared.stored.store(rec.offset + 1, Ordering::Release);
+                    }
+                    let ts_type = if b.header.timestamp_type_is_log_append() { TimestampType::LogAppendTime } else { TimestampType::CreateTime };
+                    return Some(Ok(Message {
+                        topic: b.topic.clone(),
+                        partition: b.partition,
+                        offset: rec.offset,
+                        timestamp: rec.timestamp,
+                        timestamp_type: ts_type,
+                        key: rec.key,
+                        value: rec.value,
+                        headers: rec.headers,
+                        leader_epoch: b.header.partition_leader_epoch,
+                    }));
+                }
+                Some(Err(e)) => {
+                    let msg = format!("{} [{}]: corrupt record in batch at offset {}: {e}", cur.batch.topic, cur.batch.partition, cur.batch.header.base_offset);
+                    self.finish_batch(state);
+                    return Some(Err(KafkaError::new(ErrorCode::L_BAD_MSG, msg)));
+                }
+                None => self.finish_batch(state),
+            }
+        }
+    }
+
+    fn finish_batch(&self, state: &mut PollState) {
+        if let Some(cur) = state.current.take() {
+            self.release(&cur.batch);
+        }
+    }
+
+    /// Returns a batch's queue accounting and wakes the engine if it stopped fetching for room.
+    fn release(&self, b: &FetchedBatch) {
+        b.shared.queued_msgs.fetch_sub(b.header.records_count as i64, Ordering::Relaxed);
+        self.shared.queued_bytes.fetch_sub(b.accounted_bytes, Ordering::Relaxed);
+        if self.shared.fetch_blocked.swap(false, Ordering::AcqRel) {
+            let _ = self.send(Command::Wake);
+        }
+    }
+
+    fn start_batch(&self, state: &mut PollState, mut b: FetchedBatch) -> Option<KafkaError> {
+        if b.shared.version() != b.version {
+            self.release(&b);
+            return None;
+        }
+        let data = std::mem::replace(&mut b.data, BatchData::Ready(bytes::Bytes::new()));
+        let payload = match data {
+            BatchData::Ready(p) => Ok(p),
+            BatchData::Pending(p) => p.wait(),
+        };
+        match payload {
+            Ok(p) => {
+                let records = RecordIter::new(&b.header, p);
+                state.current = Some(CurrentBatch { batch: b, records });
+                None
+            }
+            Err(e) => {
+                let msg = format!("{} [{}]: failed to decompress batch at offset {}: {e}", b.topic, b.partition, b.header.base_offset);
+                self.release(&b);
+                Some(KafkaError::new(ErrorCode::L_BAD_COMPRESSION, msg))
+            }
+        }
+    }
+
+    fn handle_event(&self, ev: ConsumerEvent) -> Option<Result<Message>> {
+        match ev {
+            ConsumerEvent::Error(e) => Some(Err(e)),
+            ConsumerEvent::PartitionEof { topic, partition, offset } => {
+                let msg = format!("Fetch from broker reached end of partition {topic} [{partition}] at offset {offset}");
+                Some(Err(KafkaError::new(ErrorCode::L_PARTITION_EOF, msg)))
+            }
+            ConsumerEvent::Rebalance(r) => {
+                self.apply_rebalance(&r);
+                None
+            }
+            ConsumerEvent::OffsetCommit { result, offsets } => {
+                if let Some(cb) = lock(&self.commit_cb).as_mut() {
+                    cb(&result, &offsets);
+                }
+                None
+            }
+        }
+    }
+
+    /// Hands a rebalance to the callback, or applies it the way librdkafka does without one.
+    fn apply_rebalance(&self, r: &Rebalance) {
+        self.acked.store(false, Ordering::Release);
+        if let Some(cb) = lock(&self.rebalance_cb).as_mut() {
+            cb(self, r);
+        }
+        if self.acked.load(Ordering::Acquire) {
+            return;
+        }
+        let _ = match (r.kind, r.cooperative) {
+            (RebalanceKind::Assign, false) => self.assign(&r.partitions),
+            (RebalanceKind::Assign, true) => self.incremental_assign(&r.partitions),
+            (RebalanceKind::Revoke, false) => self.unassign(),
+            (RebalanceKind::Revoke, true) => self.incremental_unassign(&r.partitions),
+        };
+    }
+
+    /// Commits `offsets`, or the stored offsets of the assignment when `None`.
+    pub fn commit(&self, offsets: Option<&[TopicPartition]>, mode: CommitMode) -> Result<Vec<TopicPartition>> {
+        let offsets = offsets.map(|o| o.to_vec());
+        match mode {
+            CommitMode::Sync => self.call(|r| Command::Commit { offsets, reply: Some(r) }),
+            CommitMode::Async => self.send(Command::Commit { offsets, reply: None }).map(|_| Vec::new()),
+        }
+    }
+
+    /// Commits the offset after `msg`.
+    pub fn commit_message(&self, msg: &Message, mode: CommitMode) -> Result<Vec<TopicPartition>> {
+        let tp = TopicPartition::with_offset(msg.topic(), msg.partition, msg.offset + 1);
+        self.commit(Some(&[tp]), mode)
+    }
+
+    /// Stores `offset` (the next offset to consume) for the next commit. Fails with
+    /// `_INVALID_ARG` when `enable.auto.offset.store` is true and `_STATE` for an unassigned partition.
+    pub fn store_offset(&self, topic: &str, partition: i32, offset: i64) -> Result<()> {
+        if self.auto_store {
+            return Err(KafkaError::new(ErrorCode::L_INVALID_ARG, "Operation not allowed when enable.auto.offset.store=true"));
+        }
+        let assignment = lock(&self.assignment);
+        let shared = assignment
+            .get(&(topic.to_string(), partition))
+            .ok_or_else(|| KafkaError::new(ErrorCode::L_STATE, format!("{topic} [{partition}] is not assigned")))?;
+        shared.stored.store(offset, Ordering::Release);
+        Ok(())
+    }
+
+    /// Stores the offset after `msg` for the next commit.
+    pub fn store_offset_from_message(&self, msg: &Message) -> Result<()> {
+        self.store_offset(msg.topic(), msg.partition, msg.offset + 1)
+    }
+
+    /// The group's committed offsets for `partitions`.
+    pub fn committed(&self, partitions: &[TopicPartition], timeout: Duration) -> Result<Vec<TopicPartition>> {
+        let partitions = partitions.to_vec();
+        self.call(|r| Command::Committed { partitions, timeout, reply: r })
+    }
+
+    /// The offset after the last message returned by `poll`, per partition (`INVALID` if none).
+    pub fn position(&self, partitions: &[TopicPartition]) -> Vec<TopicPartition> {
+        let assignment = lock(&self.assignment);
+        partitions
+            .iter()
+            .map(|tp| {
+                let off = assignment.get(&(tp.topic.clone(), tp.partition)).map_or(offset::INVALID, |s| s.position.load(Ordering::Acquire));
+                TopicPartition::with_offset(tp.topic.clone(), tp.partition, off)
+            })
+            .collect()
+    }
+
+    /// Moves the fetch position of an assigned partition; queued messages before it are dropped.
+    pub fn seek(&self, topic: &str, partition: i32, offset: i64) -> Result<()> {
+        let tp = TopicPartition::with_offset(topic, partition, offset);
+        self.call(|r| Command::Seek { partition: tp, reply: r })
+    }
+
+    /// Stops fetching from `partitions` until `resume`.
+    pub fn pause(&self, partitions: &[TopicPartition]) -> Result<()> {
+        let parts = partitions.to_vec();
+        self.call(|r| Command::Pause(parts, true, r))
+    }
+
+    /// Resumes fetching from `partitions`.
+    pub fn resume(&self, partitions: &[TopicPartition]) -> Result<()> {
+        let parts = partitions.to_vec();
+        self.call(|r| Command::Pause(parts, false, r))
+    }
+
+    /// The low and high watermark offsets of a partition, from its leader.
+    pub fn fetch_watermarks(&self, topic: &str, partition: i32, timeout: Duration) -> Result<(i64, i64)> {
+        let topic = topic.to_string();
+        self.call(|r| Command::Watermarks { topic, partition, timeout, reply: r })
+    }
+
+    /// Topic names and partition counts: of one topic, or of all topics.
+    pub fn fetch_metadata(&self, topic: Option<&str>, timeout: Duration) -> Result<Vec<(String, i32)>> {
+        let topic = topic.map(str::to_string);
+        self.call(|r| Command::Metadata { topic, timeout, reply: r })
+    }
+
+    /// Commits (with `enable.auto.commit`), revokes the assignment, leaves the group and stops the
+    /// engine thread. Called by `Drop` if not called before.
+    pub fn close(&self) -> Result<()> {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let assigned = self.assignment();
+        if !assigned.is_empty() && !lock(&self.subscription).is_empty() {
+            let r = Rebalance { kind: RebalanceKind::Revoke, partitions: assigned, cooperative: false, lost: false };
+            if let Some(cb) = lock(&self.rebalance_cb).as_mut() {
+                cb(self, &r);
+            }
+        }
+        let result = self.call(Command::Close);
+        let thread = lock(&self.engine).thread.take();
+        if let Some(t) = thread {
+            let _ = t.join();
+        }
+        // Deliveries still queued (e.g. commit results) are dropped with the channel.
+        while let Ok(d) = self.deliveries.try_recv() {
+            if let Delivery::Event(ConsumerEvent::OffsetCommit { result, offsets }) = d {
+                if let Some(cb) = lock(&self.commit_cb).as_mut() {
+                    cb(&result, &offsets);
+                }
+            }
+        }
+        result
+    }
+}
+
+impl Drop for Consumer {
+    fn drop(&mut self) {
+        let _ = self.close();
+    }
+}

@@ -1,0 +1,218 @@
+//! The metadata cache: brokers, topics, partition leaders and epochs, and when to refresh them.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+
+use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
+use kafka_protocol::messages::{MetadataRequest, MetadataResponse, TopicName};
+use kafka_protocol::protocol::StrBytes;
+
+use crate::error::ErrorCode;
+
+/// Leader of one partition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct PartitionLeader {
+    pub leader: i32,
+    pub epoch: i32,
+    pub error: ErrorCode,
+}
+
+/// What the cluster told us about one topic.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct TopicMeta {
+    pub error: ErrorCode,
+    /// Indexed by partition id.
+    pub partitions: Vec<PartitionLeader>,
+}
+
+/// The client's view of the cluster.
+pub(crate) struct Metadata {
+    pub brokers: HashMap<i32, String>,
+    pub topics: HashMap<String, TopicMeta>,
+    /// Topics the client needs metadata for (subscribed or assigned).
+    pub wanted: BTreeSet<String>,
+    /// Ask for every topic (metadata queries from the application).
+    pub want_all: bool,
+    refresh_due: Option<Instant>,
+    in_flight: bool,
+    refresh_interval: Duration,
+    retry_backoff: Duration,
+    /// Bumped on every applied response so users can tell whether something changed.
+    pub generation: u64,
+}
+
+impl Metadata {
+    pub fn new(refresh_interval: Duration, retry_backoff: Duration, now: Instant) -> Self {
+        Metadata {
+            brokers: HashMap::new(),
+            topics: HashMap::new(),
+            wanted: BTreeSet::new(),
+            want_all: false,
+            refresh_due: Some(now),
+            in_flight: false,
+            refresh_interval,
+            retry_backoff,
+            generation: 0,
+        }
+    }
+
+    /// Asks for a refresh as soon as possible (leader errors, new topics).
+    pub fn request_refresh(&mut self, now: Instant) {
+        if self.refresh_due.is_none_or(|d| d > now) {
+            self.refresh_due = Some(now);
+        }
+    }
+
+    /// Asks for a refresh after the retry backoff (an error that the next refresh may clear).
+    pub fn request_refresh_soon(&mut self, now: Instant) {
+        let at = now + self.retry_backoff;
+        if self.refresh_due.is_none_or(|d| d > at) {
+            self.refresh_due = Some(at);
+        }
+    }
+
+    /// True when a request should go out now.
+    pub fn due(&self, now: Instant) -> bool {
+        !self.in_flight && self.refresh_due.is_some_and(|d| d <= now)
+    }
+
+    pub fn next_deadline(&self) -> Option<Instant> {
+        if self.in_flight {
+            None
+        } else {
+            self.refresh_due
+        }
+    }
+
+    /// Builds the request for what is wanted and marks it in flight.
+    pub fn build_request(&mut self, version: i16) -> MetadataRequest {
+        self.in_flight = true;
+        let topics = if self.want_all {
+            None
+        } else {
+            Some(
+                self.wanted
+                    .iter()
+                    .map(|t| MetadataRequestTopic::default().with_name(Some(TopicName(StrBytes::from_string(t.clone())))))
+                    .collect(),
+            )
+        };
+        let _ = version;
+        MetadataRequest::default().with_topics(topics).with_allow_auto_topic_creation(false)
+    }
+
+    /// The request failed: try again after the backoff.
+    pub fn on_failure(&mut self, now: Instant) {
+        self.in_flight = false;
+        self.refresh_due = Some(now + self.retry_backoff);
+    }
+
+    /// Applies a response; returns true when leaders, partition counts or brokers changed.
+    pub fn apply(&mut self, resp: &MetadataResponse, now: Instant) -> bool {
+        self.in_flight = false;
+        let mut changed = false;
+        let brokers: HashMap<i32, String> =
+            resp.brokers.iter().map(|b| (b.node_id.0, format!("{}:{}", b.host.as_str(), b.port))).collect();
+        if !brokers.is_empty() && brokers != self.brokers {
+            self.brokers = brokers;
+            changed = true;
+        }
+        let mut retry = false;
+        for t in &resp.topics {
+            let Some(name) = &t.name else { continue };
+            let mut partitions = vec![PartitionLeader { leader: -1, epoch: -1, error: ErrorCode::LEADER_NOT_AVAILABLE }; t.partitions.len()];
+            for p in &t.partitions {
+                let idx = p.partition_index as usize;
+                if idx >= partitions.len() {
+                    partitions.resize(idx + 1, PartitionLeader { leader: -1, epoch: -1, error: ErrorCode::UNKNOWN_TOPIC_OR_PART });
+                }
+                partitions[idx] = PartitionLeader { leader: p.leader_id.0, epoch: p.leader_epoch, error: ErrorCode::from(p.error_code) };
+                if p.leader_id.0 < 0 {
+                    retry = true;
+                }
+            }
+            let meta = TopicMeta { error: ErrorCode::from(t.error_code), partitions };
+            if meta.error.0 != 0 && meta.error != ErrorCode::UNKNOWN_TOPIC_OR_PART {
+                retry = true;
+            }
+            let old = self.topics.get(name.0.as_str());
+            if old.is_none_or(|o| o.partitions != meta.partitions || o.error != meta.error) {
+                changed = true;
+            }
+            self.topics.insert(name.0.to_string(), meta);
+        }
+        self.refresh_due = Some(if retry { now + self.retry_backoff } else { now + self.refresh_interval });
+        self.want_all = false;
+        if changed {
+            self.generation += 1;
+        }
+        changed
+    }
+
+    /// The leader of a partition, if known and available.
+    pub fn leader(&self, topic: &str, partition: i32) -> Option<(i32, i32)> {
+        let p = self.topics.get(topic)?.partitions.get(usize::try_from(partition).ok()?)?;
+        (p.leader >= 0).then_some((p.leader, p.epoch))
+    }
+
+    /// Partition count of a topic that exists.
+    pub fn partition_count(&self, topic: &str) -> Option<i32> {
+        let t = self.topics.get(topic)?;
+        (t.error.0 == 0 && !t.partitions.is_empty()).then_some(t.partitions.len() as i32)
+    }
+
+    /// True when the last response said the topic does not exist.
+    pub fn is_unknown(&self, topic: &str) -> bool {
+        self.topics.get(topic).is_some_and(|t| t.error == ErrorCode::UNKNOWN_TOPIC_OR_PART)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kafka_protocol::messages::metadata_response::{MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic};
+    use kafka_protocol::messages::BrokerId;
+
+    fn response(leaders: &[i32]) -> MetadataResponse {
+        MetadataResponse::default()
+            .with_brokers(vec![
+                MetadataResponseBroker::default().with_node_id(BrokerId(1)).with_host(StrBytes::from_static_str("127.0.0.1")).with_port(9092),
+            ])
+            .with_topics(vec![MetadataResponseTopic::default()
+                .with_name(Some(TopicName(StrBytes::from_static_str("t"))))
+                .with_partitions(
+                    leaders
+                        .iter()
+                        .enumerate()
+                        .map(|(i, l)| MetadataResponsePartition::default().with_partition_index(i as i32).with_leader_id(BrokerId(*l)).with_leader_epoch(3))
+                        .collect(),
+                )])
+    }
+
+    #[test]
+    fn applies_leaders_and_schedules_refresh() {
+        let now = Instant::now();
+        let mut m = Metadata::new(Duration::from_secs(300), Duration::from_millis(100), now);
+        assert!(m.due(now));
+        m.wanted.insert("t".into());
+        let req = m.build_request(9);
+        assert_eq!(req.topics.as_ref().unwrap().len(), 1);
+        assert!(!m.due(now));
+        assert!(m.apply(&response(&[1, 1]), now));
+        assert_eq!(m.leader("t", 1), Some((1, 3)));
+        assert_eq!(m.partition_count("t"), Some(2));
+        assert_eq!(m.brokers[&1], "127.0.0.1:9092");
+        assert_eq!(m.next_deadline(), Some(now + Duration::from_secs(300)));
+        assert!(!m.apply(&response(&[1, 1]), now));
+    }
+
+    #[test]
+    fn missing_leader_retries_soon() {
+        let now = Instant::now();
+        let mut m = Metadata::new(Duration::from_secs(300), Duration::from_millis(100), now);
+        m.build_request(9);
+        m.apply(&response(&[1, -1]), now);
+        assert_eq!(m.leader("t", 1), None);
+        assert_eq!(m.next_deadline(), Some(now + Duration::from_millis(100)));
+    }
+}

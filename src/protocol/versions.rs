@@ -1,0 +1,75 @@
+//! ApiVersions negotiation: for each API we use, the highest version both we and the broker support.
+
+use kafka_protocol::messages::{ApiKey, ApiVersionsResponse};
+
+/// The version range of each API this client speaks, capped at versions whose semantics we implement
+/// (Fetch stays below v13, which replaces topic names by topic ids).
+pub const CLIENT_VERSIONS: &[(ApiKey, i16, i16)] = &[
+    (ApiKey::Produce, 3, 9),
+    (ApiKey::Fetch, 4, 12),
+    (ApiKey::ListOffsets, 1, 7),
+    (ApiKey::Metadata, 1, 12),
+    (ApiKey::OffsetCommit, 2, 8),
+    (ApiKey::OffsetFetch, 1, 7),
+    (ApiKey::FindCoordinator, 0, 4),
+    (ApiKey::JoinGroup, 0, 7),
+    (ApiKey::Heartbeat, 0, 4),
+    (ApiKey::LeaveGroup, 0, 4),
+    (ApiKey::SyncGroup, 0, 5),
+    (ApiKey::ApiVersions, 0, 3),
+    (ApiKey::InitProducerId, 0, 4),
+];
+
+/// The versions negotiated with one broker.
+#[derive(Clone, Debug, Default)]
+pub struct ApiVersionTable {
+    /// Indexed by API key: the negotiated version, or -1 where there is none.
+    chosen: Vec<i16>,
+}
+
+impl ApiVersionTable {
+    /// Intersects the broker's advertised ranges with ours.
+    pub fn negotiate(resp: &ApiVersionsResponse) -> Self {
+        let mut chosen = vec![-1i16; 128];
+        for api in &resp.api_keys {
+            let Ok(key) = ApiKey::try_from(api.api_key) else { continue };
+            if let Some(&(_, ours_min, ours_max)) = CLIENT_VERSIONS.iter().find(|e| e.0 == key) {
+                let lo = ours_min.max(api.min_version);
+                let hi = ours_max.min(api.max_version);
+                if lo <= hi && (api.api_key as usize) < chosen.len() {
+                    chosen[api.api_key as usize] = hi;
+                }
+            }
+        }
+        ApiVersionTable { chosen }
+    }
+
+    /// The negotiated version of `key`, if the broker and we share one.
+    pub fn version(&self, key: ApiKey) -> Option<i16> {
+        self.chosen.get(key as usize).copied().filter(|v| *v >= 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kafka_protocol::messages::api_versions_response::ApiVersion;
+
+    fn api(key: ApiKey, min: i16, max: i16) -> ApiVersion {
+        ApiVersion::default().with_api_key(key as i16).with_min_version(min).with_max_version(max)
+    }
+
+    #[test]
+    fn picks_highest_common_version() {
+        let resp = ApiVersionsResponse::default().with_api_keys(vec![
+            api(ApiKey::Fetch, 0, 17),
+            api(ApiKey::Metadata, 0, 5),
+            api(ApiKey::OffsetFetch, 8, 9),
+        ]);
+        let t = ApiVersionTable::negotiate(&resp);
+        assert_eq!(t.version(ApiKey::Fetch), Some(12));
+        assert_eq!(t.version(ApiKey::Metadata), Some(5));
+        assert_eq!(t.version(ApiKey::OffsetFetch), None);
+        assert_eq!(t.version(ApiKey::Produce), None);
+    }
+}

@@ -6,7 +6,7 @@
 use std::fmt;
 
 /// A librdkafka error code: the same integer values as `rd_kafka_resp_err_t`.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(transparent)]
 pub struct ErrorCode(pub i32);
 

@@ -15,7 +15,7 @@ use kafka_protocol::messages::{
     ApiKey, FetchResponse, FindCoordinatorResponse, HeartbeatResponse, JoinGroupResponse, ListOffsetsRequest,
     ListOffsetsResponse, MetadataResponse, OffsetCommitResponse, OffsetFetchResponse, SyncGroupResponse,
 };
-use kafka_protocol::protocol::{Decodable, Request};
+use kafka_protocol::protocol::Decodable;
 
 use super::channel::{ClientShared, Command, ConsumerEvent, Delivery, PartitionShared, Reply};
 use super::connection::{BrokerKey, ConnId, FrameOutcome, InFlight, IoAction, Net, SendError};
@@ -26,7 +26,7 @@ use super::offsets;
 use super::queries::{self, CommittedQuery, Queries, WatermarkCtx};
 use super::settings::EngineSettings;
 use crate::error::{ErrorCode, KafkaError, Result};
-use crate::protocol::frame;
+use crate::protocol::frame::{self, Request};
 use crate::runtime::decompress::DecompressPool;
 use crate::topic_partition::{offset, TopicPartition};
 
@@ -185,7 +185,7 @@ impl Engine {
 
     pub fn handle_frame(&mut self, conn: ConnId, frame: Bytes, now: Instant) {
         match self.net.on_frame(conn, frame, now) {
-            FrameOutcome::Handled | FrameOutcome::Ready(_) => {}
+            FrameOutcome::Handled | FrameOutcome::Ready => {}
             FrameOutcome::Failed(key, failed, why) => self.on_broker_down(key, failed, &why, now),
             FrameOutcome::Response(r) => self.on_response(r.key, r.inflight, r.body, now),
         }
@@ -638,7 +638,7 @@ impl Engine {
                 Some(r) => {
                     let _ = r.send(err);
                 }
-                None => self.event(ConsumerEvent::OffsetCommit { result: err.map(|_: Vec<()>| ()), offsets: Vec::new() }),
+                None => self.event(ConsumerEvent::OffsetCommit { result: err.map(|_: Vec<TopicPartition>| ()), offsets: Vec::new() }),
             }
             return;
         }
@@ -667,9 +667,9 @@ impl Engine {
         let deadline = now + Duration::from_secs(10).min(self.settings.net.socket_timeout);
         self.closing = Some((reply, deadline));
         self.flush_commits(now);
-        match leave {
-            Some(req) if self.send_group(req, now) => {}
-            _ => self.finish_close_when_idle(now),
+        let sent = leave.is_some_and(|req| self.send_group(req, now));
+        if !sent {
+            self.finish_close_when_idle(now);
         }
     }
 
@@ -718,8 +718,7 @@ impl Engine {
 
     fn send_to_coordinator<R: Request>(&mut self, r: &R, ctx: RequestCtx, extra: Duration, now: Instant) -> Result<(), (SendError, RequestCtx)> {
         let Some(key) = self.coordinator_key() else { return Err((SendError::NotReady, ctx)) };
-        let api = ApiKey::try_from(R::KEY).expect("known key");
-        let Some(v) = self.net.version(key, api) else { return Err((SendError::Unsupported, ctx)) };
+        let Some(v) = self.net.version(key, R::KEY) else { return Err((SendError::Unsupported, ctx)) };
         self.net.send(key, r, v, ctx, extra, now)
     }
 

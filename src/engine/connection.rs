@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use kafka_protocol::messages::{ApiKey, ApiVersionsRequest, ApiVersionsResponse};
-use kafka_protocol::protocol::{Request, StrBytes};
+use kafka_protocol::protocol::StrBytes;
 
-use crate::protocol::frame;
+use crate::protocol::frame::{self, Request};
 use crate::protocol::versions::ApiVersionTable;
 
 /// Identifies one socket for the runtime (it becomes the mio token).
@@ -116,7 +116,7 @@ pub(crate) enum FrameOutcome<C> {
     /// Part of connection setup; nothing for the engine.
     Handled,
     /// The connection finished its handshake.
-    Ready(BrokerKey),
+    Ready,
     /// A response for the engine.
     Response(Response<C>),
     /// The frame made no sense; the connection was closed and these requests failed.
@@ -154,10 +154,6 @@ impl<C> Net<C> {
         self.addrs.remove(&key);
         self.backoff.remove(&key);
         self.close(key, now, false)
-    }
-
-    pub fn has_address(&self, key: BrokerKey) -> bool {
-        self.addrs.contains_key(&key)
     }
 
     /// Keys with known addresses.
@@ -236,7 +232,7 @@ impl<C> Net<C> {
         let bytes = self.scratch.split().freeze();
         let deadline = now + self.settings.socket_timeout + extra_timeout;
         let conn = self.conns.get_mut(&id).expect("connection exists");
-        let api_key = ApiKey::try_from(R::KEY).expect("known key");
+        let api_key = R::KEY;
         conn.inflight.push_back(InFlight { correlation_id, api_key, version, ctx: Some(ctx), deadline });
         self.io.push_back(IoAction::Send(id, bytes));
         Ok(())
@@ -319,7 +315,7 @@ impl<C> Net<C> {
                 conn.versions = ApiVersionTable::negotiate(&resp);
                 conn.state = State::Ready;
                 self.backoff.remove(&key);
-                FrameOutcome::Ready(key)
+                FrameOutcome::Ready
             }
             Ok(resp) => {
                 let failed = self.close(key, now, true);

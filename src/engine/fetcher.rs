@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic, ForgottenTopic};
 use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
@@ -567,9 +567,4 @@ fn control_type(batch: &crate::protocol::records::RawBatch) -> Option<ControlTyp
     }
     let rec = RecordIter::new(&batch.header, batch.payload()).next()?.ok()?;
     decode_control_record(rec.key.as_deref()?)
-}
-
-/// Fetch settings as durations for the timers.
-pub(crate) fn ms(v: i64) -> Duration {
-    Duration::from_millis(v.max(0) as u64)
 }

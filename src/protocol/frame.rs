@@ -4,8 +4,8 @@
 //! input buffer as `Bytes` frames without copying, so record data stays shared with the socket read.
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
-use kafka_protocol::messages::{ApiKey, RequestHeader};
-use kafka_protocol::protocol::{Encodable, HeaderVersion, Request, StrBytes};
+use kafka_protocol::messages::{self as m, ApiKey, RequestHeader};
+use kafka_protocol::protocol::{Encodable, HeaderVersion, StrBytes};
 
 
 /// Why a frame could not be encoded or decoded.
@@ -22,6 +22,35 @@ pub enum FrameError {
     Codec(String),
 }
 
+/// A request message this client sends, with its API key. (kafka-protocol's own `Request` trait
+/// exists only when its broker side is compiled in as well.)
+pub trait Request: Encodable + HeaderVersion {
+    /// The API key of the request.
+    const KEY: ApiKey;
+}
+
+macro_rules! requests {
+    ($($ty:ident = $key:ident),* $(,)?) => {
+        $(impl Request for m::$ty { const KEY: ApiKey = ApiKey::$key; })*
+    };
+}
+
+requests! {
+    ProduceRequest = Produce,
+    FetchRequest = Fetch,
+    ListOffsetsRequest = ListOffsets,
+    MetadataRequest = Metadata,
+    OffsetCommitRequest = OffsetCommit,
+    OffsetFetchRequest = OffsetFetch,
+    FindCoordinatorRequest = FindCoordinator,
+    JoinGroupRequest = JoinGroup,
+    HeartbeatRequest = Heartbeat,
+    LeaveGroupRequest = LeaveGroup,
+    SyncGroupRequest = SyncGroup,
+    ApiVersionsRequest = ApiVersions,
+    InitProducerIdRequest = InitProducerId,
+}
+
 /// Encodes `req` as a complete size-prefixed frame at `version` and appends it to `out`.
 pub fn encode_request<R: Request>(
     req: &R,
@@ -31,7 +60,7 @@ pub fn encode_request<R: Request>(
     out: &mut BytesMut,
 ) -> Result<(), FrameError> {
     let header = RequestHeader::default()
-        .with_request_api_key(R::KEY)
+        .with_request_api_key(R::KEY as i16)
         .with_request_api_version(version)
         .with_correlation_id(correlation_id)
         .with_client_id(Some(client_id.clone()));

@@ -59,6 +59,7 @@ impl Tansu {
                 .args(["--advertised-listener-url", &url])
                 .args(["--storage-engine", "memory://tansu/"])
                 .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+                .env_remove("SCHEMA_REGISTRY")
                 .env("RUST_LOG", "warn")
                 .stdin(Stdio::null())
                 .stdout(log_file.try_clone().expect("cloning the log file"))

@@ -29,13 +29,19 @@ fn usage() -> ! {
 fn main() {
     let mut args = std::env::args().skip(1);
     let mut config = ClientConfig::new();
-    let (mut topics, mut group, mut count, mut print, mut bootstrap) = (Vec::new(), None, u64::MAX, false, None);
+    let (mut topics, mut group, mut count, mut print, mut bootstrap) =
+        (Vec::new(), None, u64::MAX, false, None);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--bootstrap" => bootstrap = args.next(),
             "--group" => group = args.next(),
             "--topic" => topics.push(args.next().unwrap_or_else(|| usage())),
-            "--count" => count = args.next().and_then(|c| c.parse().ok()).unwrap_or_else(|| usage()),
+            "--count" => {
+                count = args
+                    .next()
+                    .and_then(|c| c.parse().ok())
+                    .unwrap_or_else(|| usage())
+            }
             "--print" => print = true,
             "-X" => {
                 let kv = args.next().unwrap_or_else(|| usage());
@@ -52,7 +58,9 @@ fn main() {
     if topics.is_empty() {
         usage();
     }
-    let setup = config.set("bootstrap.servers", &bootstrap).and_then(|c| c.set("auto.offset.reset", "earliest"));
+    let setup = config
+        .set("bootstrap.servers", &bootstrap)
+        .and_then(|c| c.set("auto.offset.reset", "earliest"));
     if let Some(g) = &group {
         if let Err(e) = setup.and_then(|c| c.set("group.id", g)) {
             eprintln!("{e}");
@@ -69,9 +77,13 @@ fn main() {
     } else {
         let mut parts = Vec::new();
         for t in &topics {
-            let meta = consumer.fetch_metadata(Some(t), Duration::from_secs(10)).expect("metadata");
+            let meta = consumer
+                .fetch_metadata(Some(t), Duration::from_secs(10))
+                .expect("metadata");
             for (name, n) in meta {
-                parts.extend((0..n).map(|p| TopicPartition::with_offset(name.clone(), p, offset::BEGINNING)));
+                parts.extend(
+                    (0..n).map(|p| TopicPartition::with_offset(name.clone(), p, offset::BEGINNING)),
+                );
             }
         }
         consumer.assign(&parts).expect("assign");
@@ -88,11 +100,20 @@ fn main() {
             Some(Ok(m)) => {
                 started.get_or_insert_with(Instant::now);
                 msgs += 1;
-                bytes += m.payload().map_or(0, |p| p.len() as u64) + m.key().map_or(0, |k| k.len() as u64);
+                bytes += m.payload().map_or(0, |p| p.len() as u64)
+                    + m.key().map_or(0, |k| k.len() as u64);
                 if print {
                     let key = String::from_utf8_lossy(m.key().unwrap_or_default());
                     let val = String::from_utf8_lossy(m.payload().unwrap_or_default());
-                    let _ = writeln!(out, "{}\t{}\t{}\t{}\t{}", m.topic(), m.partition, m.offset, key, val);
+                    let _ = writeln!(
+                        out,
+                        "{}\t{}\t{}\t{}\t{}",
+                        m.topic(),
+                        m.partition,
+                        m.offset,
+                        key,
+                        val
+                    );
                 }
                 idle_since = Instant::now();
             }

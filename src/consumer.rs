@@ -12,7 +12,10 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 
 use crate::config::ClientConfig;
-use crate::engine::channel::{BatchData, ClientShared, Command, ConsumerEvent, Delivery, FetchedBatch, PartitionShared, RebalanceKind};
+use crate::engine::channel::{
+    BatchData, ClientShared, Command, ConsumerEvent, Delivery, FetchedBatch, PartitionShared,
+    RebalanceKind,
+};
 use crate::engine::client::Engine;
 use crate::engine::settings::EngineSettings;
 use crate::error::{ErrorCode, KafkaError, Result};
@@ -69,7 +72,10 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 fn engine_gone() -> KafkaError {
-    KafkaError::new(ErrorCode::L_DESTROY, "The consumer's engine thread has stopped")
+    KafkaError::new(
+        ErrorCode::L_DESTROY,
+        "The consumer's engine thread has stopped",
+    )
 }
 
 impl Consumer {
@@ -79,12 +85,20 @@ impl Consumer {
         let auto_store = settings.enable_auto_offset_store;
         let start = Instant::now();
         let shared = Arc::new(ClientShared::default());
-        let engine = Engine::new(settings, shared.clone(), start, start)
-            .map_err(|e| KafkaError::new(ErrorCode::L_FAIL, format!("Failed to start decompression threads: {e}")))?;
+        let engine = Engine::new(settings, shared.clone(), start, start).map_err(|e| {
+            KafkaError::new(
+                ErrorCode::L_FAIL,
+                format!("Failed to start decompression threads: {e}"),
+            )
+        })?;
         let decompress_threads = engine.pool_threads();
         let (tx, rx) = crossbeam_channel::unbounded();
-        let thread = event_loop::spawn(engine, tx, "rskafka-engine".into())
-            .map_err(|e| KafkaError::new(ErrorCode::L_FAIL, format!("Failed to start the engine thread: {e}")))?;
+        let thread = event_loop::spawn(engine, tx, "rskafka-engine".into()).map_err(|e| {
+            KafkaError::new(
+                ErrorCode::L_FAIL,
+                format!("Failed to start the engine thread: {e}"),
+            )
+        })?;
         Ok(Consumer {
             engine: Mutex::new(thread),
             deliveries: rx,
@@ -134,7 +148,10 @@ impl Consumer {
     /// Subscribes to `topics`, replacing the previous subscription; the group assigns partitions.
     pub fn subscribe(&self, topics: &[&str]) -> Result<()> {
         if topics.is_empty() {
-            return Err(KafkaError::new(ErrorCode::L_INVALID_ARG, "No topics to subscribe to"));
+            return Err(KafkaError::new(
+                ErrorCode::L_INVALID_ARG,
+                "No topics to subscribe to",
+            ));
         }
         let list: Vec<String> = topics.iter().map(|t| t.to_string()).collect();
         *lock(&self.subscription) = list.clone();
@@ -152,23 +169,37 @@ impl Consumer {
         lock(&self.subscription).clone()
     }
 
-    fn assign_inner(&self, partitions: Option<&[TopicPartition]>, incremental: Option<bool>) -> Result<()> {
+    fn assign_inner(
+        &self,
+        partitions: Option<&[TopicPartition]>,
+        incremental: Option<bool>,
+    ) -> Result<()> {
         self.acked.store(true, Ordering::Release);
         let mut assignment = lock(&self.assignment);
         let list = partitions.map(|ps| {
             ps.iter()
                 .map(|tp| {
                     let shared = match incremental {
-                        Some(false) => assignment.get(&(tp.topic.clone(), tp.partition)).cloned().unwrap_or_else(PartitionShared::new),
+                        Some(false) => assignment
+                            .get(&(tp.topic.clone(), tp.partition))
+                            .cloned()
+                            .unwrap_or_else(PartitionShared::new),
                         _ => PartitionShared::new(),
                     };
                     (tp.clone(), shared)
                 })
                 .collect::<Vec<_>>()
         });
-        let new_entries: Vec<((String, i32), Arc<PartitionShared>)> =
-            list.iter().flatten().map(|(tp, s)| ((tp.topic.clone(), tp.partition), s.clone())).collect();
-        self.call(|r| Command::Assign { partitions: list, incremental, reply: r })?;
+        let new_entries: Vec<((String, i32), Arc<PartitionShared>)> = list
+            .iter()
+            .flatten()
+            .map(|(tp, s)| ((tp.topic.clone(), tp.partition), s.clone()))
+            .collect();
+        self.call(|r| Command::Assign {
+            partitions: list,
+            incremental,
+            reply: r,
+        })?;
         match incremental {
             None => {
                 assignment.clear();
@@ -206,7 +237,10 @@ impl Consumer {
 
     /// The current assignment.
     pub fn assignment(&self) -> Vec<TopicPartition> {
-        let mut v: Vec<TopicPartition> = lock(&self.assignment).keys().map(|(t, p)| TopicPartition::new(t.clone(), *p)).collect();
+        let mut v: Vec<TopicPartition> = lock(&self.assignment)
+            .keys()
+            .map(|(t, p)| TopicPartition::new(t.clone(), *p))
+            .collect();
         v.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
         v
     }
@@ -263,7 +297,11 @@ impl Consumer {
                     if self.auto_store {
                         b.shared.stored.store(rec.offset + 1, Ordering::Release);
                     }
-                    let ts_type = if b.header.timestamp_type_is_log_append() { TimestampType::LogAppendTime } else { TimestampType::CreateTime };
+                    let ts_type = if b.header.timestamp_type_is_log_append() {
+                        TimestampType::LogAppendTime
+                    } else {
+                        TimestampType::CreateTime
+                    };
                     return Some(Ok(Message {
                         topic: b.topic.clone(),
                         partition: b.partition,
@@ -277,7 +315,10 @@ impl Consumer {
                     }));
                 }
                 Some(Err(e)) => {
-                    let msg = format!("{} [{}]: corrupt record in batch at offset {}: {e}", cur.batch.topic, cur.batch.partition, cur.batch.header.base_offset);
+                    let msg = format!(
+                        "{} [{}]: corrupt record in batch at offset {}: {e}",
+                        cur.batch.topic, cur.batch.partition, cur.batch.header.base_offset
+                    );
                     self.finish_batch(state);
                     return Some(Err(KafkaError::new(ErrorCode::L_BAD_MSG, msg)));
                 }
@@ -294,8 +335,12 @@ impl Consumer {
 
     /// Returns a batch's queue accounting and wakes the engine if it stopped fetching for room.
     fn release(&self, b: &FetchedBatch) {
-        b.shared.queued_msgs.fetch_sub(b.header.records_count as i64, Ordering::Relaxed);
-        self.shared.queued_bytes.fetch_sub(b.accounted_bytes, Ordering::Relaxed);
+        b.shared
+            .queued_msgs
+            .fetch_sub(b.header.records_count as i64, Ordering::Relaxed);
+        self.shared
+            .queued_bytes
+            .fetch_sub(b.accounted_bytes, Ordering::Relaxed);
         if self.shared.fetch_blocked.swap(false, Ordering::AcqRel) {
             let _ = self.send(Command::Wake);
         }
@@ -318,7 +363,10 @@ impl Consumer {
                 None
             }
             Err(e) => {
-                let msg = format!("{} [{}]: failed to decompress batch at offset {}: {e}", b.topic, b.partition, b.header.base_offset);
+                let msg = format!(
+                    "{} [{}]: failed to decompress batch at offset {}: {e}",
+                    b.topic, b.partition, b.header.base_offset
+                );
                 self.release(&b);
                 Some(KafkaError::new(ErrorCode::L_BAD_COMPRESSION, msg))
             }
@@ -328,7 +376,11 @@ impl Consumer {
     fn handle_event(&self, ev: ConsumerEvent) -> Option<Result<Message>> {
         match ev {
             ConsumerEvent::Error(e) => Some(Err(e)),
-            ConsumerEvent::PartitionEof { topic, partition, offset } => {
+            ConsumerEvent::PartitionEof {
+                topic,
+                partition,
+                offset,
+            } => {
                 let msg = format!("Fetch from broker reached end of partition {topic} [{partition}] at offset {offset}");
                 Some(Err(KafkaError::new(ErrorCode::L_PARTITION_EOF, msg)))
             }
@@ -363,11 +415,23 @@ impl Consumer {
     }
 
     /// Commits `offsets`, or the stored offsets of the assignment when `None`.
-    pub fn commit(&self, offsets: Option<&[TopicPartition]>, mode: CommitMode) -> Result<Vec<TopicPartition>> {
+    pub fn commit(
+        &self,
+        offsets: Option<&[TopicPartition]>,
+        mode: CommitMode,
+    ) -> Result<Vec<TopicPartition>> {
         let offsets = offsets.map(|o| o.to_vec());
         match mode {
-            CommitMode::Sync => self.call(|r| Command::Commit { offsets, reply: Some(r) }),
-            CommitMode::Async => self.send(Command::Commit { offsets, reply: None }).map(|_| Vec::new()),
+            CommitMode::Sync => self.call(|r| Command::Commit {
+                offsets,
+                reply: Some(r),
+            }),
+            CommitMode::Async => self
+                .send(Command::Commit {
+                    offsets,
+                    reply: None,
+                })
+                .map(|_| Vec::new()),
         }
     }
 
@@ -381,12 +445,20 @@ impl Consumer {
     /// `_INVALID_ARG` when `enable.auto.offset.store` is true and `_STATE` for an unassigned partition.
     pub fn store_offset(&self, topic: &str, partition: i32, offset: i64) -> Result<()> {
         if self.auto_store {
-            return Err(KafkaError::new(ErrorCode::L_INVALID_ARG, "Operation not allowed when enable.auto.offset.store=true"));
+            return Err(KafkaError::new(
+                ErrorCode::L_INVALID_ARG,
+                "Operation not allowed when enable.auto.offset.store=true",
+            ));
         }
         let assignment = lock(&self.assignment);
         let shared = assignment
             .get(&(topic.to_string(), partition))
-            .ok_or_else(|| KafkaError::new(ErrorCode::L_STATE, format!("{topic} [{partition}] is not assigned")))?;
+            .ok_or_else(|| {
+                KafkaError::new(
+                    ErrorCode::L_STATE,
+                    format!("{topic} [{partition}] is not assigned"),
+                )
+            })?;
         shared.stored.store(offset, Ordering::Release);
         Ok(())
     }
@@ -397,9 +469,17 @@ impl Consumer {
     }
 
     /// The group's committed offsets for `partitions`.
-    pub fn committed(&self, partitions: &[TopicPartition], timeout: Duration) -> Result<Vec<TopicPartition>> {
+    pub fn committed(
+        &self,
+        partitions: &[TopicPartition],
+        timeout: Duration,
+    ) -> Result<Vec<TopicPartition>> {
         let partitions = partitions.to_vec();
-        self.call(|r| Command::Committed { partitions, timeout, reply: r })
+        self.call(|r| Command::Committed {
+            partitions,
+            timeout,
+            reply: r,
+        })
     }
 
     /// The offset after the last message returned by `poll`, per partition (`INVALID` if none).
@@ -408,7 +488,9 @@ impl Consumer {
         partitions
             .iter()
             .map(|tp| {
-                let off = assignment.get(&(tp.topic.clone(), tp.partition)).map_or(offset::INVALID, |s| s.position.load(Ordering::Acquire));
+                let off = assignment
+                    .get(&(tp.topic.clone(), tp.partition))
+                    .map_or(offset::INVALID, |s| s.position.load(Ordering::Acquire));
                 TopicPartition::with_offset(tp.topic.clone(), tp.partition, off)
             })
             .collect()
@@ -417,7 +499,10 @@ impl Consumer {
     /// Moves the fetch position of an assigned partition; queued messages before it are dropped.
     pub fn seek(&self, topic: &str, partition: i32, offset: i64) -> Result<()> {
         let tp = TopicPartition::with_offset(topic, partition, offset);
-        self.call(|r| Command::Seek { partition: tp, reply: r })
+        self.call(|r| Command::Seek {
+            partition: tp,
+            reply: r,
+        })
     }
 
     /// Stops fetching from `partitions` until `resume`.
@@ -433,15 +518,33 @@ impl Consumer {
     }
 
     /// The low and high watermark offsets of a partition, from its leader.
-    pub fn fetch_watermarks(&self, topic: &str, partition: i32, timeout: Duration) -> Result<(i64, i64)> {
+    pub fn fetch_watermarks(
+        &self,
+        topic: &str,
+        partition: i32,
+        timeout: Duration,
+    ) -> Result<(i64, i64)> {
         let topic = topic.to_string();
-        self.call(|r| Command::Watermarks { topic, partition, timeout, reply: r })
+        self.call(|r| Command::Watermarks {
+            topic,
+            partition,
+            timeout,
+            reply: r,
+        })
     }
 
     /// Topic names and partition counts: of one topic, or of all topics.
-    pub fn fetch_metadata(&self, topic: Option<&str>, timeout: Duration) -> Result<Vec<(String, i32)>> {
+    pub fn fetch_metadata(
+        &self,
+        topic: Option<&str>,
+        timeout: Duration,
+    ) -> Result<Vec<(String, i32)>> {
         let topic = topic.map(str::to_string);
-        self.call(|r| Command::Metadata { topic, timeout, reply: r })
+        self.call(|r| Command::Metadata {
+            topic,
+            timeout,
+            reply: r,
+        })
     }
 
     /// Commits (with `enable.auto.commit`), revokes the assignment, leaves the group and stops the
@@ -452,7 +555,12 @@ impl Consumer {
         }
         let assigned = self.assignment();
         if !assigned.is_empty() && !lock(&self.subscription).is_empty() {
-            let r = Rebalance { kind: RebalanceKind::Revoke, partitions: assigned, cooperative: false, lost: false };
+            let r = Rebalance {
+                kind: RebalanceKind::Revoke,
+                partitions: assigned,
+                cooperative: false,
+                lost: false,
+            };
             if let Some(cb) = lock(&self.rebalance_cb).as_mut() {
                 cb(self, &r);
             }

@@ -56,6 +56,10 @@ impl Message {
 
     /// The value of the last header with this key, as librdkafka's `rd_kafka_header_get_last`.
     pub fn header_last(&self, key: &str) -> Option<Option<&[u8]>> {
-        self.headers.iter().rev().find(|h| &h.key[..] == key.as_bytes()).map(|h| h.value.as_deref())
+        self.headers
+            .iter()
+            .rev()
+            .find(|h| &h.key[..] == key.as_bytes())
+            .map(|h| h.value.as_deref())
     }
 }

@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use kafka_protocol::messages::{
-    ApiKey, FetchResponse, FindCoordinatorResponse, HeartbeatResponse, JoinGroupResponse, ListOffsetsRequest,
-    ListOffsetsResponse, MetadataResponse, OffsetCommitResponse, OffsetFetchResponse, SyncGroupResponse,
+    ApiKey, FetchResponse, FindCoordinatorResponse, HeartbeatResponse, JoinGroupResponse,
+    ListOffsetsRequest, ListOffsetsResponse, MetadataResponse, OffsetCommitResponse,
+    OffsetFetchResponse, SyncGroupResponse,
 };
 use kafka_protocol::protocol::Decodable;
 
@@ -81,15 +82,28 @@ pub(crate) struct Engine {
 
 impl Engine {
     /// Creates the engine; fails only if the decompression threads cannot start.
-    pub fn new(settings: EngineSettings, shared: Arc<ClientShared>, start: Instant, now: Instant) -> std::io::Result<Self> {
+    pub fn new(
+        settings: EngineSettings,
+        shared: Arc<ClientShared>,
+        start: Instant,
+        now: Instant,
+    ) -> std::io::Result<Self> {
         let mut net = Net::new(settings.net.clone());
         for (i, addr) in settings.bootstrap.iter().enumerate() {
             net.set_address(BrokerKey::Bootstrap(i), addr.clone(), now);
         }
-        let group = settings.group_id.clone().map(|g| Group::new(g, settings.group.clone()));
-        let next_auto_commit = (settings.enable_auto_commit && group.is_some()).then(|| now + settings.auto_commit_interval);
+        let group = settings
+            .group_id
+            .clone()
+            .map(|g| Group::new(g, settings.group.clone()));
+        let next_auto_commit = (settings.enable_auto_commit && group.is_some())
+            .then(|| now + settings.auto_commit_interval);
         Ok(Engine {
-            metadata: Metadata::new(settings.metadata_refresh_interval, settings.fetch.retry_backoff, now),
+            metadata: Metadata::new(
+                settings.metadata_refresh_interval,
+                settings.fetch.retry_backoff,
+                now,
+            ),
             fetcher: Fetcher::new(settings.fetch.clone()),
             pool: DecompressPool::new(settings.decompress_threads)?,
             net,
@@ -162,7 +176,9 @@ impl Engine {
     }
 
     fn poll_deadline(&self) -> Instant {
-        self.start + Duration::from_millis(self.shared.last_poll_ms.load(Ordering::Relaxed)) + self.settings.group.max_poll_interval
+        self.start
+            + Duration::from_millis(self.shared.last_poll_ms.load(Ordering::Relaxed))
+            + self.settings.group.max_poll_interval
     }
 
     pub fn handle_timeout(&mut self, now: Instant) {
@@ -192,7 +208,19 @@ impl Engine {
         self.tick(now);
     }
 
-    fn on_broker_down(&mut self, key: BrokerKey, failed: Vec<InFlight<RequestCtx>>, why: &str, now: Instant) {
+    fn on_broker_down(
+        &mut self,
+        key: BrokerKey,
+        failed: Vec<InFlight<RequestCtx>>,
+        why: &str,
+        now: Instant,
+    ) {
+        self.debug(|| {
+            format!(
+                "{key:?}: connection down ({why}), {} requests failed",
+                failed.len()
+            )
+        });
         for f in failed {
             self.on_request_failed(f.ctx, now);
         }
@@ -208,13 +236,18 @@ impl Engine {
             }
             BrokerKey::Bootstrap(_) => {}
         }
-        let all_down = self.net.keys().all(|k| !self.net.is_connecting_or_ready(k) && self.net.failures(k) > 0);
+        let all_down = self
+            .net
+            .keys()
+            .all(|k| !self.net.is_connecting_or_ready(k) && self.net.failures(k) > 0);
         if all_down && !self.all_down_reported {
             self.all_down_reported = true;
             let n = self.net.keys().count();
-            self.event(ConsumerEvent::Error(KafkaError::new(ErrorCode::L_ALL_BROKERS_DOWN, format!("{n}/{n} brokers are down"))));
+            self.event(ConsumerEvent::Error(KafkaError::new(
+                ErrorCode::L_ALL_BROKERS_DOWN,
+                format!("{n}/{n} brokers are down"),
+            )));
         }
-        let _ = why;
     }
 
     fn event(&mut self, e: ConsumerEvent) {
@@ -252,33 +285,73 @@ impl Engine {
             Ok(r) => Some(r),
             Err(e) => {
                 let msg = format!("Malformed {what} response: {e}");
-                self.event(ConsumerEvent::Error(KafkaError::new(ErrorCode::L_BAD_MSG, msg)));
+                self.event(ConsumerEvent::Error(KafkaError::new(
+                    ErrorCode::L_BAD_MSG,
+                    msg,
+                )));
                 None
             }
         }
     }
 
-    fn on_response(&mut self, key: BrokerKey, f: InFlight<RequestCtx>, mut body: Bytes, now: Instant) {
+    fn debug(&self, msg: impl FnOnce() -> String) {
+        if self.settings.debug {
+            eprintln!(
+                "%7|{:.3}|RSKAFKA|{}",
+                self.start.elapsed().as_secs_f64(),
+                msg()
+            );
+        }
+    }
+
+    fn on_response(
+        &mut self,
+        key: BrokerKey,
+        f: InFlight<RequestCtx>,
+        mut body: Bytes,
+        now: Instant,
+    ) {
         let v = f.version;
+        self.debug(|| {
+            format!(
+                "{key:?}: {:?} v{v} response ({} bytes)",
+                f.api_key,
+                body.len()
+            )
+        });
         self.all_down_reported = false;
         match f.ctx {
-            RequestCtx::Metadata => match self.decode::<MetadataResponse>(&mut body, v, "Metadata") {
+            RequestCtx::Metadata => match self.decode::<MetadataResponse>(&mut body, v, "Metadata")
+            {
                 Some(resp) => self.on_metadata(&resp, now),
                 None => self.metadata.on_failure(now),
             },
             RequestCtx::FindCoordinator => {
-                let Some(resp) = self.decode::<FindCoordinatorResponse>(&mut body, v, "FindCoordinator") else {
+                let Some(resp) =
+                    self.decode::<FindCoordinatorResponse>(&mut body, v, "FindCoordinator")
+                else {
                     return self.with_group(|g, _| g.on_find_failed(now));
                 };
                 let mut found = None;
                 self.with_group(|g, out| found = g.on_find_coordinator(&resp, now, out));
                 if let Some((node, addr)) = found {
-                    for old in self.net.keys().filter(|k| matches!(k, BrokerKey::Coordinator(n) if *n != node)).collect::<Vec<_>>() {
+                    for old in self
+                        .net
+                        .keys()
+                        .filter(|k| matches!(k, BrokerKey::Coordinator(n) if *n != node))
+                        .collect::<Vec<_>>()
+                    {
                         let failed = self.net.remove(old, now);
-                        failed.into_iter().for_each(|f| self.on_request_failed(f.ctx, now));
+                        failed
+                            .into_iter()
+                            .for_each(|f| self.on_request_failed(f.ctx, now));
                     }
-                    let failed = self.net.set_address(BrokerKey::Coordinator(node), addr, now);
-                    failed.into_iter().for_each(|f| self.on_request_failed(f.ctx, now));
+                    let failed = self
+                        .net
+                        .set_address(BrokerKey::Coordinator(node), addr, now);
+                    failed
+                        .into_iter()
+                        .for_each(|f| self.on_request_failed(f.ctx, now));
                 }
             }
             RequestCtx::Join => {
@@ -300,35 +373,45 @@ impl Engine {
                 Some(resp) => self.with_group(|g, out| g.on_sync(resp, now, out)),
                 None => self.with_group(|g, _| g.on_join_failed(now)),
             },
-            RequestCtx::Heartbeat => match self.decode::<HeartbeatResponse>(&mut body, v, "Heartbeat") {
-                Some(resp) => self.with_group(|g, out| g.on_heartbeat(resp, now, out)),
-                None => self.with_group(|g, _| g.on_heartbeat_failed(now)),
-            },
+            RequestCtx::Heartbeat => {
+                match self.decode::<HeartbeatResponse>(&mut body, v, "Heartbeat") {
+                    Some(resp) => self.with_group(|g, out| g.on_heartbeat(resp, now, out)),
+                    None => self.with_group(|g, _| g.on_heartbeat_failed(now)),
+                }
+            }
             RequestCtx::Leave => {
                 if let Some((reply, _)) = self.closing.take() {
                     let _ = reply.send(Ok(()));
                     self.closed = true;
                 }
             }
-            RequestCtx::Commit(c) => match self.decode::<OffsetCommitResponse>(&mut body, v, "OffsetCommit") {
-                Some(resp) => self.on_commit(c, &resp, now),
-                None => self.finish_commit(c, Err(KafkaError::from_code(ErrorCode::L_BAD_MSG))),
-            },
+            RequestCtx::Commit(c) => {
+                match self.decode::<OffsetCommitResponse>(&mut body, v, "OffsetCommit") {
+                    Some(resp) => self.on_commit(c, &resp, now),
+                    None => self.finish_commit(c, Err(KafkaError::from_code(ErrorCode::L_BAD_MSG))),
+                }
+            }
             RequestCtx::OffsetFetch(ctx) => {
                 let resp = self.decode::<OffsetFetchResponse>(&mut body, v, "OffsetFetch");
                 self.on_offset_fetch(ctx, resp, now);
             }
-            RequestCtx::Lookup(l) => match self.decode::<ListOffsetsResponse>(&mut body, v, "ListOffsets") {
-                Some(resp) => {
-                    if self.fetcher.on_lookup_response(l, resp, &mut self.out, now) {
-                        self.metadata.request_refresh_soon(now);
+            RequestCtx::Lookup(l) => {
+                match self.decode::<ListOffsetsResponse>(&mut body, v, "ListOffsets") {
+                    Some(resp) => {
+                        if self.fetcher.on_lookup_response(l, resp, &mut self.out, now) {
+                            self.metadata.request_refresh_soon(now);
+                        }
                     }
+                    None => self.fetcher.on_lookup_failed(l, now),
                 }
-                None => self.fetcher.on_lookup_failed(l, now),
-            },
+            }
             RequestCtx::Fetch(ctx) => match self.decode::<FetchResponse>(&mut body, v, "Fetch") {
                 Some(resp) => {
-                    let mut sinks = FetchSinks { out: &mut self.out, pool: &self.pool, shared: &self.shared };
+                    let mut sinks = FetchSinks {
+                        out: &mut self.out,
+                        pool: &self.pool,
+                        shared: &self.shared,
+                    };
                     if self.fetcher.on_fetch_response(ctx, resp, &mut sinks, now) {
                         self.metadata.request_refresh(now);
                     }
@@ -351,9 +434,12 @@ impl Engine {
             return;
         }
         for m in &resp.members {
-            if let Ok(s) = super::assignor::decode_subscription(m.member_id.as_str(), None, &m.metadata) {
+            if let Ok(s) =
+                super::assignor::decode_subscription(m.member_id.as_str(), None, &m.metadata)
+            {
                 for t in s.topics {
-                    if self.metadata.partition_count(&t).is_none() && self.metadata.wanted.insert(t) {
+                    if self.metadata.partition_count(&t).is_none() && self.metadata.wanted.insert(t)
+                    {
                         self.metadata.request_refresh(Instant::now());
                     }
                 }
@@ -362,22 +448,49 @@ impl Engine {
     }
 
     fn on_metadata(&mut self, resp: &MetadataResponse, now: Instant) {
-        let before: HashMap<String, i32> =
-            self.group.as_ref().map(|g| g.subscription.iter().filter_map(|t| self.metadata.partition_count(t).map(|n| (t.clone(), n))).collect()).unwrap_or_default();
+        let before: HashMap<String, i32> = self
+            .group
+            .as_ref()
+            .map(|g| {
+                g.subscription
+                    .iter()
+                    .filter_map(|t| self.metadata.partition_count(t).map(|n| (t.clone(), n)))
+                    .collect()
+            })
+            .unwrap_or_default();
         self.metadata.apply(resp, now);
-        let brokers: Vec<(i32, String)> = self.metadata.brokers.iter().map(|(k, v)| (*k, v.clone())).collect();
+        let brokers: Vec<(i32, String)> = self
+            .metadata
+            .brokers
+            .iter()
+            .map(|(k, v)| (*k, v.clone()))
+            .collect();
         for (id, addr) in &brokers {
-            let failed = self.net.set_address(BrokerKey::Node(*id), addr.clone(), now);
-            failed.into_iter().for_each(|f| self.on_request_failed(f.ctx, now));
+            let failed = self
+                .net
+                .set_address(BrokerKey::Node(*id), addr.clone(), now);
+            failed
+                .into_iter()
+                .for_each(|f| self.on_request_failed(f.ctx, now));
         }
-        let gone: Vec<BrokerKey> =
-            self.net.keys().filter(|k| matches!(k, BrokerKey::Node(id) if !self.metadata.brokers.contains_key(id))).collect();
+        let gone: Vec<BrokerKey> = self
+            .net
+            .keys()
+            .filter(|k| matches!(k, BrokerKey::Node(id) if !self.metadata.brokers.contains_key(id)))
+            .collect();
         for k in gone {
             let failed = self.net.remove(k, now);
-            failed.into_iter().for_each(|f| self.on_request_failed(f.ctx, now));
+            failed
+                .into_iter()
+                .for_each(|f| self.on_request_failed(f.ctx, now));
         }
         if !brokers.is_empty() {
-            for k in self.net.keys().filter(|k| matches!(k, BrokerKey::Bootstrap(_))).collect::<Vec<_>>() {
+            for k in self
+                .net
+                .keys()
+                .filter(|k| matches!(k, BrokerKey::Bootstrap(_)))
+                .collect::<Vec<_>>()
+            {
                 if self.net.inflight_count(k) == 0 {
                     self.net.close(k, now, false);
                 }
@@ -385,12 +498,25 @@ impl Engine {
         }
         self.queries.on_metadata(&self.metadata);
         if let Some(g) = &mut self.group {
-            let after: HashMap<String, i32> =
-                g.subscription.iter().filter_map(|t| self.metadata.partition_count(t).map(|n| (t.clone(), n))).collect();
-            let missing: Vec<&String> = g.subscription.iter().filter(|t| self.metadata.is_unknown(t)).collect();
+            let after: HashMap<String, i32> = g
+                .subscription
+                .iter()
+                .filter_map(|t| self.metadata.partition_count(t).map(|n| (t.clone(), n)))
+                .collect();
+            let missing: Vec<&String> = g
+                .subscription
+                .iter()
+                .filter(|t| self.metadata.is_unknown(t))
+                .collect();
             for t in missing {
-                let msg = format!("Subscribed topic not available: {t}: Broker: Unknown topic or partition");
-                self.out.push_back(Delivery::Event(ConsumerEvent::Error(KafkaError::new(ErrorCode::UNKNOWN_TOPIC_OR_PART, msg))));
+                let msg = format!(
+                    "Subscribed topic not available: {t}: Broker: Unknown topic or partition"
+                );
+                self.out
+                    .push_back(Delivery::Event(ConsumerEvent::Error(KafkaError::new(
+                        ErrorCode::UNKNOWN_TOPIC_OR_PART,
+                        msg,
+                    ))));
             }
             if after != before && !before.is_empty() {
                 g.on_metadata_changed(&mut self.out);
@@ -400,26 +526,45 @@ impl Engine {
 
     fn on_commit(&mut self, c: CommitCtx, resp: &OffsetCommitResponse, now: Instant) {
         let (results, first) = offsets::commit_results(&c.offsets, resp);
-        if matches!(first, ErrorCode::NOT_COORDINATOR | ErrorCode::COORDINATOR_NOT_AVAILABLE | ErrorCode::COORDINATOR_LOAD_IN_PROGRESS)
-            && now < c.deadline
+        if matches!(
+            first,
+            ErrorCode::NOT_COORDINATOR
+                | ErrorCode::COORDINATOR_NOT_AVAILABLE
+                | ErrorCode::COORDINATOR_LOAD_IN_PROGRESS
+        ) && now < c.deadline
         {
             self.with_group(|g, _| g.coordinator_lost(now));
             self.pending_commits.push_back(c);
             return;
         }
         for tp in results.iter().filter(|tp| tp.error.0 == 0) {
-            self.last_committed.insert((Arc::from(tp.topic.as_str()), tp.partition), tp.offset);
+            self.last_committed
+                .insert((Arc::from(tp.topic.as_str()), tp.partition), tp.offset);
         }
-        if matches!(first, ErrorCode::ILLEGAL_GENERATION | ErrorCode::UNKNOWN_MEMBER_ID | ErrorCode::REBALANCE_IN_PROGRESS) {
+        if matches!(
+            first,
+            ErrorCode::ILLEGAL_GENERATION
+                | ErrorCode::UNKNOWN_MEMBER_ID
+                | ErrorCode::REBALANCE_IN_PROGRESS
+        ) {
             self.metadata.request_refresh_soon(now);
         }
-        let result = if first.0 == 0 { Ok(()) } else { Err(KafkaError::new(first, format!("Commit failed: {first}"))) };
-        let CommitCtx { reply, offsets: _, .. } = c;
+        let result = if first.0 == 0 {
+            Ok(())
+        } else {
+            Err(KafkaError::new(first, format!("Commit failed: {first}")))
+        };
+        let CommitCtx {
+            reply, offsets: _, ..
+        } = c;
         match reply {
             Some(r) => {
                 let _ = r.send(result.map(|_| results));
             }
-            None => self.event(ConsumerEvent::OffsetCommit { result, offsets: results }),
+            None => self.event(ConsumerEvent::OffsetCommit {
+                result,
+                offsets: results,
+            }),
         }
     }
 
@@ -428,11 +573,19 @@ impl Engine {
             Some(r) => {
                 let _ = r.send(result.map(|_| c.offsets));
             }
-            None => self.event(ConsumerEvent::OffsetCommit { result, offsets: c.offsets }),
+            None => self.event(ConsumerEvent::OffsetCommit {
+                result,
+                offsets: c.offsets,
+            }),
         }
     }
 
-    fn on_offset_fetch(&mut self, ctx: OffsetFetchCtx, resp: Option<OffsetFetchResponse>, now: Instant) {
+    fn on_offset_fetch(
+        &mut self,
+        ctx: OffsetFetchCtx,
+        resp: Option<OffsetFetchResponse>,
+        now: Instant,
+    ) {
         let parts = match &ctx {
             OffsetFetchCtx::Cursors(p) => p.clone(),
             OffsetFetchCtx::Query(q) => q.parts.clone(),
@@ -443,8 +596,12 @@ impl Engine {
         };
         let retriable = matches!(
             err,
-            ErrorCode::NOT_COORDINATOR | ErrorCode::COORDINATOR_NOT_AVAILABLE | ErrorCode::COORDINATOR_LOAD_IN_PROGRESS
-        ) || results.iter().any(|r| r.error == ErrorCode::UNSTABLE_OFFSET_COMMIT);
+            ErrorCode::NOT_COORDINATOR
+                | ErrorCode::COORDINATOR_NOT_AVAILABLE
+                | ErrorCode::COORDINATOR_LOAD_IN_PROGRESS
+        ) || results
+            .iter()
+            .any(|r| r.error == ErrorCode::UNSTABLE_OFFSET_COMMIT);
         if retriable {
             self.with_group(|g, _| g.coordinator_lost(now));
         }
@@ -457,16 +614,21 @@ impl Engine {
                     return;
                 }
                 for tp in results {
-                    self.last_committed.insert((Arc::from(tp.topic.as_str()), tp.partition), tp.offset);
+                    self.last_committed
+                        .insert((Arc::from(tp.topic.as_str()), tp.partition), tp.offset);
                     let off = if tp.error.0 == 0 { tp.offset } else { -1 };
-                    self.fetcher.set_committed(&tp.topic, tp.partition, off, &mut self.out);
+                    self.fetcher
+                        .set_committed(&tp.topic, tp.partition, off, &mut self.out);
                 }
             }
             OffsetFetchCtx::Query(q) => {
                 if retriable {
                     self.queries.retry_committed(q);
                 } else if err.0 != 0 {
-                    let _ = q.reply.send(Err(KafkaError::new(err, format!("Failed to fetch committed offsets: {err}"))));
+                    let _ = q.reply.send(Err(KafkaError::new(
+                        err,
+                        format!("Failed to fetch committed offsets: {err}"),
+                    )));
                 } else {
                     let _ = q.reply.send(Ok(results));
                 }
@@ -479,7 +641,10 @@ impl Engine {
         match cmd {
             Command::Subscribe(topics, reply) => {
                 let Some(g) = &mut self.group else {
-                    let _ = reply.send(Err(KafkaError::new(ErrorCode::L_INVALID_ARG, "A consumer group id (group.id) is required to subscribe")));
+                    let _ = reply.send(Err(KafkaError::new(
+                        ErrorCode::L_INVALID_ARG,
+                        "A consumer group id (group.id) is required to subscribe",
+                    )));
                     return;
                 };
                 let set: BTreeSet<String> = topics.into_iter().collect();
@@ -496,27 +661,57 @@ impl Engine {
                 }
                 let _ = reply.send(Ok(()));
             }
-            Command::Assign { partitions, incremental, reply } => {
+            Command::Assign {
+                partitions,
+                incremental,
+                reply,
+            } => {
+                self.debug(|| {
+                    let list: Vec<String> = partitions
+                        .iter()
+                        .flatten()
+                        .map(|(tp, _)| format!("{}[{}]@{}", tp.topic, tp.partition, tp.offset))
+                        .collect();
+                    format!("assign (incremental {incremental:?}): {}", list.join(", "))
+                });
                 let r = self.assign(partitions, incremental, now);
                 let _ = reply.send(r);
             }
             Command::Commit { offsets, reply } => self.commit(offsets, reply, now),
-            Command::Committed { partitions, timeout, reply } => {
+            Command::Committed {
+                partitions,
+                timeout,
+                reply,
+            } => {
                 if self.group.is_none() {
-                    let _ = reply.send(Err(KafkaError::new(ErrorCode::L_UNKNOWN_GROUP, "No group.id configured")));
+                    let _ = reply.send(Err(KafkaError::new(
+                        ErrorCode::L_UNKNOWN_GROUP,
+                        "No group.id configured",
+                    )));
                     return;
                 }
-                let parts = partitions.iter().map(|tp| (tp.topic.clone(), tp.partition)).collect();
+                let parts = partitions
+                    .iter()
+                    .map(|tp| (tp.topic.clone(), tp.partition))
+                    .collect();
                 self.queries.add_committed(parts, now + timeout, reply);
             }
             Command::Seek { partition, reply } => {
                 let r = match self.fetcher.get_mut(&partition.topic, partition.partition) {
                     Some(c) => {
                         c.seek(partition.offset);
-                        c.shared.position.store(partition.offset.max(offset::INVALID), Ordering::Release);
+                        c.shared
+                            .position
+                            .store(partition.offset.max(offset::INVALID), Ordering::Release);
                         Ok(())
                     }
-                    None => Err(KafkaError::new(ErrorCode::L_UNKNOWN_PARTITION, format!("{} [{}] is not assigned", partition.topic, partition.partition))),
+                    None => Err(KafkaError::new(
+                        ErrorCode::L_UNKNOWN_PARTITION,
+                        format!(
+                            "{} [{}] is not assigned",
+                            partition.topic, partition.partition
+                        ),
+                    )),
                 };
                 if r.is_ok() && partition.offset < 0 && partition.offset != offset::STORED {
                     self.metadata.request_refresh(now);
@@ -536,14 +731,24 @@ impl Engine {
                 }
                 let _ = reply.send(Ok(()));
             }
-            Command::Watermarks { topic, partition, timeout, reply } => {
+            Command::Watermarks {
+                topic,
+                partition,
+                timeout,
+                reply,
+            } => {
                 self.metadata.wanted.insert(topic.clone());
                 if self.metadata.leader(&topic, partition).is_none() {
                     self.metadata.request_refresh(now);
                 }
-                self.queries.add_watermark(topic, partition, now + timeout, reply);
+                self.queries
+                    .add_watermark(topic, partition, now + timeout, reply);
             }
-            Command::Metadata { topic, timeout, reply } => {
+            Command::Metadata {
+                topic,
+                timeout,
+                reply,
+            } => {
                 match &topic {
                     Some(t) => {
                         self.metadata.wanted.insert(t.clone());
@@ -558,27 +763,57 @@ impl Engine {
         }
     }
 
-    fn assign(&mut self, partitions: Option<Vec<(TopicPartition, Arc<PartitionShared>)>>, incremental: Option<bool>, now: Instant) -> Result<()> {
+    fn assign(
+        &mut self,
+        partitions: Option<Vec<(TopicPartition, Arc<PartitionShared>)>>,
+        incremental: Option<bool>,
+        now: Instant,
+    ) -> Result<()> {
         let current: Vec<(Arc<str>, i32)> = self.fetcher.cursors.keys().cloned().collect();
-        let (add, remove): (Vec<(TopicPartition, Arc<PartitionShared>)>, Vec<(Arc<str>, i32)>) = match (partitions, incremental) {
+        let (add, remove): (
+            Vec<(TopicPartition, Arc<PartitionShared>)>,
+            Vec<(Arc<str>, i32)>,
+        ) = match (partitions, incremental) {
             (None, _) => (Vec::new(), current),
             (Some(list), None) => {
-                let keep: HashSet<(&str, i32)> = list.iter().map(|(tp, _)| (tp.topic.as_str(), tp.partition)).collect();
-                let remove = current.into_iter().filter(|(t, p)| !keep.contains(&(&**t, *p))).collect();
+                let keep: HashSet<(&str, i32)> = list
+                    .iter()
+                    .map(|(tp, _)| (tp.topic.as_str(), tp.partition))
+                    .collect();
+                let remove = current
+                    .into_iter()
+                    .filter(|(t, p)| !keep.contains(&(&**t, *p)))
+                    .collect();
                 (list, remove)
             }
             (Some(list), Some(true)) => {
-                if let Some((tp, _)) = list.iter().find(|(tp, _)| self.fetcher.cursors.contains_key(&(Arc::from(tp.topic.as_str()), tp.partition))) {
-                    return Err(KafkaError::new(ErrorCode::L_CONFLICT, format!("{} [{}] is already assigned", tp.topic, tp.partition)));
+                if let Some((tp, _)) = list.iter().find(|(tp, _)| {
+                    self.fetcher
+                        .cursors
+                        .contains_key(&(Arc::from(tp.topic.as_str()), tp.partition))
+                }) {
+                    return Err(KafkaError::new(
+                        ErrorCode::L_CONFLICT,
+                        format!("{} [{}] is already assigned", tp.topic, tp.partition),
+                    ));
                 }
                 (list, Vec::new())
             }
-            (Some(list), Some(false)) => (Vec::new(), list.into_iter().map(|(tp, _)| (Arc::from(tp.topic.as_str()), tp.partition)).collect()),
+            (Some(list), Some(false)) => (
+                Vec::new(),
+                list.into_iter()
+                    .map(|(tp, _)| (Arc::from(tp.topic.as_str()), tp.partition))
+                    .collect(),
+            ),
         };
         if !remove.is_empty() && self.settings.enable_auto_commit && self.group.is_some() {
             let offsets = self.stored_offsets(Some(&remove));
             if !offsets.is_empty() {
-                self.pending_commits.push_back(CommitCtx { offsets, reply: None, deadline: now + self.settings.net.socket_timeout });
+                self.pending_commits.push_back(CommitCtx {
+                    offsets,
+                    reply: None,
+                    deadline: now + self.settings.net.socket_timeout,
+                });
             }
         }
         for (t, p) in &remove {
@@ -590,7 +825,9 @@ impl Engine {
             if self.metadata.leader(&tp.topic, tp.partition).is_none() {
                 self.metadata.request_refresh(now);
             }
-            let start = if self.group.is_none() && (tp.offset == offset::INVALID || tp.offset == offset::STORED) {
+            let start = if self.group.is_none()
+                && (tp.offset == offset::INVALID || tp.offset == offset::STORED)
+            {
                 match self.settings.fetch.auto_offset_reset {
                     super::settings::OffsetReset::Earliest => offset::BEGINNING,
                     _ => offset::END,
@@ -600,10 +837,13 @@ impl Engine {
             };
             self.fetcher.add(&tp.topic, tp.partition, shared, start);
         }
-        let owned = self.fetcher.cursors.keys().fold(super::assignor::TopicPartitions::new(), |mut acc, (t, p)| {
-            acc.entry(t.to_string()).or_default().push(*p);
-            acc
-        });
+        let owned = self.fetcher.cursors.keys().fold(
+            super::assignor::TopicPartitions::new(),
+            |mut acc, (t, p)| {
+                acc.entry(t.to_string()).or_default().push(*p);
+                acc
+            },
+        );
         if let Some(g) = &mut self.group {
             if matches!(g.phase, Phase::AwaitApp(_)) {
                 g.on_app_ack(&mut self.out);
@@ -626,19 +866,31 @@ impl Engine {
             .filter_map(|k| {
                 let c = self.fetcher.cursors.get(&k)?;
                 let off = c.shared.stored.load(Ordering::Acquire);
-                (off >= 0 && self.last_committed.get(&k) != Some(&off)).then(|| TopicPartition::with_offset(k.0.to_string(), k.1, off))
+                (off >= 0 && self.last_committed.get(&k) != Some(&off))
+                    .then(|| TopicPartition::with_offset(k.0.to_string(), k.1, off))
             })
             .collect()
     }
 
-    fn commit(&mut self, offsets: Option<Vec<TopicPartition>>, reply: Option<Reply<Vec<TopicPartition>>>, now: Instant) {
+    fn commit(
+        &mut self,
+        offsets: Option<Vec<TopicPartition>>,
+        reply: Option<Reply<Vec<TopicPartition>>>,
+        now: Instant,
+    ) {
         if self.group.is_none() {
-            let err = Err(KafkaError::new(ErrorCode::L_UNKNOWN_GROUP, "No group.id configured: cannot commit"));
+            let err = Err(KafkaError::new(
+                ErrorCode::L_UNKNOWN_GROUP,
+                "No group.id configured: cannot commit",
+            ));
             match reply {
                 Some(r) => {
                     let _ = r.send(err);
                 }
-                None => self.event(ConsumerEvent::OffsetCommit { result: err.map(|_: Vec<TopicPartition>| ()), offsets: Vec::new() }),
+                None => self.event(ConsumerEvent::OffsetCommit {
+                    result: err.map(|_: Vec<TopicPartition>| ()),
+                    offsets: Vec::new(),
+                }),
             }
             return;
         }
@@ -649,18 +901,29 @@ impl Engine {
                 Some(r) => {
                     let _ = r.send(Err(err));
                 }
-                None => self.event(ConsumerEvent::OffsetCommit { result: Err(err), offsets: Vec::new() }),
+                None => self.event(ConsumerEvent::OffsetCommit {
+                    result: Err(err),
+                    offsets: Vec::new(),
+                }),
             }
             return;
         }
-        self.pending_commits.push_back(CommitCtx { offsets, reply, deadline: now + self.settings.net.socket_timeout });
+        self.pending_commits.push_back(CommitCtx {
+            offsets,
+            reply,
+            deadline: now + self.settings.net.socket_timeout,
+        });
     }
 
     fn close(&mut self, reply: Reply<()>, now: Instant) {
         if self.settings.enable_auto_commit && self.group.is_some() {
             let offsets = self.stored_offsets(None);
             if !offsets.is_empty() {
-                self.pending_commits.push_back(CommitCtx { offsets, reply: None, deadline: now + self.settings.net.socket_timeout });
+                self.pending_commits.push_back(CommitCtx {
+                    offsets,
+                    reply: None,
+                    deadline: now + self.settings.net.socket_timeout,
+                });
             }
         }
         let leave = self.group.as_mut().and_then(|g| g.close());
@@ -674,7 +937,10 @@ impl Engine {
     }
 
     fn finish_close_when_idle(&mut self, now: Instant) {
-        let commits_done = self.pending_commits.is_empty() && self.coordinator_key().is_none_or(|k| self.net.inflight_count(k) == 0);
+        let commits_done = self.pending_commits.is_empty()
+            && self
+                .coordinator_key()
+                .is_none_or(|k| self.net.inflight_count(k) == 0);
         if let Some((_, deadline)) = &self.closing {
             if commits_done || now >= *deadline {
                 let (reply, _) = self.closing.take().expect("checked");
@@ -685,18 +951,29 @@ impl Engine {
     }
 
     fn coordinator_key(&self) -> Option<BrokerKey> {
-        self.group.as_ref().and_then(|g| g.coordinator).map(BrokerKey::Coordinator)
+        self.group
+            .as_ref()
+            .and_then(|g| g.coordinator)
+            .map(BrokerKey::Coordinator)
     }
 
     /// Sends a group request to the coordinator (FindCoordinator to any broker).
     fn send_group(&mut self, req: GroupRequest, now: Instant) -> bool {
-        let extra = self.group.as_ref().map_or(Duration::ZERO, |g| g.join_extra_timeout());
+        let extra = self
+            .group
+            .as_ref()
+            .map_or(Duration::ZERO, |g| g.join_extra_timeout());
         let result = match req {
             GroupRequest::FindCoordinator(r) => match self.any_ready_broker(now) {
                 Some(k) => match self.net.version(k, ApiKey::FindCoordinator) {
                     Some(v) => {
-                        let r = if v >= 4 { r } else { r.with_coordinator_keys(Vec::new()) };
-                        self.net.send(k, &r, v, RequestCtx::FindCoordinator, Duration::ZERO, now)
+                        let r = if v >= 4 {
+                            r
+                        } else {
+                            r.with_coordinator_keys(Vec::new())
+                        };
+                        self.net
+                            .send(k, &r, v, RequestCtx::FindCoordinator, Duration::ZERO, now)
                     }
                     None => Err((SendError::Unsupported, RequestCtx::FindCoordinator)),
                 },
@@ -704,8 +981,12 @@ impl Engine {
             },
             GroupRequest::Join(r) => self.send_to_coordinator(&r, RequestCtx::Join, extra, now),
             GroupRequest::Sync(r) => self.send_to_coordinator(&r, RequestCtx::Sync, extra, now),
-            GroupRequest::Heartbeat(r) => self.send_to_coordinator(&r, RequestCtx::Heartbeat, Duration::ZERO, now),
-            GroupRequest::Leave(r) => self.send_to_coordinator(&r, RequestCtx::Leave, Duration::ZERO, now),
+            GroupRequest::Heartbeat(r) => {
+                self.send_to_coordinator(&r, RequestCtx::Heartbeat, Duration::ZERO, now)
+            }
+            GroupRequest::Leave(r) => {
+                self.send_to_coordinator(&r, RequestCtx::Leave, Duration::ZERO, now)
+            }
         };
         match result {
             Ok(()) => true,
@@ -716,16 +997,36 @@ impl Engine {
         }
     }
 
-    fn send_to_coordinator<R: Request>(&mut self, r: &R, ctx: RequestCtx, extra: Duration, now: Instant) -> Result<(), (SendError, RequestCtx)> {
-        let Some(key) = self.coordinator_key() else { return Err((SendError::NotReady, ctx)) };
-        let Some(v) = self.net.version(key, R::KEY) else { return Err((SendError::Unsupported, ctx)) };
+    fn send_to_coordinator<R: Request>(
+        &mut self,
+        r: &R,
+        ctx: RequestCtx,
+        extra: Duration,
+        now: Instant,
+    ) -> Result<(), (SendError, RequestCtx)> {
+        let Some(key) = self.coordinator_key() else {
+            return Err((SendError::NotReady, ctx));
+        };
+        let Some(v) = self.net.version(key, R::KEY) else {
+            return Err((SendError::Unsupported, ctx));
+        };
         self.net.send(key, r, v, ctx, extra, now)
     }
 
     /// A broker with a ready connection, preferring known nodes; starts connecting if none is.
     fn any_ready_broker(&mut self, now: Instant) -> Option<BrokerKey> {
-        let mut keys: Vec<BrokerKey> = self.net.keys().filter(|k| !matches!(k, BrokerKey::Coordinator(_))).collect();
-        keys.sort_by_key(|k| (matches!(k, BrokerKey::Bootstrap(_)), self.net.failures(*k), *k));
+        let mut keys: Vec<BrokerKey> = self
+            .net
+            .keys()
+            .filter(|k| !matches!(k, BrokerKey::Coordinator(_)))
+            .collect();
+        keys.sort_by_key(|k| {
+            (
+                matches!(k, BrokerKey::Bootstrap(_)),
+                self.net.failures(*k),
+                *k,
+            )
+        });
         if let Some(k) = keys.iter().find(|k| self.net.is_ready(**k)) {
             return Some(*k);
         }
@@ -741,18 +1042,34 @@ impl Engine {
     }
 
     fn flush_commits(&mut self, now: Instant) {
-        let Some(key) = self.coordinator_key() else { return };
+        let Some(key) = self.coordinator_key() else {
+            return;
+        };
         if !self.net.ensure(key, now) {
             return;
         }
         let (generation, member, instance) = match &self.group {
-            Some(g) if g.in_generation() => (g.generation, g.member_id.clone(), g.settings.group_instance_id.clone()),
+            Some(g) if g.in_generation() => (
+                g.generation,
+                g.member_id.clone(),
+                g.settings.group_instance_id.clone(),
+            ),
             _ => (-1, String::new(), None),
         };
         let group_id = self.settings.group_id.clone().unwrap_or_default();
+        let version = self.net.version(key, ApiKey::OffsetCommit).unwrap_or(2);
         while let Some(c) = self.pending_commits.pop_front() {
-            let req = offsets::build_commit(&group_id, generation, &member, instance.as_deref(), &c.offsets);
-            if let Err((_, RequestCtx::Commit(c))) = self.send_to_coordinator(&req, RequestCtx::Commit(c), Duration::ZERO, now) {
+            let req = offsets::build_commit(
+                &group_id,
+                generation,
+                &member,
+                instance.as_deref(),
+                &c.offsets,
+                version,
+            );
+            if let Err((_, RequestCtx::Commit(c))) =
+                self.send_to_coordinator(&req, RequestCtx::Commit(c), Duration::ZERO, now)
+            {
                 self.pending_commits.push_front(c);
                 break;
             }
@@ -769,7 +1086,11 @@ impl Engine {
             if let Some(k) = self.any_ready_broker(now) {
                 if let Some(v) = self.net.version(k, ApiKey::Metadata) {
                     let req = self.metadata.build_request(v);
-                    if self.net.send(k, &req, v, RequestCtx::Metadata, Duration::ZERO, now).is_err() {
+                    if self
+                        .net
+                        .send(k, &req, v, RequestCtx::Metadata, Duration::ZERO, now)
+                        .is_err()
+                    {
                         self.metadata.on_failure(now);
                     }
                 }
@@ -787,8 +1108,16 @@ impl Engine {
     fn tick_group(&mut self, now: Instant) {
         let Some(g) = &mut self.group else { return };
         // max.poll.interval.ms
-        if g.in_generation() && now >= self.start + Duration::from_millis(self.shared.last_poll_ms.load(Ordering::Relaxed)) + g.settings.max_poll_interval {
-            let since = now.duration_since(self.start + Duration::from_millis(self.shared.last_poll_ms.load(Ordering::Relaxed)));
+        if g.in_generation()
+            && now
+                >= self.start
+                    + Duration::from_millis(self.shared.last_poll_ms.load(Ordering::Relaxed))
+                    + g.settings.max_poll_interval
+        {
+            let since = now.duration_since(
+                self.start
+                    + Duration::from_millis(self.shared.last_poll_ms.load(Ordering::Relaxed)),
+            );
             let exceeded = since.saturating_sub(g.settings.max_poll_interval);
             self.shared.polled.store(false, Ordering::Release);
             if let Some(leave) = g.on_poll_exceeded(exceeded, &mut self.out) {
@@ -799,7 +1128,9 @@ impl Engine {
         if g.phase == Phase::PollExceeded && self.shared.polled.load(Ordering::Acquire) {
             g.on_polled_again();
         }
-        let want_coordinator = !self.pending_commits.is_empty() || !self.fetcher.awaiting_committed().is_empty() || self.queries.wants_coordinator();
+        let want_coordinator = !self.pending_commits.is_empty()
+            || !self.fetcher.awaiting_committed().is_empty()
+            || self.queries.wants_coordinator();
         let coord_ready = match g.coordinator {
             Some(node) => self.net.ensure(BrokerKey::Coordinator(node), now),
             None => false,
@@ -813,7 +1144,9 @@ impl Engine {
         let md = &self.metadata;
         let counts = |t: &str| md.partition_count(t);
         let mut reqs = Vec::new();
-        while let Some(req) = g.poll_request(now, coord_ready, want_coordinator, &counts, &mut self.out) {
+        while let Some(req) =
+            g.poll_request(now, coord_ready, want_coordinator, &counts, &mut self.out)
+        {
             let is_find = matches!(req, GroupRequest::FindCoordinator(_));
             reqs.push(req);
             if is_find || reqs.len() > 4 {
@@ -821,7 +1154,20 @@ impl Engine {
             }
         }
         for req in reqs {
-            self.send_group(req, now);
+            let what = match &req {
+                GroupRequest::FindCoordinator(_) => "FindCoordinator",
+                GroupRequest::Join(_) => "JoinGroup",
+                GroupRequest::Sync(_) => "SyncGroup",
+                GroupRequest::Heartbeat(_) => "Heartbeat",
+                GroupRequest::Leave(_) => "LeaveGroup",
+            };
+            let sent = self.send_group(req, now);
+            let phase = self
+                .group
+                .as_ref()
+                .map(|g| format!("{:?}", g.phase))
+                .unwrap_or_default();
+            self.debug(|| format!("group: {what} sent={sent}, phase {phase}"));
         }
     }
 
@@ -829,11 +1175,18 @@ impl Engine {
         if let Some(at) = self.next_auto_commit {
             if now >= at {
                 self.next_auto_commit = Some(now + self.settings.auto_commit_interval);
-                let in_group = self.group.as_ref().is_some_and(|g| g.in_generation() || g.phase == Phase::Idle);
+                let in_group = self
+                    .group
+                    .as_ref()
+                    .is_some_and(|g| g.in_generation() || g.phase == Phase::Idle);
                 if in_group {
                     let offsets = self.stored_offsets(None);
                     if !offsets.is_empty() {
-                        self.pending_commits.push_back(CommitCtx { offsets, reply: None, deadline: now + self.settings.net.socket_timeout });
+                        self.pending_commits.push_back(CommitCtx {
+                            offsets,
+                            reply: None,
+                            deadline: now + self.settings.net.socket_timeout,
+                        });
                     }
                 }
             }
@@ -843,7 +1196,13 @@ impl Engine {
         while i < self.pending_commits.len() {
             if self.pending_commits[i].deadline <= now {
                 let c = self.pending_commits.remove(i).expect("index checked");
-                self.finish_commit(c, Err(KafkaError::new(ErrorCode::L_TIMED_OUT, "Commit timed out waiting for the group coordinator")));
+                self.finish_commit(
+                    c,
+                    Err(KafkaError::new(
+                        ErrorCode::L_TIMED_OUT,
+                        "Commit timed out waiting for the group coordinator",
+                    )),
+                );
             } else {
                 i += 1;
             }
@@ -852,7 +1211,9 @@ impl Engine {
             self.flush_commits(now);
         }
         // Committed offsets for new cursors.
-        let Some(key) = self.coordinator_key() else { return };
+        let Some(key) = self.coordinator_key() else {
+            return;
+        };
         let awaiting: Vec<(String, i32)> = self
             .fetcher
             .awaiting_committed()
@@ -864,9 +1225,21 @@ impl Engine {
             return;
         }
         let group_id = self.settings.group_id.clone().unwrap_or_default();
-        let req = offsets::build_offset_fetch(&group_id, &awaiting, self.settings.fetch.read_committed);
-        if self.send_to_coordinator(&req, RequestCtx::OffsetFetch(OffsetFetchCtx::Cursors(awaiting.clone())), Duration::ZERO, now).is_ok() {
-            self.committed_in_flight.extend(awaiting);
+        let stable = self.settings.fetch.read_committed
+            && self
+                .net
+                .version(key, ApiKey::OffsetFetch)
+                .is_some_and(|v| v >= 7);
+        let req = offsets::build_offset_fetch(&group_id, &awaiting, stable);
+        let n = awaiting.len();
+        match self.send_to_coordinator(
+            &req,
+            RequestCtx::OffsetFetch(OffsetFetchCtx::Cursors(awaiting.clone())),
+            Duration::ZERO,
+            now,
+        ) {
+            Ok(()) => self.committed_in_flight.extend(awaiting),
+            Err((e, _)) => self.debug(|| format!("OffsetFetch for {n} partitions not sent: {e:?}")),
         }
     }
 
@@ -877,7 +1250,12 @@ impl Engine {
                 let group_id = self.settings.group_id.clone().unwrap_or_default();
                 while let Some(q) = self.queries.take_committed() {
                     let req = offsets::build_offset_fetch(&group_id, &q.parts, false);
-                    if let Err((_, ctx)) = self.send_to_coordinator(&req, RequestCtx::OffsetFetch(OffsetFetchCtx::Query(q)), Duration::ZERO, now) {
+                    if let Err((_, ctx)) = self.send_to_coordinator(
+                        &req,
+                        RequestCtx::OffsetFetch(OffsetFetchCtx::Query(q)),
+                        Duration::ZERO,
+                        now,
+                    ) {
                         self.on_request_failed(ctx, now);
                         break;
                     }
@@ -895,7 +1273,14 @@ impl Engine {
                 continue;
             };
             let req: ListOffsetsRequest = queries::watermark_request(&ctx, ts);
-            if let Err((_, ctx)) = self.net.send(key, &req, v, RequestCtx::Watermark(ctx), Duration::ZERO, now) {
+            if let Err((_, ctx)) = self.net.send(
+                key,
+                &req,
+                v,
+                RequestCtx::Watermark(ctx),
+                Duration::ZERO,
+                now,
+            ) {
                 self.on_request_failed(ctx, now);
             }
         }
@@ -910,9 +1295,14 @@ impl Engine {
             if !self.net.ensure(key, now) {
                 continue;
             }
-            let Some(v) = self.net.version(key, ApiKey::ListOffsets) else { continue };
-            let (req, ctx) = self.fetcher.build_lookup(node, &parts);
-            if let Err((_, ctx)) = self.net.send(key, &req, v, RequestCtx::Lookup(ctx), Duration::ZERO, now) {
+            let Some(v) = self.net.version(key, ApiKey::ListOffsets) else {
+                continue;
+            };
+            let (req, ctx) = self.fetcher.build_lookup(node, &parts, v);
+            if let Err((_, ctx)) =
+                self.net
+                    .send(key, &req, v, RequestCtx::Lookup(ctx), Duration::ZERO, now)
+            {
                 self.on_request_failed(ctx, now);
             }
         }
@@ -924,10 +1314,15 @@ impl Engine {
             if !self.net.ensure(key, now) {
                 continue;
             }
-            let Some(v) = self.net.version(key, ApiKey::Fetch) else { continue };
+            let Some(v) = self.net.version(key, ApiKey::Fetch) else {
+                continue;
+            };
             let (req, ctx) = self.fetcher.build_fetch(node, &parts, v);
             let wait = Duration::from_millis(self.settings.fetch.fetch_wait_max_ms.max(0) as u64);
-            if let Err((_, ctx)) = self.net.send(key, &req, v, RequestCtx::Fetch(ctx), wait, now) {
+            if let Err((_, ctx)) = self
+                .net
+                .send(key, &req, v, RequestCtx::Fetch(ctx), wait, now)
+            {
                 self.on_request_failed(ctx, now);
             }
         }

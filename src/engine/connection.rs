@@ -166,7 +166,9 @@ impl<C> Net<C> {
         if let Some(id) = self.by_key.get(&key) {
             return self.conns[id].state == State::Ready;
         }
-        let Some(addr) = self.addrs.get(&key).cloned() else { return false };
+        let Some(addr) = self.addrs.get(&key).cloned() else {
+            return false;
+        };
         if self.backoff.get(&key).is_some_and(|b| b.retry_at > now) {
             return false;
         }
@@ -188,7 +190,9 @@ impl<C> Net<C> {
     }
 
     pub fn is_ready(&self, key: BrokerKey) -> bool {
-        self.by_key.get(&key).is_some_and(|id| self.conns[id].state == State::Ready)
+        self.by_key
+            .get(&key)
+            .is_some_and(|id| self.conns[id].state == State::Ready)
     }
 
     /// True when the connection exists (ready or being set up).
@@ -198,14 +202,18 @@ impl<C> Net<C> {
 
     /// Number of requests waiting for a response on `key`.
     pub fn inflight_count(&self, key: BrokerKey) -> usize {
-        self.by_key.get(&key).map_or(0, |id| self.conns[id].inflight.len())
+        self.by_key
+            .get(&key)
+            .map_or(0, |id| self.conns[id].inflight.len())
     }
 
     /// The negotiated version of `api` with `key`, if the connection is ready and shares one.
     pub fn version(&self, key: BrokerKey, api: ApiKey) -> Option<i16> {
         let id = self.by_key.get(&key)?;
         let c = &self.conns[id];
-        (c.state == State::Ready).then(|| c.versions.version(api)).flatten()
+        (c.state == State::Ready)
+            .then(|| c.versions.version(api))
+            .flatten()
     }
 
     /// Encodes and queues `req` at `version` for `key`, remembering `ctx` for the response; on
@@ -220,20 +228,36 @@ impl<C> Net<C> {
         extra_timeout: Duration,
         now: Instant,
     ) -> Result<(), (SendError, C)> {
-        let Some(&id) = self.by_key.get(&key) else { return Err((SendError::NotReady, ctx)) };
+        let Some(&id) = self.by_key.get(&key) else {
+            return Err((SendError::NotReady, ctx));
+        };
         if self.conns[&id].state != State::Ready {
             return Err((SendError::NotReady, ctx));
         }
         let correlation_id = self.correlation();
         self.scratch.clear();
-        if frame::encode_request(req, version, correlation_id, &self.client_id, &mut self.scratch).is_err() {
+        if frame::encode_request(
+            req,
+            version,
+            correlation_id,
+            &self.client_id,
+            &mut self.scratch,
+        )
+        .is_err()
+        {
             return Err((SendError::Unsupported, ctx));
         }
         let bytes = self.scratch.split().freeze();
         let deadline = now + self.settings.socket_timeout + extra_timeout;
         let conn = self.conns.get_mut(&id).expect("connection exists");
         let api_key = R::KEY;
-        conn.inflight.push_back(InFlight { correlation_id, api_key, version, ctx: Some(ctx), deadline });
+        conn.inflight.push_back(InFlight {
+            correlation_id,
+            api_key,
+            version,
+            ctx: Some(ctx),
+            deadline,
+        });
         self.io.push_back(IoAction::Send(id, bytes));
         Ok(())
     }
@@ -246,7 +270,9 @@ impl<C> Net<C> {
 
     /// The runtime connected `id`: start the ApiVersions handshake.
     pub fn on_connected(&mut self, id: ConnId, now: Instant) {
-        let Some(conn) = self.conns.get_mut(&id) else { return };
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return;
+        };
         if conn.state != State::Connecting {
             return;
         }
@@ -260,8 +286,14 @@ impl<C> Net<C> {
             .with_client_software_name(StrBytes::from_static_str("librskafka"))
             .with_client_software_version(StrBytes::from_static_str(env!("CARGO_PKG_VERSION")));
         self.scratch.clear();
-        frame::encode_request(&req, version, correlation_id, &self.client_id, &mut self.scratch)
-            .expect("ApiVersions encodes");
+        frame::encode_request(
+            &req,
+            version,
+            correlation_id,
+            &self.client_id,
+            &mut self.scratch,
+        )
+        .expect("ApiVersions encodes");
         let bytes = self.scratch.split().freeze();
         let conn = self.conns.get_mut(&id).expect("connection exists");
         conn.setup_deadline = now + self.settings.socket_timeout;
@@ -277,33 +309,58 @@ impl<C> Net<C> {
 
     /// A complete response frame arrived on `id`.
     pub fn on_frame(&mut self, id: ConnId, mut body: Bytes, now: Instant) -> FrameOutcome<C> {
-        let Some(conn) = self.conns.get_mut(&id) else { return FrameOutcome::Handled };
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return FrameOutcome::Handled;
+        };
         let key = conn.key;
         let corr = frame::peek_correlation_id(&body);
-        let matches = conn.inflight.front().is_some_and(|f| Some(f.correlation_id) == corr);
+        let matches = conn
+            .inflight
+            .front()
+            .is_some_and(|f| Some(f.correlation_id) == corr);
         if !matches {
             let msg = format!("response correlation id {corr:?} does not match the request sent");
             let failed = self.close(key, now, true);
             return FrameOutcome::Failed(key, failed, msg);
         }
         let inflight = conn.inflight.pop_front().expect("checked");
-        if let Err(e) = frame::strip_response_header(&mut body, inflight.api_key, inflight.version) {
+        if let Err(e) = frame::strip_response_header(&mut body, inflight.api_key, inflight.version)
+        {
             let mut failed = self.close(key, now, true);
             failed.splice(0..0, with_ctx(inflight));
             return FrameOutcome::Failed(key, failed, e.to_string());
         }
-        let InFlight { correlation_id, api_key, version, ctx, deadline } = inflight;
+        let InFlight {
+            correlation_id,
+            api_key,
+            version,
+            ctx,
+            deadline,
+        } = inflight;
         match ctx {
             None => self.on_api_versions(id, key, body, version, now),
             Some(ctx) => FrameOutcome::Response(Response {
                 key,
-                inflight: InFlight { correlation_id, api_key, version, ctx, deadline },
+                inflight: InFlight {
+                    correlation_id,
+                    api_key,
+                    version,
+                    ctx,
+                    deadline,
+                },
                 body,
             }),
         }
     }
 
-    fn on_api_versions(&mut self, id: ConnId, key: BrokerKey, mut body: Bytes, version: i16, now: Instant) -> FrameOutcome<C> {
+    fn on_api_versions(
+        &mut self,
+        id: ConnId,
+        key: BrokerKey,
+        mut body: Bytes,
+        version: i16,
+        now: Instant,
+    ) -> FrameOutcome<C> {
         match frame::decode_body::<ApiVersionsResponse>(&mut body, version) {
             Ok(resp) if resp.error_code == 35 && version > 0 => {
                 // UNSUPPORTED_VERSION: the broker lists what it supports in a v0 body; retry at v0.
@@ -319,7 +376,11 @@ impl<C> Net<C> {
             }
             Ok(resp) => {
                 let failed = self.close(key, now, true);
-                FrameOutcome::Failed(key, failed, format!("ApiVersions failed with error {}", resp.error_code))
+                FrameOutcome::Failed(
+                    key,
+                    failed,
+                    format!("ApiVersions failed with error {}", resp.error_code),
+                )
             }
             Err(e) => {
                 let failed = self.close(key, now, true);
@@ -336,15 +397,22 @@ impl<C> Net<C> {
 
     /// Closes the connection of `key`; with `failure` the next connect backs off.
     pub fn close(&mut self, key: BrokerKey, now: Instant, failure: bool) -> Vec<InFlight<C>> {
-        let Some(id) = self.by_key.remove(&key) else { return Vec::new() };
+        let Some(id) = self.by_key.remove(&key) else {
+            return Vec::new();
+        };
         let conn = self.conns.remove(&id).expect("connection exists");
         self.io.push_back(IoAction::Close(id));
         if failure {
-            let b = self.backoff.entry(key).or_insert(Backoff { failures: 0, retry_at: now });
+            let b = self.backoff.entry(key).or_insert(Backoff {
+                failures: 0,
+                retry_at: now,
+            });
             b.failures = b.failures.saturating_add(1);
             let base = self.settings.reconnect_backoff.as_millis() as u64;
             let max = self.settings.reconnect_backoff_max.as_millis() as u64;
-            let exp = base.saturating_mul(1u64 << (b.failures - 1).min(16)).min(max.max(base));
+            let exp = base
+                .saturating_mul(1u64 << (b.failures - 1).min(16))
+                .min(max.max(base));
             // librdkafka adds jitter of -25%..+50%; a deterministic spread keeps tests repeatable.
             let jitter = (exp / 4) * ((id.0 as u64 % 3) as u64) / 2;
             b.retry_at = now + Duration::from_millis(exp.saturating_sub(exp / 4) + jitter);
@@ -363,14 +431,19 @@ impl<C> Net<C> {
             })
             .map(|c| c.key)
             .collect();
-        expired.into_iter().map(|k| (k, self.close(k, now, true))).collect()
+        expired
+            .into_iter()
+            .map(|k| (k, self.close(k, now, true)))
+            .collect()
     }
 
     /// The earliest time at which a timeout or a reconnect is due.
     pub fn next_deadline(&self) -> Option<Instant> {
         let conn = self.conns.values().flat_map(|c| {
             let setup = (c.state != State::Ready).then_some(c.setup_deadline);
-            setup.into_iter().chain(c.inflight.iter().map(|f| f.deadline))
+            setup
+                .into_iter()
+                .chain(c.inflight.iter().map(|f| f.deadline))
         });
         conn.min()
     }
@@ -398,6 +471,18 @@ impl<C> Net<C> {
 
 /// The request with its engine context, or nothing for the handshake's own request.
 fn with_ctx<C>(f: InFlight<Option<C>>) -> Option<InFlight<C>> {
-    let InFlight { correlation_id, api_key, version, ctx, deadline } = f;
-    ctx.map(|ctx| InFlight { correlation_id, api_key, version, ctx, deadline })
+    let InFlight {
+        correlation_id,
+        api_key,
+        version,
+        ctx,
+        deadline,
+    } = f;
+    ctx.map(|ctx| InFlight {
+        correlation_id,
+        api_key,
+        version,
+        ctx,
+        deadline,
+    })
 }

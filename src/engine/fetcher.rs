@@ -12,10 +12,14 @@ use std::time::Instant;
 
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic, ForgottenTopic};
 use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
-use kafka_protocol::messages::{BrokerId, FetchRequest, FetchResponse, ListOffsetsRequest, ListOffsetsResponse, TopicName};
+use kafka_protocol::messages::{
+    BrokerId, FetchRequest, FetchResponse, ListOffsetsRequest, ListOffsetsResponse, TopicName,
+};
 use kafka_protocol::protocol::StrBytes;
 
-use super::channel::{BatchData, ClientShared, ConsumerEvent, Delivery, FetchedBatch, PartitionShared};
+use super::channel::{
+    BatchData, ClientShared, ConsumerEvent, Delivery, FetchedBatch, PartitionShared,
+};
 use super::settings::{FetchSettings, OffsetReset};
 use crate::error::{ErrorCode, KafkaError};
 use crate::protocol::compression::Compression;
@@ -85,7 +89,10 @@ impl PartitionCursor {
     /// Moves the cursor to `target` (an offset or a logical one) and invalidates queued data.
     pub fn seek(&mut self, target: i64) {
         self.shared.bump_version();
-        *self = PartitionCursor { paused: self.paused, ..PartitionCursor::new(&self.topic, self.partition, self.shared.clone(), target) };
+        *self = PartitionCursor {
+            paused: self.paused,
+            ..PartitionCursor::new(&self.topic, self.partition, self.shared.clone(), target)
+        };
     }
 }
 
@@ -137,7 +144,13 @@ pub(crate) struct FetchSinks<'a> {
 
 impl Fetcher {
     pub fn new(settings: FetchSettings) -> Self {
-        Fetcher { cursors: BTreeMap::new(), sessions: HashMap::new(), fetching: HashSet::new(), looking_up: HashSet::new(), settings }
+        Fetcher {
+            cursors: BTreeMap::new(),
+            sessions: HashMap::new(),
+            fetching: HashSet::new(),
+            looking_up: HashSet::new(),
+            settings,
+        }
     }
 
     pub fn get_mut(&mut self, topic: &str, partition: i32) -> Option<&mut PartitionCursor> {
@@ -147,7 +160,9 @@ impl Fetcher {
     /// Adds a partition to fetch from `start`; an existing cursor is kept.
     pub fn add(&mut self, topic: &str, partition: i32, shared: Arc<PartitionShared>, start: i64) {
         let key = (Arc::from(topic), partition);
-        self.cursors.entry(key).or_insert_with(|| PartitionCursor::new(topic, partition, shared, start));
+        self.cursors
+            .entry(key)
+            .or_insert_with(|| PartitionCursor::new(topic, partition, shared, start));
     }
 
     /// Stops fetching a partition and invalidates what is queued for it.
@@ -159,13 +174,25 @@ impl Fetcher {
 
     /// Partitions waiting for their committed offset.
     pub fn awaiting_committed(&self) -> Vec<(Arc<str>, i32)> {
-        self.cursors.values().filter(|c| c.state == CursorState::AwaitCommitted).map(|c| (c.topic.clone(), c.partition)).collect()
+        self.cursors
+            .values()
+            .filter(|c| c.state == CursorState::AwaitCommitted)
+            .map(|c| (c.topic.clone(), c.partition))
+            .collect()
     }
 
     /// Applies a committed offset (or -1 for none) to a cursor waiting for it.
-    pub fn set_committed(&mut self, topic: &str, partition: i32, committed: i64, out: &mut VecDeque<Delivery>) {
+    pub fn set_committed(
+        &mut self,
+        topic: &str,
+        partition: i32,
+        committed: i64,
+        out: &mut VecDeque<Delivery>,
+    ) {
         let reset = self.settings.auto_offset_reset;
-        let Some(c) = self.get_mut(topic, partition) else { return };
+        let Some(c) = self.get_mut(topic, partition) else {
+            return;
+        };
         if c.state != CursorState::AwaitCommitted {
             return;
         }
@@ -191,12 +218,19 @@ impl Fetcher {
     }
 
     /// Leaders to which a Fetch should go now, with the partitions each covers.
-    pub fn fetch_plan(&mut self, leaders: impl Fn(&str, i32) -> Option<(i32, i32)>, shared: &ClientShared, now: Instant) -> BTreeMap<i32, Vec<(Arc<str>, i32)>> {
+    pub fn fetch_plan(
+        &mut self,
+        leaders: impl Fn(&str, i32) -> Option<(i32, i32)>,
+        shared: &ClientShared,
+        now: Instant,
+    ) -> BTreeMap<i32, Vec<(Arc<str>, i32)>> {
         let mut plan: BTreeMap<i32, Vec<(Arc<str>, i32)>> = BTreeMap::new();
         let mut blocked = false;
         let keys: Vec<(Arc<str>, i32)> = self.cursors.keys().cloned().collect();
         for key in keys {
-            let Some((leader, epoch)) = leaders(&key.0, key.1) else { continue };
+            let Some((leader, epoch)) = leaders(&key.0, key.1) else {
+                continue;
+            };
             let fetchable = self.fetchable(&self.cursors[&key], shared, now);
             let c = self.cursors.get_mut(&key).expect("key from map");
             c.leader_epoch = epoch;
@@ -215,7 +249,12 @@ impl Fetcher {
     }
 
     /// Builds the Fetch for `node`, updating its session; the caller sends it.
-    pub fn build_fetch(&mut self, node: i32, parts: &[(Arc<str>, i32)], version: i16) -> (FetchRequest, FetchCtx) {
+    pub fn build_fetch(
+        &mut self,
+        node: i32,
+        parts: &[(Arc<str>, i32)],
+        version: i16,
+    ) -> (FetchRequest, FetchCtx) {
         let s = &self.settings;
         let session = self.sessions.entry(node).or_default();
         let use_sessions = version >= 7;
@@ -238,17 +277,29 @@ impl Fetcher {
                 .with_partition_max_bytes(s.max_partition_fetch_bytes);
             match topics.last_mut() {
                 Some(t) if t.topic.0.as_str() == &*c.topic => t.partitions.push(p),
-                _ => topics.push(FetchTopic::default().with_topic(TopicName(StrBytes::from_string(c.topic.to_string()))).with_partitions(vec![p])),
+                _ => topics.push(
+                    FetchTopic::default()
+                        .with_topic(TopicName(StrBytes::from_string(c.topic.to_string())))
+                        .with_partitions(vec![p]),
+                ),
             }
         }
         let mut forgotten: Vec<ForgottenTopic> = Vec::new();
         if incremental {
-            let mut gone: Vec<&(Arc<str>, i32)> = session.sent.keys().filter(|k| !now_in.contains_key(*k)).collect();
+            let mut gone: Vec<&(Arc<str>, i32)> = session
+                .sent
+                .keys()
+                .filter(|k| !now_in.contains_key(*k))
+                .collect();
             gone.sort();
             for (t, p) in gone {
                 match forgotten.last_mut() {
                     Some(f) if f.topic.0.as_str() == &**t => f.partitions.push(*p),
-                    _ => forgotten.push(ForgottenTopic::default().with_topic(TopicName(StrBytes::from_string(t.to_string()))).with_partitions(vec![*p])),
+                    _ => forgotten.push(
+                        ForgottenTopic::default()
+                            .with_topic(TopicName(StrBytes::from_string(t.to_string())))
+                            .with_partitions(vec![*p]),
+                    ),
                 }
             }
         }
@@ -270,9 +321,20 @@ impl Fetcher {
             .with_session_epoch(session_epoch)
             .with_topics(topics)
             .with_forgotten_topics_data(forgotten)
-            .with_rack_id(StrBytes::from_string(s.client_rack.clone()));
+            .with_rack_id(StrBytes::from_string(if version >= 11 {
+                s.client_rack.clone()
+            } else {
+                String::new()
+            }));
         self.fetching.insert(node);
-        (req, FetchCtx { node, parts: ctx_parts, session_epoch })
+        (
+            req,
+            FetchCtx {
+                node,
+                parts: ctx_parts,
+                session_epoch,
+            },
+        )
     }
 
     /// The Fetch to `ctx.node` got no response (connection lost, timeout).
@@ -284,35 +346,57 @@ impl Fetcher {
     }
 
     /// Handles a Fetch response. Returns true when metadata should be refreshed.
-    pub fn on_fetch_response(&mut self, ctx: FetchCtx, resp: FetchResponse, sinks: &mut FetchSinks<'_>, now: Instant) -> bool {
+    pub fn on_fetch_response(
+        &mut self,
+        ctx: FetchCtx,
+        resp: FetchResponse,
+        sinks: &mut FetchSinks<'_>,
+        now: Instant,
+    ) -> bool {
         self.fetching.remove(&ctx.node);
         let session = self.sessions.entry(ctx.node).or_default();
         let top = ErrorCode::from(resp.error_code);
-        if top == ErrorCode::FETCH_SESSION_ID_NOT_FOUND || top == ErrorCode::INVALID_FETCH_SESSION_EPOCH {
+        if top == ErrorCode::FETCH_SESSION_ID_NOT_FOUND
+            || top == ErrorCode::INVALID_FETCH_SESSION_EPOCH
+        {
             session.reset();
             return false;
         }
         if top.0 != 0 {
             session.reset();
-            sinks.out.push_back(Delivery::Event(ConsumerEvent::Error(KafkaError::new(top, format!("Fetch from broker {} failed: {top}", ctx.node)))));
+            sinks
+                .out
+                .push_back(Delivery::Event(ConsumerEvent::Error(KafkaError::new(
+                    top,
+                    format!("Fetch from broker {} failed: {top}", ctx.node),
+                ))));
             return false;
         }
         if ctx.session_epoch >= 0 {
             if resp.session_id != 0 {
                 session.id = resp.session_id;
-                session.epoch = if ctx.session_epoch == i32::MAX { 1 } else { ctx.session_epoch + 1 };
+                session.epoch = if ctx.session_epoch == i32::MAX {
+                    1
+                } else {
+                    ctx.session_epoch + 1
+                };
             } else {
                 session.id = 0;
                 session.epoch = 0;
             }
         }
-        let versions: HashMap<(&str, i32), u32> = ctx.parts.iter().map(|(t, p, v)| ((&**t, *p), *v)).collect();
+        let versions: HashMap<(&str, i32), u32> =
+            ctx.parts.iter().map(|(t, p, v)| ((&**t, *p), *v)).collect();
         let mut refresh = false;
         for topic in resp.responses {
             for pd in topic.partitions {
                 let key = (Arc::<str>::from(topic.topic.0.as_str()), pd.partition_index);
-                let Some(&version) = versions.get(&(&*key.0, key.1)) else { continue };
-                let Some(c) = self.cursors.get_mut(&key) else { continue };
+                let Some(&version) = versions.get(&(&*key.0, key.1)) else {
+                    continue;
+                };
+                let Some(c) = self.cursors.get_mut(&key) else {
+                    continue;
+                };
                 if c.shared.version() != version || c.state != CursorState::Active {
                     // Seeked or reset since the request: the broker session no longer matches either.
                     session.sent.remove(&key);
@@ -328,7 +412,10 @@ impl Fetcher {
     }
 
     /// Cursors needing a ListOffsets, grouped by leader, not already being looked up.
-    pub fn lookup_plan(&self, leaders: impl Fn(&str, i32) -> Option<(i32, i32)>) -> BTreeMap<i32, Vec<(Arc<str>, i32)>> {
+    pub fn lookup_plan(
+        &self,
+        leaders: impl Fn(&str, i32) -> Option<(i32, i32)>,
+    ) -> BTreeMap<i32, Vec<(Arc<str>, i32)>> {
         let mut plan: BTreeMap<i32, Vec<(Arc<str>, i32)>> = BTreeMap::new();
         for (key, c) in &self.cursors {
             if let CursorState::NeedLookup(_) = c.state {
@@ -343,25 +430,43 @@ impl Fetcher {
     }
 
     /// Builds the ListOffsets resolving logical offsets on `node`.
-    pub fn build_lookup(&mut self, node: i32, parts: &[(Arc<str>, i32)]) -> (ListOffsetsRequest, LookupCtx) {
+    pub fn build_lookup(
+        &mut self,
+        node: i32,
+        parts: &[(Arc<str>, i32)],
+        version: i16,
+    ) -> (ListOffsetsRequest, LookupCtx) {
         let mut topics: Vec<ListOffsetsTopic> = Vec::new();
         let mut ctx = Vec::new();
         for key in parts {
             let c = self.cursors.get_mut(key).expect("planned cursor");
-            let CursorState::NeedLookup(logical) = c.state else { continue };
+            let CursorState::NeedLookup(logical) = c.state else {
+                continue;
+            };
             c.state = CursorState::LookupInFlight;
             ctx.push((c.topic.clone(), c.partition, logical, c.shared.version()));
             let ts = if logical == offset::BEGINNING { -2 } else { -1 };
-            let p = ListOffsetsPartition::default().with_partition_index(c.partition).with_timestamp(ts).with_current_leader_epoch(c.leader_epoch);
+            let p = ListOffsetsPartition::default()
+                .with_partition_index(c.partition)
+                .with_timestamp(ts)
+                .with_current_leader_epoch(if version >= 4 { c.leader_epoch } else { -1 });
             match topics.last_mut() {
                 Some(t) if t.name.0.as_str() == &*c.topic => t.partitions.push(p),
-                _ => topics.push(ListOffsetsTopic::default().with_name(TopicName(StrBytes::from_string(c.topic.to_string()))).with_partitions(vec![p])),
+                _ => topics.push(
+                    ListOffsetsTopic::default()
+                        .with_name(TopicName(StrBytes::from_string(c.topic.to_string())))
+                        .with_partitions(vec![p]),
+                ),
             }
         }
         self.looking_up.insert(node);
         let req = ListOffsetsRequest::default()
             .with_replica_id(BrokerId(-1))
-            .with_isolation_level(self.settings.read_committed as i8)
+            .with_isolation_level(if version >= 2 {
+                self.settings.read_committed as i8
+            } else {
+                0
+            })
             .with_topics(topics);
         (req, LookupCtx { node, parts: ctx })
     }
@@ -380,12 +485,25 @@ impl Fetcher {
     }
 
     /// Applies looked-up offsets. Returns true when metadata should be refreshed.
-    pub fn on_lookup_response(&mut self, ctx: LookupCtx, resp: ListOffsetsResponse, out: &mut VecDeque<Delivery>, now: Instant) -> bool {
+    pub fn on_lookup_response(
+        &mut self,
+        ctx: LookupCtx,
+        resp: ListOffsetsResponse,
+        out: &mut VecDeque<Delivery>,
+        now: Instant,
+    ) -> bool {
         self.looking_up.remove(&ctx.node);
         let mut refresh = false;
         for (t, p, logical, version) in ctx.parts {
-            let found = resp.topics.iter().filter(|rt| rt.name.0.as_str() == &*t).flat_map(|rt| rt.partitions.iter()).find(|rp| rp.partition_index == p);
-            let Some(c) = self.cursors.get_mut(&(t.clone(), p)) else { continue };
+            let found = resp
+                .topics
+                .iter()
+                .filter(|rt| rt.name.0.as_str() == &*t)
+                .flat_map(|rt| rt.partitions.iter())
+                .find(|rp| rp.partition_index == p);
+            let Some(c) = self.cursors.get_mut(&(t.clone(), p)) else {
+                continue;
+            };
             if c.shared.version() != version || c.state != CursorState::LookupInFlight {
                 continue;
             }
@@ -394,7 +512,11 @@ impl Fetcher {
                 None => (ErrorCode::UNKNOWN_TOPIC_OR_PART, -1),
             };
             if err.0 == 0 && off >= 0 {
-                let target = if logical <= offset::TAIL_BASE { (off - (offset::TAIL_BASE - logical)).max(0) } else { off };
+                let target = if logical <= offset::TAIL_BASE {
+                    (off - (offset::TAIL_BASE - logical)).max(0)
+                } else {
+                    off
+                };
                 c.fetch_offset = target;
                 c.state = CursorState::Active;
                 c.backoff_until = None;
@@ -405,7 +527,9 @@ impl Fetcher {
                     refresh = true;
                 } else {
                     let msg = format!("Failed to query logical offset of {t} [{p}]: {err}");
-                    out.push_back(Delivery::Event(ConsumerEvent::Error(KafkaError::new(err, msg))));
+                    out.push_back(Delivery::Event(ConsumerEvent::Error(KafkaError::new(
+                        err, msg,
+                    ))));
                 }
             }
         }
@@ -421,7 +545,12 @@ impl Fetcher {
 }
 
 /// Applies `auto.offset.reset` to a cursor that has no valid position.
-fn apply_reset(c: &mut PartitionCursor, reset: OffsetReset, why: &str, out: &mut VecDeque<Delivery>) {
+fn apply_reset(
+    c: &mut PartitionCursor,
+    reset: OffsetReset,
+    why: &str,
+    out: &mut VecDeque<Delivery>,
+) {
     match reset {
         OffsetReset::Earliest => c.state = CursorState::NeedLookup(offset::BEGINNING),
         OffsetReset::Latest => c.state = CursorState::NeedLookup(offset::END),
@@ -431,7 +560,10 @@ fn apply_reset(c: &mut PartitionCursor, reset: OffsetReset, why: &str, out: &mut
                 "{} [{}]: fetch failed due to requested offset not available on the broker: {why} (auto.offset.reset=error)",
                 c.topic, c.partition
             );
-            out.push_back(Delivery::Event(ConsumerEvent::Error(KafkaError::new(ErrorCode::L_AUTO_OFFSET_RESET, msg))));
+            out.push_back(Delivery::Event(ConsumerEvent::Error(KafkaError::new(
+                ErrorCode::L_AUTO_OFFSET_RESET,
+                msg,
+            ))));
         }
     }
 }
@@ -448,7 +580,10 @@ fn handle_partition(
     match err {
         ErrorCode::NONE => {}
         ErrorCode::OFFSET_OUT_OF_RANGE => {
-            let why = format!("offset {} out of range (log start {}, high watermark {})", c.fetch_offset, pd.log_start_offset, pd.high_watermark);
+            let why = format!(
+                "offset {} out of range (log start {}, high watermark {})",
+                c.fetch_offset, pd.log_start_offset, pd.high_watermark
+            );
             apply_reset(c, s.auto_offset_reset, &why, sinks.out);
             return false;
         }
@@ -465,15 +600,27 @@ fn handle_partition(
         }
         other => {
             c.backoff_until = Some(now + s.fetch_error_backoff);
-            let msg = format!("Fetch from {} [{}] at offset {} failed: {other}", c.topic, c.partition, c.fetch_offset);
-            sinks.out.push_back(Delivery::Event(ConsumerEvent::Error(KafkaError::new(other, msg))));
+            let msg = format!(
+                "Fetch from {} [{}] at offset {} failed: {other}",
+                c.topic, c.partition, c.fetch_offset
+            );
+            sinks
+                .out
+                .push_back(Delivery::Event(ConsumerEvent::Error(KafkaError::new(
+                    other, msg,
+                ))));
             return false;
         }
     }
     c.high_watermark = pd.high_watermark;
     c.last_stable_offset = pd.last_stable_offset;
     c.log_start_offset = pd.log_start_offset;
-    let mut aborted: Vec<(i64, i64)> = pd.aborted_transactions.unwrap_or_default().iter().map(|a| (a.first_offset, a.producer_id.0)).collect();
+    let mut aborted: Vec<(i64, i64)> = pd
+        .aborted_transactions
+        .unwrap_or_default()
+        .iter()
+        .map(|a| (a.first_offset, a.producer_id.0))
+        .collect();
     aborted.sort_unstable();
     let mut aborted = aborted.into_iter().peekable();
     let mut aborting: HashSet<i64> = HashSet::new();
@@ -482,8 +629,16 @@ fn handle_partition(
         let batch = match batch {
             Ok(b) => b,
             Err(e) => {
-                let msg = format!("{} [{}]: corrupt record batch at offset {}: {e}", c.topic, c.partition, c.fetch_offset);
-                sinks.out.push_back(Delivery::Event(ConsumerEvent::Error(KafkaError::new(ErrorCode::L_BAD_MSG, msg))));
+                let msg = format!(
+                    "{} [{}]: corrupt record batch at offset {}: {e}",
+                    c.topic, c.partition, c.fetch_offset
+                );
+                sinks
+                    .out
+                    .push_back(Delivery::Event(ConsumerEvent::Error(KafkaError::new(
+                        ErrorCode::L_BAD_MSG,
+                        msg,
+                    ))));
                 c.backoff_until = Some(now + s.fetch_error_backoff);
                 break;
             }
@@ -494,8 +649,16 @@ fn handle_partition(
         }
         if s.check_crcs {
             if let Err(e) = batch.verify_crc() {
-                let msg = format!("{} [{}]: batch at offset {} failed its CRC check: {e}", c.topic, c.partition, h.base_offset);
-                sinks.out.push_back(Delivery::Event(ConsumerEvent::Error(KafkaError::new(ErrorCode::L_BAD_MSG, msg))));
+                let msg = format!(
+                    "{} [{}]: batch at offset {} failed its CRC check: {e}",
+                    c.topic, c.partition, h.base_offset
+                );
+                sinks
+                    .out
+                    .push_back(Delivery::Event(ConsumerEvent::Error(KafkaError::new(
+                        ErrorCode::L_BAD_MSG,
+                        msg,
+                    ))));
                 c.fetch_offset = h.next_offset();
                 continue;
             }
@@ -509,7 +672,9 @@ fn handle_partition(
                 aborted.next();
             }
             if h.is_control() {
-                if aborting.contains(&h.producer_id) && control_type(&batch) == Some(ControlType::Abort) {
+                if aborting.contains(&h.producer_id)
+                    && control_type(&batch) == Some(ControlType::Abort)
+                {
                     aborting.remove(&h.producer_id);
                 }
                 c.fetch_offset = h.next_offset();
@@ -526,19 +691,34 @@ fn handle_partition(
         let codec = match h.compression() {
             Ok(codec) => codec,
             Err(e) => {
-                let msg = format!("{} [{}]: batch at offset {}: {e}", c.topic, c.partition, h.base_offset);
-                sinks.out.push_back(Delivery::Event(ConsumerEvent::Error(KafkaError::new(ErrorCode::L_BAD_COMPRESSION, msg))));
+                let msg = format!(
+                    "{} [{}]: batch at offset {}: {e}",
+                    c.topic, c.partition, h.base_offset
+                );
+                sinks
+                    .out
+                    .push_back(Delivery::Event(ConsumerEvent::Error(KafkaError::new(
+                        ErrorCode::L_BAD_COMPRESSION,
+                        msg,
+                    ))));
                 c.fetch_offset = h.next_offset();
                 continue;
             }
         };
         let data = match codec {
             Compression::None => BatchData::Ready(batch.payload()),
-            codec => BatchData::Pending(sinks.pool.submit(codec, batch.payload(), MAX_DECOMPRESSED)),
+            codec => {
+                BatchData::Pending(sinks.pool.submit(codec, batch.payload(), MAX_DECOMPRESSED))
+            }
         };
         let bytes = batch.bytes().len() as i64;
-        c.shared.queued_msgs.fetch_add(h.records_count as i64, Ordering::Relaxed);
-        sinks.shared.queued_bytes.fetch_add(bytes, Ordering::Relaxed);
+        c.shared
+            .queued_msgs
+            .fetch_add(h.records_count as i64, Ordering::Relaxed);
+        sinks
+            .shared
+            .queued_bytes
+            .fetch_add(bytes, Ordering::Relaxed);
         sinks.out.push_back(Delivery::Batch(FetchedBatch {
             topic: c.topic.clone(),
             partition: c.partition,
@@ -551,10 +731,24 @@ fn handle_partition(
         }));
         c.fetch_offset = h.next_offset();
     }
-    let end = if s.read_committed && c.last_stable_offset >= 0 { c.last_stable_offset } else { c.high_watermark };
-    if s.enable_partition_eof && end >= 0 && c.fetch_offset >= end && c.eof_reported_at != c.fetch_offset {
+    let end = if s.read_committed && c.last_stable_offset >= 0 {
+        c.last_stable_offset
+    } else {
+        c.high_watermark
+    };
+    if s.enable_partition_eof
+        && end >= 0
+        && c.fetch_offset >= end
+        && c.eof_reported_at != c.fetch_offset
+    {
         c.eof_reported_at = c.fetch_offset;
-        sinks.out.push_back(Delivery::Event(ConsumerEvent::PartitionEof { topic: c.topic.to_string(), partition: c.partition, offset: c.fetch_offset }));
+        sinks
+            .out
+            .push_back(Delivery::Event(ConsumerEvent::PartitionEof {
+                topic: c.topic.to_string(),
+                partition: c.partition,
+                offset: c.fetch_offset,
+            }));
     }
     false
 }
@@ -565,6 +759,8 @@ fn control_type(batch: &crate::protocol::records::RawBatch) -> Option<ControlTyp
     if codec != Compression::None {
         return None;
     }
-    let rec = RecordIter::new(&batch.header, batch.payload()).next()?.ok()?;
+    let rec = RecordIter::new(&batch.header, batch.payload())
+        .next()?
+        .ok()?;
     decode_control_record(rec.key.as_deref()?)
 }

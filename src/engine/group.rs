@@ -17,8 +17,8 @@ use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
 use kafka_protocol::messages::leave_group_request::MemberIdentity;
 use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
 use kafka_protocol::messages::{
-    FindCoordinatorRequest, FindCoordinatorResponse, GroupId, HeartbeatRequest, HeartbeatResponse, JoinGroupRequest,
-    JoinGroupResponse, LeaveGroupRequest, SyncGroupRequest, SyncGroupResponse,
+    FindCoordinatorRequest, FindCoordinatorResponse, GroupId, HeartbeatRequest, HeartbeatResponse,
+    JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest, SyncGroupRequest, SyncGroupResponse,
 };
 use kafka_protocol::protocol::StrBytes;
 
@@ -114,7 +114,12 @@ impl Group {
 
     fn cooperative(&self) -> bool {
         self.protocol.is_some_and(|p| p.is_cooperative())
-            || (self.protocol.is_none() && self.settings.strategies.first().is_some_and(|p| p.is_cooperative()))
+            || (self.protocol.is_none()
+                && self
+                    .settings
+                    .strategies
+                    .first()
+                    .is_some_and(|p| p.is_cooperative()))
     }
 
     /// True while the member holds a generation the broker knows.
@@ -173,30 +178,57 @@ impl Group {
             self.emit(out, RebalanceKind::Revoke, flatten(&self.owned), true);
             self.phase = Phase::AwaitApp(AppStep::RevokeAll);
         } else {
-            self.phase = if self.subscription.is_empty() { Phase::Idle } else { Phase::Join };
+            self.phase = if self.subscription.is_empty() {
+                Phase::Idle
+            } else {
+                Phase::Join
+            };
         }
     }
 
-    fn emit(&self, out: &mut VecDeque<Delivery>, kind: RebalanceKind, partitions: Vec<TopicPartition>, lost: bool) {
+    fn emit(
+        &self,
+        out: &mut VecDeque<Delivery>,
+        kind: RebalanceKind,
+        partitions: Vec<TopicPartition>,
+        lost: bool,
+    ) {
         let cooperative = self.cooperative();
-        out.push_back(Delivery::Event(ConsumerEvent::Rebalance(Rebalance { kind, partitions, cooperative, lost })));
+        out.push_back(Delivery::Event(ConsumerEvent::Rebalance(Rebalance {
+            kind,
+            partitions,
+            cooperative,
+            lost,
+        })));
     }
 
     fn error(out: &mut VecDeque<Delivery>, code: ErrorCode, msg: String) {
-        out.push_back(Delivery::Event(ConsumerEvent::Error(KafkaError::new(code, msg))));
+        out.push_back(Delivery::Event(ConsumerEvent::Error(KafkaError::new(
+            code, msg,
+        ))));
     }
 
     /// The application applied the rebalance it was given.
     pub fn on_app_ack(&mut self, out: &mut VecDeque<Delivery>) {
-        let Phase::AwaitApp(step) = std::mem::replace(&mut self.phase, Phase::Stable) else { return };
+        let Phase::AwaitApp(step) = std::mem::replace(&mut self.phase, Phase::Stable) else {
+            return;
+        };
         match step {
             AppStep::Assign => {
-                self.phase = if self.rejoin_requested { Phase::Join } else { Phase::Stable };
+                self.phase = if self.rejoin_requested {
+                    Phase::Join
+                } else {
+                    Phase::Stable
+                };
                 self.rejoin_requested = false;
             }
             AppStep::RevokeAll => {
                 self.owned.clear();
-                self.phase = if self.subscription.is_empty() { Phase::Idle } else { Phase::Join };
+                self.phase = if self.subscription.is_empty() {
+                    Phase::Idle
+                } else {
+                    Phase::Join
+                };
             }
             AppStep::RevokeSome { then_assign } => {
                 self.emit(out, RebalanceKind::Assign, flatten(&then_assign), false);
@@ -245,7 +277,10 @@ impl Group {
         partition_counts: &dyn Fn(&str) -> Option<i32>,
         out: &mut VecDeque<Delivery>,
     ) -> Option<GroupRequest> {
-        if self.needs_coordinator() && (want_coordinator || self.phase != Phase::Idle) && self.find_retry_at.is_none_or(|t| t <= now) {
+        if self.needs_coordinator()
+            && (want_coordinator || self.phase != Phase::Idle)
+            && self.find_retry_at.is_none_or(|t| t <= now)
+        {
             self.finding = true;
             return Some(GroupRequest::FindCoordinator(
                 FindCoordinatorRequest::default()
@@ -271,9 +306,19 @@ impl Group {
                 return Some(GroupRequest::Join(self.join_request()));
             }
             Phase::AwaitMetadata(members) => {
-                if members.iter().flat_map(|m| m.topics.iter()).all(|t| partition_counts(t).is_some()) {
-                    let Phase::AwaitMetadata(members) = std::mem::replace(&mut self.phase, Phase::SyncInFlight) else { unreachable!() };
-                    return Some(GroupRequest::Sync(self.leader_sync(&members, partition_counts)));
+                if members
+                    .iter()
+                    .flat_map(|m| m.topics.iter())
+                    .all(|t| partition_counts(t).is_some())
+                {
+                    let Phase::AwaitMetadata(members) =
+                        std::mem::replace(&mut self.phase, Phase::SyncInFlight)
+                    else {
+                        unreachable!()
+                    };
+                    return Some(GroupRequest::Sync(
+                        self.leader_sync(&members, partition_counts),
+                    ));
                 }
             }
             Phase::Stable | Phase::AwaitApp(_) if self.generation >= 0 => {
@@ -285,7 +330,12 @@ impl Group {
                             .with_group_id(GroupId(StrBytes::from_string(self.group_id.clone())))
                             .with_generation_id(self.generation)
                             .with_member_id(StrBytes::from_string(self.member_id.clone()))
-                            .with_group_instance_id(self.settings.group_instance_id.clone().map(StrBytes::from_string)),
+                            .with_group_instance_id(
+                                self.settings
+                                    .group_instance_id
+                                    .clone()
+                                    .map(StrBytes::from_string),
+                            ),
                     ));
                 }
             }
@@ -297,7 +347,10 @@ impl Group {
     /// Topics the leader needs metadata for while assigning.
     pub fn topics_needed(&self) -> BTreeSet<String> {
         match &self.phase {
-            Phase::AwaitMetadata(members) => members.iter().flat_map(|m| m.topics.iter().cloned()).collect(),
+            Phase::AwaitMetadata(members) => members
+                .iter()
+                .flat_map(|m| m.topics.iter().cloned())
+                .collect(),
             _ => BTreeSet::new(),
         }
     }
@@ -309,9 +362,21 @@ impl Group {
             .strategies
             .iter()
             .map(|kind| {
-                let owned = if kind.is_cooperative() { self.owned.clone() } else { TopicPartitions::new() };
-                let meta = assignor::encode_subscription(&topics, &owned, self.generation, self.settings.client_rack.as_deref(), 3);
-                JoinGroupRequestProtocol::default().with_name(StrBytes::from_static_str(kind.name())).with_metadata(meta)
+                let owned = if kind.is_cooperative() {
+                    self.owned.clone()
+                } else {
+                    TopicPartitions::new()
+                };
+                let meta = assignor::encode_subscription(
+                    &topics,
+                    &owned,
+                    self.generation,
+                    self.settings.client_rack.as_deref(),
+                    3,
+                );
+                JoinGroupRequestProtocol::default()
+                    .with_name(StrBytes::from_static_str(kind.name()))
+                    .with_metadata(meta)
             })
             .collect();
         JoinGroupRequest::default()
@@ -319,7 +384,12 @@ impl Group {
             .with_session_timeout_ms(self.settings.session_timeout.as_millis() as i32)
             .with_rebalance_timeout_ms(self.settings.max_poll_interval.as_millis() as i32)
             .with_member_id(StrBytes::from_string(self.member_id.clone()))
-            .with_group_instance_id(self.settings.group_instance_id.clone().map(StrBytes::from_string))
+            .with_group_instance_id(
+                self.settings
+                    .group_instance_id
+                    .clone()
+                    .map(StrBytes::from_string),
+            )
             .with_protocol_type(StrBytes::from_static_str("consumer"))
             .with_protocols(protocols)
     }
@@ -329,10 +399,17 @@ impl Group {
         self.settings.max_poll_interval
     }
 
-    fn leader_sync(&self, members: &[MemberSubscription], partition_counts: &dyn Fn(&str) -> Option<i32>) -> SyncGroupRequest {
+    fn leader_sync(
+        &self,
+        members: &[MemberSubscription],
+        partition_counts: &dyn Fn(&str) -> Option<i32>,
+    ) -> SyncGroupRequest {
         let kind = self.protocol.unwrap_or(AssignorKind::Range);
-        let counts: BTreeMap<String, i32> =
-            members.iter().flat_map(|m| m.topics.iter()).filter_map(|t| partition_counts(t).map(|n| (t.clone(), n))).collect();
+        let counts: BTreeMap<String, i32> = members
+            .iter()
+            .flat_map(|m| m.topics.iter())
+            .filter_map(|t| partition_counts(t).map(|n| (t.clone(), n)))
+            .collect();
         let plan = kind.assign(members, &counts);
         let assignments = members
             .iter()
@@ -352,7 +429,12 @@ impl Group {
             .with_group_id(GroupId(StrBytes::from_string(self.group_id.clone())))
             .with_generation_id(self.generation)
             .with_member_id(StrBytes::from_string(self.member_id.clone()))
-            .with_group_instance_id(self.settings.group_instance_id.clone().map(StrBytes::from_string))
+            .with_group_instance_id(
+                self.settings
+                    .group_instance_id
+                    .clone()
+                    .map(StrBytes::from_string),
+            )
             .with_protocol_type(Some(StrBytes::from_static_str("consumer")))
             .with_protocol_name(self.protocol.map(|p| StrBytes::from_static_str(p.name())))
             .with_assignments(assignments)
@@ -367,7 +449,8 @@ impl Group {
             LeaveGroupRequest::default()
                 .with_group_id(GroupId(StrBytes::from_string(self.group_id.clone())))
                 .with_member_id(StrBytes::from_string(self.member_id.clone()))
-                .with_members(vec![MemberIdentity::default().with_member_id(StrBytes::from_string(self.member_id.clone()))]),
+                .with_members(vec![MemberIdentity::default()
+                    .with_member_id(StrBytes::from_string(self.member_id.clone()))]),
         ))
     }
 
@@ -380,18 +463,44 @@ impl Group {
     }
 
     /// Handles FindCoordinator; returns the coordinator's id and address on success.
-    pub fn on_find_coordinator(&mut self, resp: &FindCoordinatorResponse, now: Instant, out: &mut VecDeque<Delivery>) -> Option<(i32, String)> {
+    pub fn on_find_coordinator(
+        &mut self,
+        resp: &FindCoordinatorResponse,
+        now: Instant,
+        out: &mut VecDeque<Delivery>,
+    ) -> Option<(i32, String)> {
         self.finding = false;
         let (err, node, host, port, msg) = match resp.coordinators.first() {
-            Some(c) => (c.error_code, c.node_id.0, c.host.as_str(), c.port, c.error_message.as_ref()),
-            None => (resp.error_code, resp.node_id.0, resp.host.as_str(), resp.port, resp.error_message.as_ref()),
+            Some(c) => (
+                c.error_code,
+                c.node_id.0,
+                c.host.as_str(),
+                c.port,
+                c.error_message.as_ref(),
+            ),
+            None => (
+                resp.error_code,
+                resp.node_id.0,
+                resp.host.as_str(),
+                resp.port,
+                resp.error_message.as_ref(),
+            ),
         };
         let err = ErrorCode::from(err);
         if err.0 != 0 || node < 0 {
             self.find_retry_at = Some(now + self.settings.retry_backoff);
             if !err.is_retriable() && err.0 != 0 {
-                let text = msg.map(|m| m.to_string()).unwrap_or_else(|| err.to_string());
-                Self::error(out, err, format!("FindCoordinator for group \"{}\" failed: {text}", self.group_id));
+                let text = msg
+                    .map(|m| m.to_string())
+                    .unwrap_or_else(|| err.to_string());
+                Self::error(
+                    out,
+                    err,
+                    format!(
+                        "FindCoordinator for group \"{}\" failed: {text}",
+                        self.group_id
+                    ),
+                );
             }
             return None;
         }
@@ -406,7 +515,13 @@ impl Group {
     }
 
     /// Handles a JoinGroup response. Returns the request to send next (the SyncGroup).
-    pub fn on_join(&mut self, resp: JoinGroupResponse, now: Instant, partition_counts: &dyn Fn(&str) -> Option<i32>, out: &mut VecDeque<Delivery>) -> Option<GroupRequest> {
+    pub fn on_join(
+        &mut self,
+        resp: JoinGroupResponse,
+        now: Instant,
+        partition_counts: &dyn Fn(&str) -> Option<i32>,
+        out: &mut VecDeque<Delivery>,
+    ) -> Option<GroupRequest> {
         if self.phase != Phase::JoinInFlight {
             return None;
         }
@@ -431,7 +546,14 @@ impl Group {
                 return None;
             }
             ErrorCode::FENCED_INSTANCE_ID => {
-                Self::error(out, ErrorCode::L_FATAL, format!("Fatal consumer error: static member {:?} was fenced by another instance", self.settings.group_instance_id));
+                Self::error(
+                    out,
+                    ErrorCode::L_FATAL,
+                    format!(
+                        "Fatal consumer error: static member {:?} was fenced by another instance",
+                        self.settings.group_instance_id
+                    ),
+                );
                 self.phase = Phase::Left;
                 return None;
             }
@@ -446,14 +568,28 @@ impl Group {
         }
         self.member_id = resp.member_id.to_string();
         self.generation = resp.generation_id;
-        self.protocol = resp.protocol_name.as_ref().and_then(|n| AssignorKind::from_name(n.as_str()));
+        self.protocol = resp
+            .protocol_name
+            .as_ref()
+            .and_then(|n| AssignorKind::from_name(n.as_str()));
         self.session_deadline = Some(now + self.settings.session_timeout);
         if resp.leader.as_str() == self.member_id && !resp.skip_assignment {
             let mut members = Vec::with_capacity(resp.members.len());
             for m in &resp.members {
-                match assignor::decode_subscription(m.member_id.as_str(), m.group_instance_id.as_deref(), &m.metadata) {
+                match assignor::decode_subscription(
+                    m.member_id.as_str(),
+                    m.group_instance_id.as_deref(),
+                    &m.metadata,
+                ) {
                     Ok(s) => members.push(s),
-                    Err(e) => Self::error(out, ErrorCode::L_BAD_MSG, format!("member {} sent unreadable subscription metadata: {e}", m.member_id.as_str())),
+                    Err(e) => Self::error(
+                        out,
+                        ErrorCode::L_BAD_MSG,
+                        format!(
+                            "member {} sent unreadable subscription metadata: {e}",
+                            m.member_id.as_str()
+                        ),
+                    ),
                 }
             }
             self.phase = Phase::AwaitMetadata(members);
@@ -490,7 +626,11 @@ impl Group {
         let assigned = match assignor::decode_assignment(&resp.assignment) {
             Ok(a) => a,
             Err(e) => {
-                Self::error(out, ErrorCode::L_BAD_MSG, format!("unreadable assignment from the group leader: {e}"));
+                Self::error(
+                    out,
+                    ErrorCode::L_BAD_MSG,
+                    format!("unreadable assignment from the group leader: {e}"),
+                );
                 TopicPartitions::new()
             }
         };
@@ -521,7 +661,12 @@ impl Group {
     }
 
     /// Handles a Heartbeat response.
-    pub fn on_heartbeat(&mut self, resp: HeartbeatResponse, now: Instant, out: &mut VecDeque<Delivery>) {
+    pub fn on_heartbeat(
+        &mut self,
+        resp: HeartbeatResponse,
+        now: Instant,
+        out: &mut VecDeque<Delivery>,
+    ) {
         self.heartbeat_in_flight = false;
         if !matches!(self.phase, Phase::Stable | Phase::AwaitApp(_)) {
             return;
@@ -540,12 +685,17 @@ impl Group {
             ErrorCode::ILLEGAL_GENERATION => self.lose(out, false),
             ErrorCode::UNKNOWN_MEMBER_ID => self.lose(out, true),
             ErrorCode::FENCED_INSTANCE_ID => {
-                Self::error(out, ErrorCode::L_FATAL, "Fatal consumer error: this static member was fenced by another instance".into());
+                Self::error(
+                    out,
+                    ErrorCode::L_FATAL,
+                    "Fatal consumer error: this static member was fenced by another instance"
+                        .into(),
+                );
                 self.phase = Phase::Left;
             }
-            ErrorCode::NOT_COORDINATOR | ErrorCode::COORDINATOR_NOT_AVAILABLE | ErrorCode::COORDINATOR_LOAD_IN_PROGRESS => {
-                self.coordinator_lost(now)
-            }
+            ErrorCode::NOT_COORDINATOR
+            | ErrorCode::COORDINATOR_NOT_AVAILABLE
+            | ErrorCode::COORDINATOR_LOAD_IN_PROGRESS => self.coordinator_lost(now),
             other => Self::error(out, other, format!("Heartbeat failed: {other}")),
         }
     }
@@ -565,7 +715,11 @@ impl Group {
     }
 
     /// The application did not poll within `max.poll.interval.ms`: leave the group.
-    pub fn on_poll_exceeded(&mut self, exceeded_by: Duration, out: &mut VecDeque<Delivery>) -> Option<GroupRequest> {
+    pub fn on_poll_exceeded(
+        &mut self,
+        exceeded_by: Duration,
+        out: &mut VecDeque<Delivery>,
+    ) -> Option<GroupRequest> {
         if matches!(self.phase, Phase::Idle | Phase::Left | Phase::PollExceeded) {
             return None;
         }
@@ -589,7 +743,11 @@ impl Group {
     /// The application polled again after a poll-interval breach: rejoin.
     pub fn on_polled_again(&mut self) {
         if self.phase == Phase::PollExceeded {
-            self.phase = if self.subscription.is_empty() { Phase::Idle } else { Phase::Join };
+            self.phase = if self.subscription.is_empty() {
+                Phase::Idle
+            } else {
+                Phase::Join
+            };
         }
     }
 
@@ -622,7 +780,11 @@ pub(crate) fn difference(a: &TopicPartitions, b: &TopicPartitions) -> TopicParti
     let mut out = TopicPartitions::new();
     for (t, ps) in a {
         let other = b.get(t);
-        let left: Vec<i32> = ps.iter().copied().filter(|p| !other.is_some_and(|o| o.contains(p))).collect();
+        let left: Vec<i32> = ps
+            .iter()
+            .copied()
+            .filter(|p| !other.is_some_and(|o| o.contains(p)))
+            .collect();
         if !left.is_empty() {
             out.insert(t.clone(), left);
         }
@@ -632,5 +794,10 @@ pub(crate) fn difference(a: &TopicPartitions, b: &TopicPartitions) -> TopicParti
 
 /// The assignment as a partition list with the `INVALID` offset (use the committed one).
 pub(crate) fn flatten(tp: &TopicPartitions) -> Vec<TopicPartition> {
-    tp.iter().flat_map(|(t, ps)| ps.iter().map(move |p| TopicPartition::with_offset(t.clone(), *p, offset::INVALID))).collect()
+    tp.iter()
+        .flat_map(|(t, ps)| {
+            ps.iter()
+                .map(move |p| TopicPartition::with_offset(t.clone(), *p, offset::INVALID))
+        })
+        .collect()
 }

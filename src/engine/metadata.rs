@@ -93,12 +93,17 @@ impl Metadata {
             Some(
                 self.wanted
                     .iter()
-                    .map(|t| MetadataRequestTopic::default().with_name(Some(TopicName(StrBytes::from_string(t.clone())))))
+                    .map(|t| {
+                        MetadataRequestTopic::default()
+                            .with_name(Some(TopicName(StrBytes::from_string(t.clone()))))
+                    })
                     .collect(),
             )
         };
-        let _ = version;
-        MetadataRequest::default().with_topics(topics).with_allow_auto_topic_creation(false)
+        // Auto-creation can only be declined from v4 on; older brokers always allow it.
+        MetadataRequest::default()
+            .with_topics(topics)
+            .with_allow_auto_topic_creation(version < 4)
     }
 
     /// The request failed: try again after the backoff.
@@ -111,8 +116,11 @@ impl Metadata {
     pub fn apply(&mut self, resp: &MetadataResponse, now: Instant) -> bool {
         self.in_flight = false;
         let mut changed = false;
-        let brokers: HashMap<i32, String> =
-            resp.brokers.iter().map(|b| (b.node_id.0, format!("{}:{}", b.host.as_str(), b.port))).collect();
+        let brokers: HashMap<i32, String> = resp
+            .brokers
+            .iter()
+            .map(|b| (b.node_id.0, format!("{}:{}", b.host.as_str(), b.port)))
+            .collect();
         if !brokers.is_empty() && brokers != self.brokers {
             self.brokers = brokers;
             changed = true;
@@ -120,18 +128,39 @@ impl Metadata {
         let mut retry = false;
         for t in &resp.topics {
             let Some(name) = &t.name else { continue };
-            let mut partitions = vec![PartitionLeader { leader: -1, epoch: -1, error: ErrorCode::LEADER_NOT_AVAILABLE }; t.partitions.len()];
+            let mut partitions = vec![
+                PartitionLeader {
+                    leader: -1,
+                    epoch: -1,
+                    error: ErrorCode::LEADER_NOT_AVAILABLE
+                };
+                t.partitions.len()
+            ];
             for p in &t.partitions {
                 let idx = p.partition_index as usize;
                 if idx >= partitions.len() {
-                    partitions.resize(idx + 1, PartitionLeader { leader: -1, epoch: -1, error: ErrorCode::UNKNOWN_TOPIC_OR_PART });
+                    partitions.resize(
+                        idx + 1,
+                        PartitionLeader {
+                            leader: -1,
+                            epoch: -1,
+                            error: ErrorCode::UNKNOWN_TOPIC_OR_PART,
+                        },
+                    );
                 }
-                partitions[idx] = PartitionLeader { leader: p.leader_id.0, epoch: p.leader_epoch, error: ErrorCode::from(p.error_code) };
+                partitions[idx] = PartitionLeader {
+                    leader: p.leader_id.0,
+                    epoch: p.leader_epoch,
+                    error: ErrorCode::from(p.error_code),
+                };
                 if p.leader_id.0 < 0 {
                     retry = true;
                 }
             }
-            let meta = TopicMeta { error: ErrorCode::from(t.error_code), partitions };
+            let meta = TopicMeta {
+                error: ErrorCode::from(t.error_code),
+                partitions,
+            };
             if meta.error.0 != 0 && meta.error != ErrorCode::UNKNOWN_TOPIC_OR_PART {
                 retry = true;
             }
@@ -141,7 +170,11 @@ impl Metadata {
             }
             self.topics.insert(name.0.to_string(), meta);
         }
-        self.refresh_due = Some(if retry { now + self.retry_backoff } else { now + self.refresh_interval });
+        self.refresh_due = Some(if retry {
+            now + self.retry_backoff
+        } else {
+            now + self.refresh_interval
+        });
         self.want_all = false;
         if changed {
             self.generation += 1;
@@ -151,7 +184,11 @@ impl Metadata {
 
     /// The leader of a partition, if known and available.
     pub fn leader(&self, topic: &str, partition: i32) -> Option<(i32, i32)> {
-        let p = self.topics.get(topic)?.partitions.get(usize::try_from(partition).ok()?)?;
+        let p = self
+            .topics
+            .get(topic)?
+            .partitions
+            .get(usize::try_from(partition).ok()?)?;
         (p.leader >= 0).then_some((p.leader, p.epoch))
     }
 
@@ -163,28 +200,38 @@ impl Metadata {
 
     /// True when the last response said the topic does not exist.
     pub fn is_unknown(&self, topic: &str) -> bool {
-        self.topics.get(topic).is_some_and(|t| t.error == ErrorCode::UNKNOWN_TOPIC_OR_PART)
+        self.topics
+            .get(topic)
+            .is_some_and(|t| t.error == ErrorCode::UNKNOWN_TOPIC_OR_PART)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kafka_protocol::messages::metadata_response::{MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic};
+    use kafka_protocol::messages::metadata_response::{
+        MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
+    };
     use kafka_protocol::messages::BrokerId;
 
     fn response(leaders: &[i32]) -> MetadataResponse {
         MetadataResponse::default()
-            .with_brokers(vec![
-                MetadataResponseBroker::default().with_node_id(BrokerId(1)).with_host(StrBytes::from_static_str("127.0.0.1")).with_port(9092),
-            ])
+            .with_brokers(vec![MetadataResponseBroker::default()
+                .with_node_id(BrokerId(1))
+                .with_host(StrBytes::from_static_str("127.0.0.1"))
+                .with_port(9092)])
             .with_topics(vec![MetadataResponseTopic::default()
                 .with_name(Some(TopicName(StrBytes::from_static_str("t"))))
                 .with_partitions(
                     leaders
                         .iter()
                         .enumerate()
-                        .map(|(i, l)| MetadataResponsePartition::default().with_partition_index(i as i32).with_leader_id(BrokerId(*l)).with_leader_epoch(3))
+                        .map(|(i, l)| {
+                            MetadataResponsePartition::default()
+                                .with_partition_index(i as i32)
+                                .with_leader_id(BrokerId(*l))
+                                .with_leader_epoch(3)
+                        })
                         .collect(),
                 )])
     }

@@ -50,8 +50,17 @@ fn timed_out(what: &str) -> KafkaError {
 }
 
 impl Queries {
-    pub fn add_committed(&mut self, parts: Vec<(String, i32)>, deadline: Instant, reply: Reply<Vec<TopicPartition>>) {
-        self.committed.push(CommittedQuery { parts, deadline, reply });
+    pub fn add_committed(
+        &mut self,
+        parts: Vec<(String, i32)>,
+        deadline: Instant,
+        reply: Reply<Vec<TopicPartition>>,
+    ) {
+        self.committed.push(CommittedQuery {
+            parts,
+            deadline,
+            reply,
+        });
     }
 
     pub fn take_committed(&mut self) -> Option<CommittedQuery> {
@@ -66,8 +75,20 @@ impl Queries {
         !self.committed.is_empty()
     }
 
-    pub fn add_watermark(&mut self, topic: String, partition: i32, deadline: Instant, reply: Reply<(i64, i64)>) {
-        self.watermarks.push(WatermarkCtx { topic, partition, deadline, reply, low: None });
+    pub fn add_watermark(
+        &mut self,
+        topic: String,
+        partition: i32,
+        deadline: Instant,
+        reply: Reply<(i64, i64)>,
+    ) {
+        self.watermarks.push(WatermarkCtx {
+            topic,
+            partition,
+            deadline,
+            reply,
+            low: None,
+        });
     }
 
     pub fn retry_watermark(&mut self, w: WatermarkCtx) {
@@ -94,10 +115,18 @@ impl Queries {
     /// Applies a watermark response; returns true when metadata should be refreshed.
     pub fn on_watermark(&mut self, mut w: WatermarkCtx, resp: Option<ListOffsetsResponse>) -> bool {
         let found = resp.as_ref().and_then(|r| {
-            r.topics.iter().filter(|t| t.name.0.as_str() == w.topic).flat_map(|t| t.partitions.iter()).find(|p| p.partition_index == w.partition).cloned()
+            r.topics
+                .iter()
+                .filter(|t| t.name.0.as_str() == w.topic)
+                .flat_map(|t| t.partitions.iter())
+                .find(|p| p.partition_index == w.partition)
+                .cloned()
         });
         let Some(p) = found else {
-            let _ = w.reply.send(Err(KafkaError::new(ErrorCode::UNKNOWN_TOPIC_OR_PART, format!("{} [{}]: no offsets in response", w.topic, w.partition))));
+            let _ = w.reply.send(Err(KafkaError::new(
+                ErrorCode::UNKNOWN_TOPIC_OR_PART,
+                format!("{} [{}]: no offsets in response", w.topic, w.partition),
+            )));
             return false;
         };
         let err = ErrorCode::from(p.error_code);
@@ -106,7 +135,13 @@ impl Queries {
             return true;
         }
         if err.0 != 0 {
-            let _ = w.reply.send(Err(KafkaError::new(err, format!("Failed to query watermarks of {} [{}]: {err}", w.topic, w.partition))));
+            let _ = w.reply.send(Err(KafkaError::new(
+                err,
+                format!(
+                    "Failed to query watermarks of {} [{}]: {err}",
+                    w.topic, w.partition
+                ),
+            )));
             return false;
         }
         match w.low {
@@ -121,28 +156,47 @@ impl Queries {
         false
     }
 
-    pub fn add_metadata(&mut self, topic: Option<String>, deadline: Instant, reply: Reply<Vec<(String, i32)>>) {
+    pub fn add_metadata(
+        &mut self,
+        topic: Option<String>,
+        deadline: Instant,
+        reply: Reply<Vec<(String, i32)>>,
+    ) {
         let generation = self.metadata_responses;
-        self.metadata.push(MetadataQuery { topic, deadline, reply, generation });
+        self.metadata.push(MetadataQuery {
+            topic,
+            deadline,
+            reply,
+            generation,
+        });
     }
 
     /// A metadata response was applied: answer the queries that asked before it.
     pub fn on_metadata(&mut self, md: &Metadata) {
         self.metadata_responses += 1;
         let n = self.metadata_responses;
-        let (ready, waiting): (Vec<MetadataQuery>, Vec<MetadataQuery>) = self.metadata.drain(..).partition(|q| q.generation < n);
+        let (ready, waiting): (Vec<MetadataQuery>, Vec<MetadataQuery>) =
+            self.metadata.drain(..).partition(|q| q.generation < n);
         self.metadata = waiting;
         for q in ready {
             let answer = match &q.topic {
                 Some(t) => match md.partition_count(t) {
                     Some(count) => Ok(vec![(t.clone(), count)]),
                     None => {
-                        let err = md.topics.get(t).map_or(ErrorCode::UNKNOWN_TOPIC_OR_PART, |m| m.error);
+                        let err = md
+                            .topics
+                            .get(t)
+                            .map_or(ErrorCode::UNKNOWN_TOPIC_OR_PART, |m| m.error);
                         Err(KafkaError::new(err, format!("{t}: {err}")))
                     }
                 },
                 None => {
-                    let mut all: Vec<(String, i32)> = md.topics.iter().filter(|(_, m)| m.error.0 == 0).map(|(t, m)| (t.clone(), m.partitions.len() as i32)).collect();
+                    let mut all: Vec<(String, i32)> = md
+                        .topics
+                        .iter()
+                        .filter(|(_, m)| m.error.0 == 0)
+                        .map(|(t, m)| (t.clone(), m.partitions.len() as i32))
+                        .collect();
                     all.sort();
                     Ok(all)
                 }
@@ -153,15 +207,21 @@ impl Queries {
 
     /// Fails the queries whose deadline passed.
     pub fn expire(&mut self, now: Instant, _md: &Metadata) {
-        let (dead, live): (Vec<_>, Vec<_>) = self.committed.drain(..).partition(|q| q.deadline <= now);
+        let (dead, live): (Vec<_>, Vec<_>) =
+            self.committed.drain(..).partition(|q| q.deadline <= now);
         self.committed = live;
-        dead.into_iter().for_each(|q| drop(q.reply.send(Err(timed_out("Fetching committed offsets")))));
-        let (dead, live): (Vec<_>, Vec<_>) = self.watermarks.drain(..).partition(|q| q.deadline <= now);
+        dead.into_iter()
+            .for_each(|q| drop(q.reply.send(Err(timed_out("Fetching committed offsets")))));
+        let (dead, live): (Vec<_>, Vec<_>) =
+            self.watermarks.drain(..).partition(|q| q.deadline <= now);
         self.watermarks = live;
-        dead.into_iter().for_each(|q| drop(q.reply.send(Err(timed_out("Querying watermarks")))));
-        let (dead, live): (Vec<_>, Vec<_>) = self.metadata.drain(..).partition(|q| q.deadline <= now);
+        dead.into_iter()
+            .for_each(|q| drop(q.reply.send(Err(timed_out("Querying watermarks")))));
+        let (dead, live): (Vec<_>, Vec<_>) =
+            self.metadata.drain(..).partition(|q| q.deadline <= now);
         self.metadata = live;
-        dead.into_iter().for_each(|q| drop(q.reply.send(Err(timed_out("Metadata request")))));
+        dead.into_iter()
+            .for_each(|q| drop(q.reply.send(Err(timed_out("Metadata request")))));
     }
 
     pub fn next_deadline(&self) -> Option<Instant> {
@@ -174,8 +234,13 @@ impl Queries {
 
 /// A ListOffsets for one partition at `timestamp` (-2 earliest, -1 latest).
 pub(crate) fn watermark_request(w: &WatermarkCtx, timestamp: i64) -> ListOffsetsRequest {
-    let p = ListOffsetsPartition::default().with_partition_index(w.partition).with_timestamp(timestamp).with_current_leader_epoch(-1);
+    let p = ListOffsetsPartition::default()
+        .with_partition_index(w.partition)
+        .with_timestamp(timestamp)
+        .with_current_leader_epoch(-1);
     ListOffsetsRequest::default()
         .with_replica_id(BrokerId(-1))
-        .with_topics(vec![ListOffsetsTopic::default().with_name(TopicName(StrBytes::from_string(w.topic.clone()))).with_partitions(vec![p])])
+        .with_topics(vec![ListOffsetsTopic::default()
+            .with_name(TopicName(StrBytes::from_string(w.topic.clone())))
+            .with_partitions(vec![p])])
 }

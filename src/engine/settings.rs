@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use super::assignor::{parse_strategy_list, AssignorKind};
-use crate::config::{ConsumerSettings, IsolationLevel};
 use super::connection::NetSettings;
 use crate::config::ClientConfig;
+use crate::config::{ConsumerSettings, IsolationLevel};
 use crate::error::{ErrorCode, KafkaError, Result};
 
 pub(crate) use crate::config::AutoOffsetReset as OffsetReset;
@@ -53,6 +53,8 @@ pub(crate) struct EngineSettings {
     pub enable_auto_offset_store: bool,
     pub metadata_refresh_interval: Duration,
     pub decompress_threads: usize,
+    /// librdkafka's `debug` contexts are on: log protocol decisions to stderr.
+    pub debug: bool,
 }
 
 impl EngineSettings {
@@ -64,7 +66,13 @@ impl EngineSettings {
             .bootstrap_servers
             .iter()
             .map(|b| b.strip_prefix("PLAINTEXT://").unwrap_or(b).to_string())
-            .map(|b| if b.contains(':') { b } else { format!("{b}:9092") })
+            .map(|b| {
+                if b.contains(':') {
+                    b
+                } else {
+                    format!("{b}:9092")
+                }
+            })
             .collect();
         if bootstrap.is_empty() {
             return Err(KafkaError::new(
@@ -72,7 +80,8 @@ impl EngineSettings {
                 "No `bootstrap.servers` configured: client will not be able to connect to Kafka cluster",
             ));
         }
-        let strategies = parse_strategy_list(&s.rebalance_strategies).map_err(|e| KafkaError::new(ErrorCode::L_INVALID_ARG, e))?;
+        let strategies = parse_strategy_list(&s.rebalance_strategies)
+            .map_err(|e| KafkaError::new(ErrorCode::L_INVALID_ARG, e))?;
         let rack = s.client_rack.clone().unwrap_or_default();
         Ok(EngineSettings {
             bootstrap,
@@ -82,7 +91,10 @@ impl EngineSettings {
                 reconnect_backoff: s.reconnect_backoff,
                 reconnect_backoff_max: s.reconnect_backoff_max,
                 socket_timeout: s.socket_timeout,
-                max_response_size: (s.receive_message_max_bytes.max(s.fetch_max_bytes.saturating_add(512))) as usize,
+                max_response_size: (s
+                    .receive_message_max_bytes
+                    .max(s.fetch_max_bytes.saturating_add(512)))
+                    as usize,
             },
             fetch: FetchSettings {
                 fetch_wait_max_ms: s.fetch_wait_max.as_millis() as i32,
@@ -111,8 +123,11 @@ impl EngineSettings {
             enable_auto_commit: s.enable_auto_commit,
             auto_commit_interval: s.auto_commit_interval,
             enable_auto_offset_store: s.enable_auto_offset_store,
-            metadata_refresh_interval: s.topic_metadata_refresh_interval.unwrap_or(Duration::from_secs(3600 * 24 * 365)),
+            metadata_refresh_interval: s
+                .topic_metadata_refresh_interval
+                .unwrap_or(Duration::from_secs(3600 * 24 * 365)),
             decompress_threads: 2,
+            debug: !c.get_str("debug").is_empty(),
         })
     }
 }

@@ -7,7 +7,6 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::{self as m, ApiKey, RequestHeader};
 use kafka_protocol::protocol::{Encodable, HeaderVersion, StrBytes};
 
-
 /// Why a frame could not be encoded or decoded.
 #[derive(Debug, thiserror::Error)]
 pub enum FrameError {
@@ -206,10 +205,16 @@ mod tests {
     fn split_frame_rejects_bad_sizes() {
         let mut buf = BytesMut::new();
         buf.put_i32(-3);
-        assert!(matches!(split_frame(&mut buf, 100), Err(FrameError::InvalidSize(-3))));
+        assert!(matches!(
+            split_frame(&mut buf, 100),
+            Err(FrameError::InvalidSize(-3))
+        ));
         let mut buf = BytesMut::new();
         buf.put_i32(1000);
-        assert!(matches!(split_frame(&mut buf, 100), Err(FrameError::TooLarge(1000, 100))));
+        assert!(matches!(
+            split_frame(&mut buf, 100),
+            Err(FrameError::TooLarge(1000, 100))
+        ));
     }
 
     #[test]

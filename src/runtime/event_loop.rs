@@ -48,15 +48,30 @@ impl EngineThread {
 }
 
 /// Starts the engine thread. Deliveries go to `deliveries`.
-pub(crate) fn spawn(engine: Engine, deliveries: Sender<Delivery>, name: String) -> io::Result<EngineThread> {
+pub(crate) fn spawn(
+    engine: Engine,
+    deliveries: Sender<Delivery>,
+    name: String,
+) -> io::Result<EngineThread> {
     let poll = Poll::new()?;
     let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
     let (tx, rx) = crossbeam_channel::unbounded();
-    let thread = std::thread::Builder::new().name(name).spawn(move || run(poll, engine, rx, deliveries))?;
-    Ok(EngineThread { commands: tx, waker, thread: Some(thread) })
+    let thread = std::thread::Builder::new()
+        .name(name)
+        .spawn(move || run(poll, engine, rx, deliveries))?;
+    Ok(EngineThread {
+        commands: tx,
+        waker,
+        thread: Some(thread),
+    })
 }
 
-fn run(mut poll: Poll, mut engine: Engine, commands: Receiver<Command>, deliveries: Sender<Delivery>) {
+fn run(
+    mut poll: Poll,
+    mut engine: Engine,
+    commands: Receiver<Command>,
+    deliveries: Sender<Delivery>,
+) {
     let mut events = Events::with_capacity(256);
     let mut sockets: HashMap<ConnId, Socket> = HashMap::new();
     engine.handle_timeout(Instant::now());
@@ -70,7 +85,9 @@ fn run(mut poll: Poll, mut engine: Engine, commands: Receiver<Command>, deliveri
         if engine.is_closed() {
             return;
         }
-        let timeout = engine.next_deadline().map(|d| d.saturating_duration_since(Instant::now()));
+        let timeout = engine
+            .next_deadline()
+            .map(|d| d.saturating_duration_since(Instant::now()));
         if let Err(e) = poll.poll(&mut events, timeout.map(|t| t + Duration::from_micros(200))) {
             if e.kind() == io::ErrorKind::Interrupted {
                 continue;
@@ -98,7 +115,14 @@ fn run(mut poll: Poll, mut engine: Engine, commands: Receiver<Command>, deliveri
                     if ev.is_writable() {
                         if let Some(s) = sockets.get_mut(&id) {
                             if let Err(e) = flush(s) {
-                                close(&mut poll, &mut engine, &mut sockets, id, &e.to_string(), now);
+                                close(
+                                    &mut poll,
+                                    &mut engine,
+                                    &mut sockets,
+                                    id,
+                                    &e.to_string(),
+                                    now,
+                                );
                             }
                         }
                     }
@@ -109,8 +133,15 @@ fn run(mut poll: Poll, mut engine: Engine, commands: Receiver<Command>, deliveri
     }
 }
 
-fn check_connected(engine: &mut Engine, sockets: &mut HashMap<ConnId, Socket>, id: ConnId, now: Instant) {
-    let Some(s) = sockets.get_mut(&id) else { return };
+fn check_connected(
+    engine: &mut Engine,
+    sockets: &mut HashMap<ConnId, Socket>,
+    id: ConnId,
+    now: Instant,
+) {
+    let Some(s) = sockets.get_mut(&id) else {
+        return;
+    };
     if s.connected {
         return;
     }
@@ -136,10 +167,17 @@ fn check_connected(engine: &mut Engine, sockets: &mut HashMap<ConnId, Socket>, i
     }
 }
 
-fn read_socket(engine: &mut Engine, sockets: &mut HashMap<ConnId, Socket>, id: ConnId, now: Instant) {
+fn read_socket(
+    engine: &mut Engine,
+    sockets: &mut HashMap<ConnId, Socket>,
+    id: ConnId,
+    now: Instant,
+) {
     let max = engine.max_frame();
     loop {
-        let Some(s) = sockets.get_mut(&id) else { return };
+        let Some(s) = sockets.get_mut(&id) else {
+            return;
+        };
         if !s.connected {
             return;
         }
@@ -162,7 +200,9 @@ fn read_socket(engine: &mut Engine, sockets: &mut HashMap<ConnId, Socket>, id: C
             Ok(n) => {
                 s.rbuf.truncate(len + n);
                 loop {
-                    let Some(s) = sockets.get_mut(&id) else { return };
+                    let Some(s) = sockets.get_mut(&id) else {
+                        return;
+                    };
                     match split_frame(&mut s.rbuf, max) {
                         Ok(Some(frame)) => engine.handle_frame(id, frame, now),
                         Ok(None) => break,
@@ -206,7 +246,14 @@ fn flush(s: &mut Socket) -> io::Result<()> {
     Ok(())
 }
 
-fn close(poll: &mut Poll, engine: &mut Engine, sockets: &mut HashMap<ConnId, Socket>, id: ConnId, why: &str, now: Instant) {
+fn close(
+    poll: &mut Poll,
+    engine: &mut Engine,
+    sockets: &mut HashMap<ConnId, Socket>,
+    id: ConnId,
+    why: &str,
+    now: Instant,
+) {
     if let Some(mut s) = sockets.remove(&id) {
         let _ = poll.registry().deregister(&mut s.stream);
     }
@@ -222,10 +269,14 @@ fn perform_io(poll: &mut Poll, engine: &mut Engine, sockets: &mut HashMap<ConnId
                 Ok(s) => {
                     sockets.insert(id, s);
                 }
-                Err(e) => engine.handle_closed(id, &format!("Failed to connect to {addr}: {e}"), now),
+                Err(e) => {
+                    engine.handle_closed(id, &format!("Failed to connect to {addr}: {e}"), now)
+                }
             },
             IoAction::Send(id, bytes) => {
-                let Some(s) = sockets.get_mut(&id) else { continue };
+                let Some(s) = sockets.get_mut(&id) else {
+                    continue;
+                };
                 s.wqueue.push_back(bytes);
                 if s.connected {
                     if let Err(e) = flush(s) {
@@ -243,11 +294,19 @@ fn perform_io(poll: &mut Poll, engine: &mut Engine, sockets: &mut HashMap<ConnId
 }
 
 fn connect(poll: &mut Poll, id: ConnId, addr: &str) -> io::Result<Socket> {
-    let sa = addr
-        .to_socket_addrs()?
-        .next()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("could not resolve {addr}")))?;
+    let sa = addr.to_socket_addrs()?.next().ok_or_else(|| {
+        io::Error::new(io::ErrorKind::NotFound, format!("could not resolve {addr}"))
+    })?;
     let mut stream = TcpStream::connect(sa)?;
-    poll.registry().register(&mut stream, Token(id.0), Interest::READABLE | Interest::WRITABLE)?;
-    Ok(Socket { stream, connected: false, rbuf: BytesMut::with_capacity(READ_CHUNK), wqueue: VecDeque::new() })
+    poll.registry().register(
+        &mut stream,
+        Token(id.0),
+        Interest::READABLE | Interest::WRITABLE,
+    )?;
+    Ok(Socket {
+        stream,
+        connected: false,
+        rbuf: BytesMut::with_capacity(READ_CHUNK),
+        wqueue: VecDeque::new(),
+    })
 }

@@ -2,13 +2,14 @@
 
 use kafka_protocol::messages::{ApiKey, ApiVersionsResponse};
 
-/// The version range of each API this client speaks. Fetch stays below v13, which replaces topic
-/// names by topic ids. The group APIs stop where librdkafka's client stops (JoinGroup v5, SyncGroup
+/// The version range of each API this client speaks. Fetch stops at v11, the last version without
+/// tagged fields: tansu 0.6 sends NodeEndpoints (a v16 field) in v12 responses, which the
+/// kafka-protocol decoder rightly rejects; v11 already has fetch sessions and rack ids. The group APIs stop where librdkafka's client stops (JoinGroup v5, SyncGroup
 /// v3, Heartbeat v3, LeaveGroup v1, FindCoordinator v2): librdkafka's mock cluster advertises the
 /// flexible versions above those but does not parse them correctly, and no broker needs them.
 pub const CLIENT_VERSIONS: &[(ApiKey, i16, i16)] = &[
     (ApiKey::Produce, 3, 9),
-    (ApiKey::Fetch, 4, 12),
+    (ApiKey::Fetch, 4, 11),
     (ApiKey::ListOffsets, 1, 7),
     (ApiKey::Metadata, 1, 12),
     (ApiKey::OffsetCommit, 2, 8),
@@ -74,7 +75,7 @@ mod tests {
             api(ApiKey::OffsetFetch, 8, 9),
         ]);
         let t = ApiVersionTable::negotiate(&resp);
-        assert_eq!(t.version(ApiKey::Fetch), Some(12));
+        assert_eq!(t.version(ApiKey::Fetch), Some(11));
         assert_eq!(t.version(ApiKey::Metadata), Some(5));
         assert_eq!(t.version(ApiKey::OffsetFetch), None);
         assert_eq!(t.version(ApiKey::Produce), None);

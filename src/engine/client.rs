@@ -31,6 +31,9 @@ use crate::protocol::frame::{self, Request};
 use crate::runtime::decompress::DecompressPool;
 use crate::topic_partition::{offset, TopicPartition};
 
+/// A partition to assign, with the application's shared state for it.
+type Assigned = (TopicPartition, Arc<PartitionShared>);
+
 /// What an in-flight request was for.
 pub(crate) enum RequestCtx {
     Metadata,
@@ -722,10 +725,7 @@ impl Engine {
                 for tp in parts {
                     if let Some(c) = self.fetcher.get_mut(&tp.topic, tp.partition) {
                         if c.paused != pause {
-                            c.paused = pause;
-                            if !pause {
-                                // Whatever was prefetched before the pause is still queued in order.
-                            }
+                            c.pause(pause);
                         }
                     }
                 }
@@ -770,10 +770,7 @@ impl Engine {
         now: Instant,
     ) -> Result<()> {
         let current: Vec<(Arc<str>, i32)> = self.fetcher.cursors.keys().cloned().collect();
-        let (add, remove): (
-            Vec<(TopicPartition, Arc<PartitionShared>)>,
-            Vec<(Arc<str>, i32)>,
-        ) = match (partitions, incremental) {
+        let (add, remove): (Vec<Assigned>, Vec<(Arc<str>, i32)>) = match (partitions, incremental) {
             (None, _) => (Vec::new(), current),
             (Some(list), None) => {
                 let keep: HashSet<(&str, i32)> = list

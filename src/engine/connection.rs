@@ -414,7 +414,7 @@ impl<C> Net<C> {
                 .saturating_mul(1u64 << (b.failures - 1).min(16))
                 .min(max.max(base));
             // librdkafka adds jitter of -25%..+50%; a deterministic spread keeps tests repeatable.
-            let jitter = (exp / 4) * ((id.0 as u64 % 3) as u64) / 2;
+            let jitter = (exp / 4) * (id.0 as u64 % 3) / 2;
             b.retry_at = now + Duration::from_millis(exp.saturating_sub(exp / 4) + jitter);
         }
         conn.inflight.into_iter().flat_map(with_ctx).collect()

@@ -86,6 +86,19 @@ impl PartitionCursor {
         }
     }
 
+    /// Pauses or resumes fetching. Pausing drops what is prefetched but not yet delivered, as
+    /// librdkafka does, so fetching resumes at the application's position.
+    pub fn pause(&mut self, pause: bool) {
+        self.paused = pause;
+        if pause {
+            let pos = self.shared.position.load(Ordering::Acquire);
+            if self.state == CursorState::Active && pos >= 0 {
+                self.fetch_offset = pos;
+            }
+            self.shared.bump_version();
+        }
+    }
+
     /// Moves the cursor to `target` (an offset or a logical one) and invalidates queued data.
     pub fn seek(&mut self, target: i64) {
         self.shared.bump_version();

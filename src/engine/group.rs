@@ -305,39 +305,40 @@ impl Group {
                 self.phase = Phase::JoinInFlight;
                 return Some(GroupRequest::Join(self.join_request()));
             }
-            Phase::AwaitMetadata(members) => {
+            Phase::AwaitMetadata(members)
                 if members
                     .iter()
                     .flat_map(|m| m.topics.iter())
-                    .all(|t| partition_counts(t).is_some())
-                {
-                    let Phase::AwaitMetadata(members) =
-                        std::mem::replace(&mut self.phase, Phase::SyncInFlight)
-                    else {
-                        unreachable!()
-                    };
-                    return Some(GroupRequest::Sync(
-                        self.leader_sync(&members, partition_counts),
-                    ));
-                }
+                    .all(|t| partition_counts(t).is_some()) =>
+            {
+                let Phase::AwaitMetadata(members) =
+                    std::mem::replace(&mut self.phase, Phase::SyncInFlight)
+                else {
+                    unreachable!()
+                };
+                return Some(GroupRequest::Sync(
+                    self.leader_sync(&members, partition_counts),
+                ));
             }
-            Phase::Stable | Phase::AwaitApp(_) if self.generation >= 0 => {
-                if !self.heartbeat_in_flight && self.heartbeat_due.is_some_and(|t| t <= now) {
-                    self.heartbeat_in_flight = true;
-                    self.heartbeat_due = None;
-                    return Some(GroupRequest::Heartbeat(
-                        HeartbeatRequest::default()
-                            .with_group_id(GroupId(StrBytes::from_string(self.group_id.clone())))
-                            .with_generation_id(self.generation)
-                            .with_member_id(StrBytes::from_string(self.member_id.clone()))
-                            .with_group_instance_id(
-                                self.settings
-                                    .group_instance_id
-                                    .clone()
-                                    .map(StrBytes::from_string),
-                            ),
-                    ));
-                }
+            Phase::Stable | Phase::AwaitApp(_)
+                if self.generation >= 0
+                    && !self.heartbeat_in_flight
+                    && self.heartbeat_due.is_some_and(|t| t <= now) =>
+            {
+                self.heartbeat_in_flight = true;
+                self.heartbeat_due = None;
+                return Some(GroupRequest::Heartbeat(
+                    HeartbeatRequest::default()
+                        .with_group_id(GroupId(StrBytes::from_string(self.group_id.clone())))
+                        .with_generation_id(self.generation)
+                        .with_member_id(StrBytes::from_string(self.member_id.clone()))
+                        .with_group_instance_id(
+                            self.settings
+                                .group_instance_id
+                                .clone()
+                                .map(StrBytes::from_string),
+                        ),
+                ));
             }
             _ => {}
         }

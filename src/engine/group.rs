@@ -277,6 +277,14 @@ impl Group {
         partition_counts: &dyn Fn(&str) -> Option<i32>,
         out: &mut VecDeque<Delivery>,
     ) -> Option<GroupRequest> {
+        // Checked first: the session also expires while the coordinator is unknown or unreachable.
+        if let Some(deadline) = self.session_deadline {
+            if now >= deadline && self.in_generation() {
+                let msg = format!("Consumer group session timed out (in join-state {:?}) after {} ms without a successful response from the group coordinator", self.phase, self.settings.session_timeout.as_millis());
+                Self::error(out, ErrorCode::L_TIMED_OUT, msg);
+                self.lose(out, true);
+            }
+        }
         if self.needs_coordinator()
             && (want_coordinator || self.phase != Phase::Idle)
             && self.find_retry_at.is_none_or(|t| t <= now)
@@ -291,13 +299,6 @@ impl Group {
         }
         if !coordinator_ready {
             return None;
-        }
-        if let Some(deadline) = self.session_deadline {
-            if now >= deadline && self.in_generation() {
-                let msg = format!("Consumer group session timed out (in join-state {:?}) after {} ms without a successful response from the group coordinator", self.phase, self.settings.session_timeout.as_millis());
-                Self::error(out, ErrorCode::L_TIMED_OUT, msg);
-                self.lose(out, true);
-            }
         }
         match &self.phase {
             Phase::Join if self.join_retry_at.is_none_or(|t| t <= now) => {
@@ -762,14 +763,16 @@ impl Group {
     /// The earliest time the group needs attention.
     pub fn next_deadline(&self) -> Option<Instant> {
         let mut d: Vec<Instant> = Vec::new();
-        if !self.heartbeat_in_flight {
+        // Heartbeat and join retries wait for a coordinator: until one is known they are not
+        // deadlines (they would be in the past and the driver would spin).
+        if !self.heartbeat_in_flight && self.coordinator.is_some() {
             d.extend(self.heartbeat_due);
         }
         d.extend(self.session_deadline.filter(|_| self.in_generation()));
         if self.coordinator.is_none() && !self.finding && self.phase != Phase::Idle {
             d.extend(self.find_retry_at);
         }
-        if self.phase == Phase::Join {
+        if self.phase == Phase::Join && self.coordinator.is_some() {
             d.extend(self.join_retry_at);
         }
         d.into_iter().min()

@@ -14,14 +14,27 @@ fn render() -> String {
     );
     let mut rows: Vec<_> = PROPERTIES
         .iter()
-        .filter(|p| !p.hidden && !matches!(p.ty, PropertyType::Alias(_) | PropertyType::Internal | PropertyType::Invalid(_)))
+        .filter(|p| {
+            !p.hidden
+                && !matches!(
+                    p.ty,
+                    PropertyType::Alias(_) | PropertyType::Internal | PropertyType::Invalid(_)
+                )
+        })
         .collect();
     rows.sort_by_key(|p| (p.scope == Scope::Topic, p.name));
     for p in rows {
-        let scope = if p.scope == Scope::Topic { "topic" } else { "global" };
+        let scope = if p.scope == Scope::Topic {
+            "topic"
+        } else {
+            "global"
+        };
         let acted = if p.acted_on { "yes" } else { "" };
         let default = p.default.unwrap_or("").replace('|', "\\|");
-        out.push_str(&format!("| `{}` | {} | {} | `{}` |\n", p.name, scope, acted, default));
+        out.push_str(&format!(
+            "| `{}` | {} | {} | `{}` |\n",
+            p.name, scope, acted, default
+        ));
     }
     out
 }
@@ -34,5 +47,8 @@ fn configuration_doc_is_current() {
         std::fs::write(path, &want).unwrap();
     }
     let have = std::fs::read_to_string(path).unwrap_or_default();
-    assert!(have == want, "docs/CONFIGURATION.md is stale: run UPDATE_DOCS=1 cargo test --test config_doc");
+    assert!(
+        have == want,
+        "docs/CONFIGURATION.md is stale: run UPDATE_DOCS=1 cargo test --test config_doc"
+    );
 }

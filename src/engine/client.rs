@@ -80,6 +80,8 @@ pub(crate) struct Engine {
     queries: Queries,
     closing: Option<(Reply<()>, Instant)>,
     closed: bool,
+    /// When `tick` last ran: deadlines at or before it are blocked, not due.
+    last_tick: Instant,
     all_down_reported: bool,
 }
 
@@ -121,6 +123,7 @@ impl Engine {
             queries: Queries::default(),
             closing: None,
             closed: false,
+            last_tick: now,
             all_down_reported: false,
             settings,
         })
@@ -150,10 +153,19 @@ impl Engine {
     }
 
     /// When `handle_timeout` must run next.
+    /// A deadline still in the past after a tick means work that is due but blocked (no broker
+    /// to ask, say): it is retried after this delay rather than in a busy loop.
+    const BLOCKED_RETRY: Duration = Duration::from_millis(100);
+
     pub fn next_deadline(&self) -> Option<Instant> {
+        // A due refresh with no ready broker waits for a connection event, not for the clock.
+        let metadata = self
+            .metadata
+            .next_deadline()
+            .filter(|d| *d > self.last_tick || self.net.keys().any(|k| self.net.is_ready(k)));
         let mut d = [
             self.net.next_deadline(),
-            self.metadata.next_deadline(),
+            metadata,
             self.fetcher.next_deadline(),
             self.group.as_ref().and_then(|g| g.next_deadline()),
             self.next_auto_commit,
@@ -172,10 +184,17 @@ impl Engine {
         }
         // Reconnects after backoff: wake when the earliest one is allowed.
         let retry = self.net.keys().filter_map(|k| self.net.retry_at(k)).min();
-        match (d, retry) {
+        let d = match (d, retry) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
-        }
+        };
+        d.map(|d| {
+            if d <= self.last_tick {
+                self.last_tick + Self::BLOCKED_RETRY
+            } else {
+                d
+            }
+        })
     }
 
     fn poll_deadline(&self) -> Instant {
@@ -361,7 +380,7 @@ impl Engine {
                 let Some(resp) = self.decode::<JoinGroupResponse>(&mut body, v, "JoinGroup") else {
                     return self.with_group(|g, _| g.on_join_failed(now));
                 };
-                self.want_group_topics(&resp);
+                self.want_group_topics(&resp, now);
                 let md = &self.metadata;
                 let counts = |t: &str| md.partition_count(t);
                 let next = match &mut self.group {
@@ -432,7 +451,7 @@ impl Engine {
     }
 
     /// The leader needs metadata for every member's topics.
-    fn want_group_topics(&mut self, resp: &JoinGroupResponse) {
+    fn want_group_topics(&mut self, resp: &JoinGroupResponse, now: Instant) {
         if resp.members.is_empty() {
             return;
         }
@@ -443,7 +462,7 @@ impl Engine {
                 for t in s.topics {
                     if self.metadata.partition_count(&t).is_none() && self.metadata.wanted.insert(t)
                     {
-                        self.metadata.request_refresh(Instant::now());
+                        self.metadata.request_refresh(now);
                     }
                 }
             }
@@ -1075,6 +1094,7 @@ impl Engine {
 
     /// Runs every state machine forward: the one place that decides what to send.
     fn tick(&mut self, now: Instant) {
+        self.last_tick = now;
         if self.closed {
             return;
         }
@@ -1286,7 +1306,7 @@ impl Engine {
     fn tick_fetch(&mut self, now: Instant) {
         let md = &self.metadata;
         let leaders = |t: &str, p: i32| md.leader(t, p);
-        let lookups = self.fetcher.lookup_plan(leaders);
+        let lookups = self.fetcher.lookup_plan(leaders, now);
         for (node, parts) in lookups {
             let key = BrokerKey::Node(node);
             if !self.net.ensure(key, now) {

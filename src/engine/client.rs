@@ -1345,3 +1345,38 @@ impl Engine {
         }
     }
 }
+
+impl crate::runtime::event_loop::Core for Engine {
+    type Command = Command;
+    type Output = Delivery;
+    fn handle_command(&mut self, cmd: Command, now: Instant) {
+        Engine::handle_command(self, cmd, now)
+    }
+    fn handle_connected(&mut self, conn: ConnId, now: Instant) {
+        Engine::handle_connected(self, conn, now)
+    }
+    fn handle_frame(&mut self, conn: ConnId, frame: Bytes, now: Instant) {
+        Engine::handle_frame(self, conn, frame, now)
+    }
+    fn handle_closed(&mut self, conn: ConnId, reason: &str, now: Instant) {
+        Engine::handle_closed(self, conn, reason, now)
+    }
+    fn handle_timeout(&mut self, now: Instant) {
+        Engine::handle_timeout(self, now)
+    }
+    fn poll_io(&mut self) -> Option<IoAction> {
+        Engine::poll_io(self)
+    }
+    fn poll_output(&mut self) -> Option<Delivery> {
+        self.poll_delivery()
+    }
+    fn next_deadline(&self) -> Option<Instant> {
+        Engine::next_deadline(self)
+    }
+    fn is_closed(&self) -> bool {
+        Engine::is_closed(self)
+    }
+    fn max_frame(&self) -> usize {
+        Engine::max_frame(self)
+    }
+}

@@ -16,6 +16,7 @@ pub mod config;
 pub mod consumer;
 pub mod error;
 pub mod message;
+pub mod producer;
 pub mod topic_partition;
 
 pub(crate) mod engine;
@@ -27,5 +28,6 @@ pub use consumer::{CommitMode, Consumer, Rebalance, RebalanceType};
 pub use engine::channel::ConsumerEvent;
 pub use error::{ErrorCode, KafkaError, Result};
 pub use message::{Message, TimestampType};
+pub use producer::{DeliveryFuture, DeliveryReport, Producer, Record};
 pub use protocol::records::Header;
 pub use topic_partition::{offset, TopicPartition};

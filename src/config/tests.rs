@@ -611,3 +611,12 @@ fn matches_librdkafka_configuration_md() {
         .count();
     assert_eq!(n, documented);
 }
+
+#[test]
+fn producer_allows_auto_create_by_default() {
+    let c = ClientConfig::new();
+    let p = super::ProducerSettings::from_config(&c).unwrap();
+    assert!(p.allow_auto_create_topics);
+    let s = super::ConsumerSettings::from_config(&c).unwrap();
+    assert!(!s.allow_auto_create_topics);
+}

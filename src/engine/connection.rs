@@ -266,6 +266,35 @@ impl<C> Net<C> {
         Ok(())
     }
 
+    /// Sends a request the broker does not answer (Produce with `acks=0`).
+    pub fn send_no_response<R: Request>(
+        &mut self,
+        key: BrokerKey,
+        req: &R,
+        version: i16,
+        _now: Instant,
+    ) -> Result<(), SendError> {
+        let Some(&id) = self.by_key.get(&key) else {
+            return Err(SendError::NotReady);
+        };
+        if self.conns[&id].state != State::Ready {
+            return Err(SendError::NotReady);
+        }
+        let correlation_id = self.correlation();
+        self.scratch.clear();
+        frame::encode_request(
+            req,
+            version,
+            correlation_id,
+            &self.client_id,
+            &mut self.scratch,
+        )
+        .map_err(|_| SendError::Unsupported)?;
+        let bytes = self.scratch.split().freeze();
+        self.io.push_back(IoAction::Send(id, bytes));
+        Ok(())
+    }
+
     fn correlation(&mut self) -> i32 {
         let c = self.next_correlation;
         self.next_correlation = self.next_correlation.wrapping_add(1).max(1);

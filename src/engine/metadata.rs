@@ -33,6 +33,8 @@ pub(crate) struct Metadata {
     pub wanted: BTreeSet<String>,
     /// Ask for every topic (metadata queries from the application).
     pub want_all: bool,
+    /// Let the broker create wanted topics that do not exist (`allow.auto.create.topics`).
+    pub allow_auto_create: bool,
     refresh_due: Option<Instant>,
     in_flight: bool,
     refresh_interval: Duration,
@@ -48,6 +50,7 @@ impl Metadata {
             topics: HashMap::new(),
             wanted: BTreeSet::new(),
             want_all: false,
+            allow_auto_create: false,
             refresh_due: Some(now),
             in_flight: false,
             refresh_interval,
@@ -106,7 +109,7 @@ impl Metadata {
         // Auto-creation can only be declined from v4 on; older brokers always allow it.
         MetadataRequest::default()
             .with_topics(topics)
-            .with_allow_auto_topic_creation(version < 4)
+            .with_allow_auto_topic_creation(version < 4 || self.allow_auto_create)
     }
 
     /// The request failed: try again after the backoff.

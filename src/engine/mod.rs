@@ -9,6 +9,8 @@ pub(crate) mod fetcher;
 pub(crate) mod group;
 pub(crate) mod metadata;
 pub(crate) mod offsets;
+pub(crate) mod partitioner;
+pub(crate) mod producer;
 pub(crate) mod queries;
 pub(crate) mod settings;
 #[cfg(test)]

@@ -4,11 +4,12 @@ use kafka_protocol::messages::{ApiKey, ApiVersionsResponse};
 
 /// The version range of each API this client speaks. Fetch stops at v11, the last version without
 /// tagged fields: tansu 0.6 sends NodeEndpoints (a v16 field) in v12 responses, which the
-/// kafka-protocol decoder rightly rejects; v11 already has fetch sessions and rack ids. The group APIs stop where librdkafka's client stops (JoinGroup v5, SyncGroup
+/// kafka-protocol decoder rightly rejects; v11 already has fetch sessions and rack ids. Produce
+/// stops at v8, its last version without tagged fields, for the same reason. The group APIs stop where librdkafka's client stops (JoinGroup v5, SyncGroup
 /// v3, Heartbeat v3, LeaveGroup v1, FindCoordinator v2): librdkafka's mock cluster advertises the
 /// flexible versions above those but does not parse them correctly, and no broker needs them.
 pub const CLIENT_VERSIONS: &[(ApiKey, i16, i16)] = &[
-    (ApiKey::Produce, 3, 9),
+    (ApiKey::Produce, 3, 8),
     (ApiKey::Fetch, 4, 11),
     (ApiKey::ListOffsets, 1, 7),
     (ApiKey::Metadata, 1, 12),

@@ -189,3 +189,50 @@ impl BatchWriter {
         Ok(Bytes::from(out))
     }
 }
+
+/// A copy of a sealed batch with a new producer id, epoch and base sequence, its CRC recomputed:
+/// what a retry needs after the idempotent producer's epoch was bumped.
+pub fn restamp(batch: &Bytes, producer_id: i64, producer_epoch: i16, base_sequence: i32) -> Bytes {
+    let mut b = bytes::BytesMut::from(&batch[..]);
+    if b.len() < super::BATCH_HEADER_LEN {
+        return batch.clone();
+    }
+    b[43..51].copy_from_slice(&producer_id.to_be_bytes());
+    b[51..53].copy_from_slice(&producer_epoch.to_be_bytes());
+    b[53..57].copy_from_slice(&base_sequence.to_be_bytes());
+    let crc = crc32c::crc32c(&b[21..]);
+    b[17..21].copy_from_slice(&crc.to_be_bytes());
+    b.freeze()
+}
+
+#[cfg(test)]
+mod restamp_tests {
+    use super::*;
+    use crate::protocol::records::{BatchIter, RecordIter};
+
+    #[test]
+    fn restamped_batch_keeps_records_and_passes_crc() {
+        let mut w = BatchWriter::new(Compression::Lz4, None);
+        w.push(5, Some(b"k"), Some(b"v"), &[]);
+        let sealed = w.finish(0, 7, 1, 10, false).unwrap();
+        let out = restamp(&sealed, 9, 2, 20);
+        let batch = BatchIter::new(out).next().unwrap().unwrap();
+        batch.verify_crc().unwrap();
+        assert_eq!(
+            (
+                batch.header.producer_id,
+                batch.header.producer_epoch,
+                batch.header.base_sequence
+            ),
+            (9, 2, 20)
+        );
+        let payload =
+            crate::protocol::compression::decompress(Compression::Lz4, &batch.payload(), 1 << 20)
+                .unwrap();
+        let rec = RecordIter::new(&batch.header, Bytes::from(payload))
+            .next()
+            .unwrap()
+            .unwrap();
+        assert_eq!(rec.value.as_deref(), Some(&b"v"[..]));
+    }
+}

@@ -1,0 +1,188 @@
+//! The producer's accumulator: per-partition queues of record batches written straight into the
+//! wire format as messages arrive, sealed (compressed, CRC'd) when they are sent.
+//!
+//! A partition has at most one batch in flight, so retries never reorder a partition, with or
+//! without idempotence.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use crossbeam_channel::Sender;
+
+use crate::protocol::compression::Compression;
+use crate::protocol::records::{BatchWriter, RecordError};
+
+use super::DeliveryReport;
+
+/// What the engine keeps of a message until its delivery report.
+pub(crate) struct PendingMsg {
+    pub key: Option<Bytes>,
+    pub value: Option<Bytes>,
+    pub timestamp: i64,
+    pub opaque: usize,
+    pub enqueued: Instant,
+    pub reply: Option<Sender<DeliveryReport>>,
+}
+
+/// One batch of one partition.
+pub(crate) struct ProducerBatch {
+    writer: BatchWriter,
+    /// The sealed wire bytes, kept for retries.
+    pub sealed: Option<Bytes>,
+    pub msgs: Vec<PendingMsg>,
+    pub created: Instant,
+    pub attempts: u32,
+    pub retry_at: Option<Instant>,
+    /// Producer id, epoch and base sequence the batch was sealed with (idempotence).
+    pub stamp: Option<(i64, i16, i32)>,
+    approx_bytes: usize,
+}
+
+impl ProducerBatch {
+    /// When the oldest message in the batch expires.
+    pub fn expires(&self, timeout: Option<Duration>) -> Option<Instant> {
+        let oldest = self.msgs.first()?.enqueued;
+        timeout.map(|t| oldest + t)
+    }
+
+    /// Seals the batch with producer id, epoch and base sequence (-1s without idempotence).
+    pub fn seal(
+        &mut self,
+        producer_id: i64,
+        epoch: i16,
+        base_sequence: i32,
+    ) -> Result<Bytes, RecordError> {
+        if let Some(b) = &self.sealed {
+            if self.stamp == Some((producer_id, epoch, base_sequence)) || producer_id < 0 {
+                return Ok(b.clone());
+            }
+            let b = crate::protocol::records::restamp(b, producer_id, epoch, base_sequence);
+            self.sealed = Some(b.clone());
+            self.stamp = Some((producer_id, epoch, base_sequence));
+            return Ok(b);
+        }
+        let b = self
+            .writer
+            .finish(0, producer_id, epoch, base_sequence, false)?;
+        self.sealed = Some(b.clone());
+        self.stamp = Some((producer_id, epoch, base_sequence));
+        Ok(b)
+    }
+
+    pub fn record_count(&self) -> i32 {
+        self.msgs.len() as i32
+    }
+}
+
+/// The queue of one partition.
+#[derive(Default)]
+pub(crate) struct PartitionQueue {
+    pub batches: VecDeque<ProducerBatch>,
+    pub in_flight: bool,
+    /// Next sequence number to give a new batch (idempotence).
+    pub next_sequence: i32,
+}
+
+/// Batching limits.
+#[derive(Clone, Debug)]
+pub(crate) struct BatchLimits {
+    pub linger: Duration,
+    pub batch_size: usize,
+    pub batch_num_messages: usize,
+    pub compression: Compression,
+    pub compression_level: Option<i32>,
+}
+
+/// Every partition's queue.
+pub(crate) struct Accumulator {
+    pub queues: BTreeMap<(Arc<str>, i32), PartitionQueue>,
+    limits: BatchLimits,
+}
+
+impl Accumulator {
+    pub fn new(limits: BatchLimits) -> Self {
+        Accumulator {
+            queues: BTreeMap::new(),
+            limits,
+        }
+    }
+
+    /// Appends a message to its partition's open batch, opening a new one when full.
+    pub fn append(
+        &mut self,
+        topic: &Arc<str>,
+        partition: i32,
+        msg: PendingMsg,
+        headers: &[(&[u8], Option<&[u8]>)],
+        now: Instant,
+    ) {
+        let limits = &self.limits;
+        let q = self.queues.entry((topic.clone(), partition)).or_default();
+        let size = msg.key.as_ref().map_or(0, |k| k.len())
+            + msg.value.as_ref().map_or(0, |v| v.len())
+            + 24;
+        let open = q.batches.back().is_some_and(|b| {
+            b.sealed.is_none()
+                && b.msgs.len() < limits.batch_num_messages
+                && (b.msgs.is_empty() || b.approx_bytes + size <= limits.batch_size)
+        });
+        if !open {
+            q.batches.push_back(ProducerBatch {
+                writer: BatchWriter::new(limits.compression, limits.compression_level),
+                sealed: None,
+                msgs: Vec::new(),
+                created: now,
+                attempts: 0,
+                retry_at: None,
+                stamp: None,
+                approx_bytes: 0,
+            });
+        }
+        let b = q.batches.back_mut().expect("a batch is open");
+        b.writer.push(
+            msg.timestamp,
+            msg.key.as_deref(),
+            msg.value.as_deref(),
+            headers,
+        );
+        b.approx_bytes = b.writer.len_bytes();
+        b.msgs.push(msg);
+    }
+
+    /// True when the partition's first batch may be sent now.
+    pub fn is_ready(&self, q: &PartitionQueue, now: Instant, flush: bool) -> bool {
+        let Some(b) = q.batches.front() else {
+            return false;
+        };
+        if q.in_flight || b.retry_at.is_some_and(|t| t > now) {
+            return false;
+        }
+        flush
+            || b.sealed.is_some()
+            || q.batches.len() > 1
+            || b.msgs.len() >= self.limits.batch_num_messages
+            || b.approx_bytes >= self.limits.batch_size
+            || b.created + self.limits.linger <= now
+    }
+
+    /// When the next batch becomes ready by linger or retry backoff.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.queues
+            .values()
+            .filter(|q| !q.in_flight)
+            .filter_map(|q| q.batches.front())
+            .map(|b| b.retry_at.unwrap_or(b.created + self.limits.linger))
+            .min()
+    }
+
+    /// Messages queued, in flight or not.
+    pub fn message_count(&self) -> usize {
+        self.queues
+            .values()
+            .flat_map(|q| q.batches.iter())
+            .map(|b| b.msgs.len())
+            .sum()
+    }
+}

@@ -1,0 +1,437 @@
+//! The Rust producer API with librdkafka's semantics: `send` never blocks unless asked, delivery
+//! reports are served by `poll` (or through a waitable handle), `flush` waits for all of them.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::{Bytes, BytesMut};
+use crossbeam_channel::{Receiver, RecvTimeoutError};
+
+use crate::config::{ClientConfig, ProducerSettings};
+use crate::engine::producer::{ProduceRecord, ProducerCommand, ProducerEngine, ProducerOutput};
+use crate::error::{ErrorCode, KafkaError, Result};
+use crate::runtime::event_loop::{self, EngineThread};
+
+pub use crate::engine::producer::DeliveryReport;
+
+/// A message to send. Borrowed data is copied once, into one buffer, when it is sent.
+#[derive(Clone, Debug)]
+pub struct Record<'a> {
+    /// Topic name.
+    pub topic: &'a str,
+    /// Partition, or `None` to let the partitioner choose.
+    pub partition: Option<i32>,
+    /// Key.
+    pub key: Option<&'a [u8]>,
+    /// Value (payload).
+    pub value: Option<&'a [u8]>,
+    /// Headers in order; duplicate names are kept.
+    pub headers: Vec<(&'a str, Option<&'a [u8]>)>,
+    /// Timestamp in milliseconds since the epoch; `None` is now.
+    pub timestamp: Option<i64>,
+    /// A value handed back in the delivery report.
+    pub opaque: usize,
+}
+
+impl<'a> Record<'a> {
+    /// A record for `topic` with no key, value or headers.
+    pub fn to(topic: &'a str) -> Self {
+        Record {
+            topic,
+            partition: None,
+            key: None,
+            value: None,
+            headers: Vec::new(),
+            timestamp: None,
+            opaque: 0,
+        }
+    }
+    /// Sets the key.
+    pub fn key(mut self, key: &'a [u8]) -> Self {
+        self.key = Some(key);
+        self
+    }
+    /// Sets the value.
+    pub fn value(mut self, value: &'a [u8]) -> Self {
+        self.value = Some(value);
+        self
+    }
+    /// Sets the partition.
+    pub fn partition(mut self, partition: i32) -> Self {
+        self.partition = Some(partition);
+        self
+    }
+    /// Adds a header.
+    pub fn header(mut self, name: &'a str, value: Option<&'a [u8]>) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+    /// Sets the timestamp (ms since the epoch).
+    pub fn timestamp(mut self, ts: i64) -> Self {
+        self.timestamp = Some(ts);
+        self
+    }
+    /// Sets the opaque value of the delivery report.
+    pub fn opaque(mut self, opaque: usize) -> Self {
+        self.opaque = opaque;
+        self
+    }
+}
+
+/// Called from `poll` for each delivery report (librdkafka's `dr_msg_cb`).
+pub type DeliveryCallback = Box<dyn FnMut(&DeliveryReport) + Send>;
+/// Called from `poll` for client-level errors (librdkafka's `error_cb`).
+pub type ErrorCallback = Box<dyn FnMut(&KafkaError) + Send>;
+
+/// The delivery report of one message, to wait for.
+pub struct DeliveryFuture {
+    rx: Receiver<DeliveryReport>,
+}
+
+impl DeliveryFuture {
+    /// Waits up to `timeout` for the report.
+    pub fn wait(&self, timeout: Duration) -> Result<DeliveryReport> {
+        self.rx.recv_timeout(timeout).map_err(|e| match e {
+            RecvTimeoutError::Timeout => KafkaError::new(
+                ErrorCode::L_TIMED_OUT,
+                "Timed out waiting for the delivery report",
+            ),
+            RecvTimeoutError::Disconnected => {
+                KafkaError::new(ErrorCode::L_DESTROY, "The producer was destroyed")
+            }
+        })
+    }
+}
+
+/// A Kafka producer backed by one engine thread.
+pub struct Producer {
+    engine: EngineThread<ProducerCommand>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    outputs: Receiver<ProducerOutput>,
+    /// Messages sent and not yet reported to the application (librdkafka's `outq_len`).
+    queued: AtomicUsize,
+    queued_bytes: AtomicUsize,
+    max_messages: usize,
+    max_bytes: usize,
+    message_max_bytes: usize,
+    dr_cb: Mutex<Option<DeliveryCallback>>,
+    error_cb: Mutex<Option<ErrorCallback>>,
+    closed: AtomicBool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+impl Producer {
+    /// Creates a producer and starts its engine thread.
+    pub fn new(config: &ClientConfig) -> Result<Producer> {
+        let s = ProducerSettings::from_config(config).map_err(KafkaError::from)?;
+        let debug = !config.get_str("debug").is_empty();
+        let max_messages = s.queue_buffering_max_messages.max(1) as usize;
+        let max_bytes = (s.queue_buffering_max_kbytes.max(1) as usize) * 1024;
+        let message_max_bytes = s.message_max_bytes.max(1) as usize;
+        let engine = ProducerEngine::new(s, debug, Instant::now())?;
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let mut engine = event_loop::spawn(engine, tx, "rskafka-producer".into()).map_err(|e| {
+            KafkaError::new(
+                ErrorCode::L_FAIL,
+                format!("Failed to start the engine thread: {e}"),
+            )
+        })?;
+        let thread = engine.thread.take();
+        Ok(Producer {
+            engine,
+            thread: Mutex::new(thread),
+            outputs: rx,
+            queued: AtomicUsize::new(0),
+            queued_bytes: AtomicUsize::new(0),
+            max_messages,
+            max_bytes,
+            message_max_bytes,
+            dr_cb: Mutex::new(None),
+            error_cb: Mutex::new(None),
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    /// Sets the delivery report callback, called from `poll`.
+    pub fn set_delivery_callback(&self, cb: DeliveryCallback) {
+        *lock(&self.dr_cb) = Some(cb);
+    }
+
+    /// Sets the error callback, called from `poll`.
+    pub fn set_error_callback(&self, cb: ErrorCallback) {
+        *lock(&self.error_cb) = Some(cb);
+    }
+
+    fn make(
+        &self,
+        rec: &Record<'_>,
+        reply: Option<crossbeam_channel::Sender<DeliveryReport>>,
+    ) -> Result<(ProduceRecord, usize)> {
+        let klen = rec.key.map_or(0, <[u8]>::len);
+        let vlen = rec.value.map_or(0, <[u8]>::len);
+        if klen + vlen > self.message_max_bytes {
+            return Err(KafkaError::new(
+                ErrorCode::MSG_SIZE_TOO_LARGE,
+                format!(
+                    "Message size {} exceeds message.max.bytes {}",
+                    klen + vlen,
+                    self.message_max_bytes
+                ),
+            ));
+        }
+        if rec.partition.is_some_and(|p| p < 0) {
+            return Err(KafkaError::new(
+                ErrorCode::L_UNKNOWN_PARTITION,
+                "Local: Unknown partition",
+            ));
+        }
+        // One allocation holds key and value; both are shared slices of it.
+        let mut buf = BytesMut::with_capacity(klen + vlen);
+        buf.extend_from_slice(rec.key.unwrap_or_default());
+        buf.extend_from_slice(rec.value.unwrap_or_default());
+        let all = buf.freeze();
+        let key = rec.key.map(|_| all.slice(..klen));
+        let value = rec.value.map(|_| all.slice(klen..));
+        let headers = rec
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    Bytes::copy_from_slice(k.as_bytes()),
+                    v.map(Bytes::copy_from_slice),
+                )
+            })
+            .collect();
+        let r = ProduceRecord {
+            topic: rec.topic.to_string(),
+            partition: rec.partition.unwrap_or(-1),
+            key,
+            value,
+            headers,
+            timestamp: rec.timestamp.filter(|t| *t > 0).unwrap_or_else(now_ms),
+            opaque: rec.opaque,
+            reply,
+            enqueued: Instant::now(),
+        };
+        Ok((r, klen + vlen))
+    }
+
+    fn reserve(&self, bytes: usize) -> bool {
+        let n = self.queued.fetch_add(1, Ordering::AcqRel);
+        let b = self.queued_bytes.fetch_add(bytes, Ordering::AcqRel);
+        if n >= self.max_messages || b + bytes > self.max_bytes {
+            self.queued.fetch_sub(1, Ordering::AcqRel);
+            self.queued_bytes.fetch_sub(bytes, Ordering::AcqRel);
+            return false;
+        }
+        true
+    }
+
+    fn submit(&self, r: ProduceRecord, bytes: usize, block: Option<Duration>) -> Result<()> {
+        let deadline = block.map(|b| Instant::now() + b);
+        while !self.reserve(bytes) {
+            match deadline {
+                Some(d) if Instant::now() < d => {
+                    self.poll(Duration::from_millis(10));
+                }
+                _ => {
+                    return Err(KafkaError::new(
+                        ErrorCode::L_QUEUE_FULL,
+                        "Local: Queue full",
+                    ))
+                }
+            }
+        }
+        if !self.engine.send(ProducerCommand::Produce(r)) {
+            self.queued.fetch_sub(1, Ordering::AcqRel);
+            self.queued_bytes.fetch_sub(bytes, Ordering::AcqRel);
+            return Err(KafkaError::new(
+                ErrorCode::L_DESTROY,
+                "The producer's engine thread has stopped",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Queues a message; its delivery report comes through the delivery callback from `poll`.
+    /// Fails at once with `_QUEUE_FULL` when `queue.buffering.max.messages`/`.kbytes` is reached,
+    /// and with `MSG_SIZE_TOO_LARGE` above `message.max.bytes`.
+    pub fn send(&self, rec: &Record<'_>) -> Result<()> {
+        let (r, bytes) = self.make(rec, None)?;
+        self.submit(r, bytes, None)
+    }
+
+    /// Like `send`, but waits up to `timeout` for room in a full queue (serving delivery reports
+    /// meanwhile), like librdkafka's `RD_KAFKA_MSG_F_BLOCK`.
+    pub fn send_blocking(&self, rec: &Record<'_>, timeout: Duration) -> Result<()> {
+        let (r, bytes) = self.make(rec, None)?;
+        self.submit(r, bytes, Some(timeout))
+    }
+
+    /// Queues a message and returns a handle to wait for its delivery report (which then does not
+    /// go to the delivery callback).
+    pub fn send_with_handle(&self, rec: &Record<'_>) -> Result<DeliveryFuture> {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let (r, bytes) = self.make(rec, Some(tx))?;
+        self.submit(r, bytes, None)?;
+        Ok(DeliveryFuture { rx })
+    }
+
+    /// Serves delivery reports and errors for up to `timeout`; returns how many reports it served.
+    pub fn poll(&self, timeout: Duration) -> usize {
+        let deadline = Instant::now() + timeout;
+        let mut served = 0;
+        loop {
+            let out = match self.outputs.try_recv() {
+                Ok(o) => o,
+                Err(_) if served > 0 => return served,
+                Err(_) => match self.outputs.recv_deadline(deadline) {
+                    Ok(o) => o,
+                    Err(_) => return served,
+                },
+            };
+            match out {
+                ProducerOutput::Reports { reports, silent } => {
+                    let bytes: usize = reports
+                        .iter()
+                        .map(|r| {
+                            r.key.as_ref().map_or(0, Bytes::len)
+                                + r.value.as_ref().map_or(0, Bytes::len)
+                        })
+                        .sum();
+                    if let Some(cb) = lock(&self.dr_cb).as_mut() {
+                        for r in &reports {
+                            cb(r);
+                        }
+                    }
+                    served += reports.len();
+                    self.queued
+                        .fetch_sub(reports.len() + silent, Ordering::AcqRel);
+                    // Silent reports' bytes are not known here; the byte bound is advisory for them.
+                    self.queued_bytes.fetch_sub(
+                        bytes.min(self.queued_bytes.load(Ordering::Acquire)),
+                        Ordering::AcqRel,
+                    );
+                    if silent > 0 && self.queued.load(Ordering::Acquire) == 0 {
+                        self.queued_bytes.store(0, Ordering::Release);
+                    }
+                }
+                ProducerOutput::Error(e) => {
+                    if let Some(cb) = lock(&self.error_cb).as_mut() {
+                        cb(&e);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Messages not yet reported: queued, in flight, or with a report waiting to be served.
+    pub fn in_flight_count(&self) -> usize {
+        self.queued.load(Ordering::Acquire)
+    }
+
+    /// Sends everything now and serves reports until none is outstanding, or fails with
+    /// `_TIMED_OUT`.
+    pub fn flush(&self, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        self.engine.send(ProducerCommand::Flush);
+        while self.in_flight_count() > 0 {
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(KafkaError::new(
+                    ErrorCode::L_TIMED_OUT,
+                    format!(
+                        "Flush timed out with {} messages outstanding",
+                        self.in_flight_count()
+                    ),
+                ));
+            }
+            self.poll((deadline - now).min(Duration::from_millis(100)));
+            self.engine.send(ProducerCommand::Flush);
+        }
+        Ok(())
+    }
+
+    /// Fails queued messages (`_PURGE_QUEUE`) and, with `in_flight`, those waiting for a broker's
+    /// answer (`_PURGE_INFLIGHT`); their reports come from `poll`.
+    pub fn purge(&self, queued: bool, in_flight: bool) -> Result<()> {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        if !self.engine.send(ProducerCommand::Purge {
+            queued,
+            in_flight,
+            reply: tx,
+        }) {
+            return Err(KafkaError::new(
+                ErrorCode::L_DESTROY,
+                "The producer's engine thread has stopped",
+            ));
+        }
+        rx.recv().unwrap_or_else(|_| {
+            Err(KafkaError::new(
+                ErrorCode::L_DESTROY,
+                "The producer's engine thread has stopped",
+            ))
+        })
+    }
+
+    /// Topic names and partition counts: of one topic, or of all topics.
+    pub fn fetch_metadata(
+        &self,
+        topic: Option<&str>,
+        timeout: Duration,
+    ) -> Result<Vec<(String, i32)>> {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let topic = topic.map(str::to_string);
+        if !self.engine.send(ProducerCommand::Metadata {
+            topic,
+            timeout,
+            reply: tx,
+        }) {
+            return Err(KafkaError::new(
+                ErrorCode::L_DESTROY,
+                "The producer's engine thread has stopped",
+            ));
+        }
+        rx.recv().unwrap_or_else(|_| {
+            Err(KafkaError::new(
+                ErrorCode::L_DESTROY,
+                "The producer's engine thread has stopped",
+            ))
+        })
+    }
+
+    /// Stops the engine: queued messages are purged (call `flush` first to deliver them) and
+    /// in-flight requests are answered first. Called by `Drop`.
+    pub fn close(&self) -> Result<()> {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let _ = self.purge(true, false);
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        if self.engine.send(ProducerCommand::Close(tx)) {
+            let _ = rx.recv_timeout(Duration::from_secs(30));
+        }
+        if let Some(t) = lock(&self.thread).take() {
+            let _ = t.join();
+        }
+        self.poll(Duration::ZERO);
+        Ok(())
+    }
+}
+
+impl Drop for Producer {
+    fn drop(&mut self) {
+        let _ = self.close();
+    }
+}

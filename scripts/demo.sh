@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The main job: start a local broker, fill a topic, consume it with librskafka, print throughput.
+# The main job: start a local broker, produce to it and consume from it with librskafka, and print
+# throughput for both.
 #   bash scripts/demo.sh [--count N] [--partitions P] [--size BYTES] [--codec none|gzip|snappy|lz4|zstd] [--broker tansu|mock]
-# The topic is filled by librdkafka (the mock launcher's producer) until our producer lands;
-# the consumer is examples/consume.rs, a group member reading every partition.
+# The producer is examples/produce.rs, the consumer examples/consume.rs (a group member reading
+# every partition).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -20,7 +21,7 @@ while [ $# -gt 0 ]; do
 done
 
 bash scripts/install-deps.sh
-cargo build --release --quiet --example consume
+cargo build --release --quiet --example consume --example produce
 LAUNCHER=tests/mock-launcher/target/release/mock-launcher
 WORK=$(mktemp -d)
 PIDS=()
@@ -53,8 +54,8 @@ else
 fi
 
 echo "broker: $BROKER at $BOOTSTRAP; topic $TOPIC with $PARTITIONS partitions"
-echo "filling the topic with $COUNT messages of $SIZE bytes ($CODEC) using librdkafka..."
-"$LAUNCHER" produce --bootstrap "$BOOTSTRAP" --topic "$TOPIC" --count "$COUNT" --size "$SIZE" --codec "$CODEC"
-echo "consuming with librskafka..."
+echo "producing $COUNT messages of $SIZE bytes ($CODEC, 1000 keys) with librskafka..."
+./target/release/examples/produce --bootstrap "$BOOTSTRAP" --topic "$TOPIC" --count "$COUNT" --size "$SIZE" --codec "$CODEC" --keys 1000
+echo "consuming them with librskafka..."
 ./target/release/examples/consume --bootstrap "$BOOTSTRAP" --group demo-group --topic "$TOPIC" --count "$COUNT" \
     -X fetch.wait.max.ms=10

@@ -9,5 +9,6 @@ pub(crate) mod fetcher;
 pub(crate) mod group;
 pub(crate) mod metadata;
 pub(crate) mod offsets;
+pub(crate) mod partitioner;
 pub(crate) mod queries;
 pub(crate) mod settings;

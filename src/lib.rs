@@ -23,6 +23,15 @@ pub(crate) mod engine;
 pub mod protocol;
 pub(crate) mod runtime;
 
+/// The producer's partitioners, exposed only for the placement-compatibility test
+/// (`tests/partitioner_compat.rs`); not a stable API.
+#[doc(hidden)]
+pub mod partitioner {
+    pub use crate::engine::partitioner::{
+        crc32, default_sticky_linger, fnv1a, murmur2, Partitioner, StickyPartition, PARTITION_UA,
+    };
+}
+
 pub use config::ClientConfig;
 pub use consumer::{CommitMode, Consumer, Rebalance, RebalanceType};
 pub use engine::channel::ConsumerEvent;

@@ -120,7 +120,7 @@ impl Partitioner {
             (Partitioner::Random, _)
             | (Partitioner::ConsistentRandom, None)
             | (Partitioner::Murmur2Random | Partitioner::Fnv1aRandom, None) => rng(),
-            (Partitioner::ConsistentRandom, Some(k)) if k.is_empty() => rng(),
+            (Partitioner::ConsistentRandom, Some([])) => rng(),
             (Partitioner::Consistent | Partitioner::ConsistentRandom, k) => {
                 crc32(k.unwrap_or_default())
             }
@@ -188,7 +188,15 @@ pub fn default_sticky_linger(linger_ms: f64) -> Duration {
 /// `linger.ms`, i.e. 10 ms; see [`default_sticky_linger`]). Those records all go to one random
 /// partition; a new random partition is drawn for the first such record that comes more than
 /// the linger after the previous draw (time-based only: unlike the Java client, librdkafka does
-/// not switch when a batch is sent), or as soon as the current one is unavailable.
+/// not switch when a batch is sent), or as soon as the current one is unavailable: librdkafka
+/// checks on every keyless record that the partition has a leader broker attached, which is
+/// not yet the case for a few milliseconds after the first metadata, so at start-up it can hop
+/// several times (the engine reproduces that by calling [`Self::invalidate`]).
+///
+/// Not reproduced: librdkafka's interval starts at monotonic time 0 and its initial sticky
+/// partition is 0, so on a host whose monotonic clock (uptime) is below the linger, keyless
+/// records go to partition 0 until the linger has passed since boot or partition 0 becomes
+/// unavailable; we draw at the first keyless record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StickyPartition {
     /// The current sticky partition; `None` until the first draw or after [`Self::invalidate`].
@@ -478,7 +486,7 @@ mod tests {
         // The Java client's default partitioner: toPositive(murmur2("abc")) % 3.
         assert_eq!(
             Partitioner::Murmur2Random.partition(Some(b"abc"), 3, &mut no_rng),
-            (479470107 % 3) as i32
+            479470107 % 3
         );
     }
 

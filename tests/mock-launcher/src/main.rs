@@ -38,7 +38,7 @@
 //! CreateTopics is not implemented (use `create_topic`); topics are auto-created (4 partitions)
 //! by Metadata requests for unknown topics when the client allows auto-creation.
 //!
-//! # `mock-launcher produce --bootstrap LIST --topic T --count N [--size S] [--codec none|gzip|snappy|lz4|zstd]`
+//! # `mock-launcher produce --bootstrap LIST --topic T --count N [--size S] [--codec none|gzip|snappy|lz4|zstd] [--no-idempotence] [--partitioner NAME] [--set NAME=VALUE]... [--keys FILE] [--print-partitions] [--warmup]`
 //!
 //! Produces `N` deterministic messages with librdkafka (idempotent producer, so per-partition
 //! order holds; `linger.ms=5`; librdkafka's default partitioner `consistent_random`, i.e.
@@ -53,6 +53,21 @@
 //!
 //! `--no-idempotence` turns idempotence off (for brokers without InitProducerId).
 //!
+//! Partitioner checks:
+//! - `--partitioner NAME` sets librdkafka's `partitioner` property (default `consistent_random`);
+//! - `--set NAME=VALUE` (repeatable) sets any other producer property, e.g.
+//!   `sticky.partitioning.linger.ms=900000`;
+//! - `--keys FILE` (`-` = stdin) replaces the keys: message `i` gets line `i` of the file as its
+//!   key (the bytes without the `\n`; an empty line is an empty key, a line `\N` a NULL key),
+//!   and `N` is the number of lines (`--count` may then be omitted; if given it must match).
+//!   Values and headers stay those of message `i` above;
+//! - `--warmup` first fetches the topic's metadata and produces (and flushes) one record with
+//!   key and value `warmup` to each partition, not counted or printed: afterwards every
+//!   partition has its leader broker attached, so librdkafka's sticky partitioner sees them all
+//!   available (without it, keyless records produced in the first milliseconds hop partitions);
+//! - `--print-partitions` prints `key\tpartition` for every delivered message (`\N` for a NULL
+//!   key), in delivery-report order, before `produced N`.
+//!
 //! # `mock-launcher consume --bootstrap LIST --topic T --count N [--timeout-ms MS] [--headers]`
 //!
 //! Assigns all partitions of `T` from the beginning (no consumer group), and prints one line
@@ -66,6 +81,7 @@ use std::ffi::{CStr, CString};
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use rdkafka::config::ClientConfig;
@@ -98,6 +114,7 @@ fn main() -> ExitCode {
 const USAGE: &str = "usage:
   mock-launcher cluster --brokers N [--topic NAME:PARTITIONS[:RF]]... [--initial-rebalance-delay-ms MS]
   mock-launcher produce --bootstrap LIST --topic T --count N [--size S] [--codec none|gzip|snappy|lz4|zstd] [--no-idempotence]
+                        [--partitioner NAME] [--set NAME=VALUE]... [--keys FILE|-] [--print-partitions] [--warmup]
   mock-launcher consume --bootstrap LIST --topic T --count N [--timeout-ms MS] [--headers]";
 
 /// Parsed `--flag value` options; flags listed in `switches` take no value.
@@ -434,10 +451,15 @@ fn expected_message(i: u64, size: usize) -> TestMessage {
     (key, value, headers)
 }
 
+/// `(key, partition)` of delivered messages; `None` = NULL key.
+type Placements = Vec<(Option<Vec<u8>>, i32)>;
+
 #[derive(Default)]
 struct Reports {
     ok: AtomicU64,
     failed: AtomicU64,
+    /// `(key, partition)` of each delivered message, when `--print-partitions` is given.
+    partitions: Option<Mutex<Placements>>,
 }
 
 impl ClientContext for Reports {}
@@ -447,8 +469,12 @@ impl ProducerContext for Reports {
 
     fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
         match result {
-            Ok(_) => {
+            Ok(m) => {
                 self.ok.fetch_add(1, Ordering::Relaxed);
+                if let Some(p) = &self.partitions {
+                    let mut p = p.lock().unwrap_or_else(|e| e.into_inner());
+                    p.push((m.key().map(<[u8]>::to_vec), m.partition()));
+                }
             }
             Err((e, m)) => {
                 if self.failed.fetch_add(1, Ordering::Relaxed) < 10 {
@@ -463,12 +489,31 @@ impl ProducerContext for Reports {
 fn cmd_produce(args: &[String]) -> Result<(), String> {
     let o = Opts::parse(
         args,
-        &["bootstrap", "topic", "count", "size", "codec"],
-        &["no-idempotence"],
+        &[
+            "bootstrap",
+            "topic",
+            "count",
+            "size",
+            "codec",
+            "partitioner",
+            "set",
+            "keys",
+        ],
+        &["no-idempotence", "print-partitions", "warmup"],
     )?;
     let bootstrap = o.required("bootstrap")?;
     let topic = o.required("topic")?;
-    let count: u64 = o.num("count", None)?;
+    let keys = o.get("keys").map(read_keys).transpose()?;
+    let count: u64 = match &keys {
+        Some(k) => {
+            let n = k.len() as u64;
+            if o.num("count", Some(n))? != n {
+                return Err(format!("--count differs from the {n} keys of --keys"));
+            }
+            n
+        }
+        None => o.num("count", None)?,
+    };
     let size: usize = o.num("size", Some(100))?;
     let codec = o.get("codec").unwrap_or("none");
     if !["none", "gzip", "snappy", "lz4", "zstd"].contains(&codec) {
@@ -482,18 +527,40 @@ fn cmd_produce(args: &[String]) -> Result<(), String> {
         "true"
     };
 
-    let producer: BaseProducer<Reports> = ClientConfig::new()
+    let mut config = ClientConfig::new();
+    config
         .set("bootstrap.servers", bootstrap)
         .set("enable.idempotence", idempotence)
         .set("linger.ms", "5")
         .set("compression.codec", codec)
         .set("message.timeout.ms", "60000")
-        .set("queue.buffering.max.messages", "1000000")
-        .create_with_context(Reports::default())
+        .set("queue.buffering.max.messages", "1000000");
+    if let Some(p) = o.get("partitioner") {
+        config.set("partitioner", p);
+    }
+    for kv in o.all("set") {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| format!("--set {kv:?}: expected NAME=VALUE"))?;
+        config.set(k, v);
+    }
+    let reports = Reports {
+        partitions: o.has("print-partitions").then(|| Mutex::new(Vec::new())),
+        ..Reports::default()
+    };
+    let producer: BaseProducer<Reports> = config
+        .create_with_context(reports)
         .map_err(|e| format!("creating producer: {e}"))?;
+    if o.has("warmup") {
+        warm_up(&producer, topic)?;
+    }
 
     for i in 0..count {
         let (key, value, headers) = expected_message(i, size);
+        let key: Option<Vec<u8>> = match &keys {
+            Some(k) => k[i as usize].clone(),
+            None => Some(key.into_bytes()),
+        };
         let mut h = OwnedHeaders::new_with_capacity(headers.len());
         for (k, v) in &headers {
             h = h.insert(Header {
@@ -501,7 +568,11 @@ fn cmd_produce(args: &[String]) -> Result<(), String> {
                 value: Some(v),
             });
         }
-        let mut record = BaseRecord::to(topic).key(&key).payload(&value).headers(h);
+        let mut record: BaseRecord<'_, Vec<u8>, Vec<u8>> =
+            BaseRecord::to(topic).payload(&value).headers(h);
+        if let Some(k) = &key {
+            record = record.key(k);
+        }
         loop {
             match producer.send(record) {
                 Ok(()) => break,
@@ -523,8 +594,82 @@ fn cmd_produce(args: &[String]) -> Result<(), String> {
     if failed > 0 || ok != count {
         return Err(format!("{ok} of {count} delivered, {failed} failed"));
     }
-    println!("produced {count}");
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    if let Some(p) = &ctx.partitions {
+        let p = p.lock().unwrap_or_else(|e| e.into_inner());
+        for (key, partition) in p.iter() {
+            match key {
+                Some(k) => out.write_all(k),
+                None => out.write_all(b"\\N"),
+            }
+            .and_then(|_| writeln!(out, "\t{partition}"))
+            .map_err(|e| e.to_string())?;
+        }
+    }
+    writeln!(out, "produced {count}").map_err(|e| e.to_string())?;
+    out.flush().map_err(|e| e.to_string())?;
     Ok(())
+}
+
+/// `--warmup`: one record (key and value `warmup`) to each partition of `topic`, flushed,
+/// and not counted or printed. Afterwards librdkafka has a leader broker attached to every
+/// partition, so its sticky partitioner sees every partition available.
+fn warm_up(producer: &BaseProducer<Reports>, topic: &str) -> Result<(), String> {
+    let md = producer
+        .client()
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .map_err(|e| format!("warm-up metadata: {e}"))?;
+    let partitions = md
+        .topics()
+        .iter()
+        .find(|t| t.name() == topic)
+        .map(|t| t.partitions().len())
+        .unwrap_or(0);
+    if partitions == 0 {
+        return Err(format!("warm-up: topic {topic} has no partitions"));
+    }
+    for p in 0..partitions as i32 {
+        let record: BaseRecord<'_, str, str> = BaseRecord::to(topic)
+            .partition(p)
+            .key("warmup")
+            .payload("warmup");
+        producer
+            .send(record)
+            .map_err(|(e, _)| format!("warm-up produce: {e}"))?;
+    }
+    producer
+        .flush(Duration::from_secs(30))
+        .map_err(|e| format!("warm-up flush: {e}"))?;
+    let ctx = producer.context();
+    let ok = ctx.ok.swap(0, Ordering::Relaxed);
+    let failed = ctx.failed.swap(0, Ordering::Relaxed);
+    if failed > 0 || ok != partitions as u64 {
+        return Err(format!("warm-up: {ok} of {partitions} delivered"));
+    }
+    if let Some(p) = &ctx.partitions {
+        p.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+    Ok(())
+}
+
+/// The keys of `--keys FILE` (`-` = stdin): one per line, `\N` = NULL key.
+fn read_keys(path: &str) -> Result<Vec<Option<Vec<u8>>>, String> {
+    let data = if path == "-" {
+        let mut d = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut d).map(|_| d)
+    } else {
+        std::fs::read(path)
+    }
+    .map_err(|e| format!("--keys {path:?}: {e}"))?;
+    if data.is_empty() {
+        return Ok(Vec::new());
+    }
+    let data = data.strip_suffix(b"\n").unwrap_or(&data);
+    Ok(data
+        .split(|&b| b == b'\n')
+        .map(|l| (l != b"\\N").then(|| l.to_vec()))
+        .collect())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -369,10 +369,16 @@ impl Engine {
                     self.send_group(req, now);
                 }
             }
-            RequestCtx::Sync => match self.decode::<SyncGroupResponse>(&mut body, v, "SyncGroup") {
-                Some(resp) => self.with_group(|g, out| g.on_sync(resp, now, out)),
-                None => self.with_group(|g, _| g.on_join_failed(now)),
-            },
+            RequestCtx::Sync => {
+                let resp = match null_assignment_sync_response(&body, v) {
+                    Some(r) => Some(r),
+                    None => self.decode::<SyncGroupResponse>(&mut body, v, "SyncGroup"),
+                };
+                match resp {
+                    Some(resp) => self.with_group(|g, out| g.on_sync(resp, now, out)),
+                    None => self.with_group(|g, _| g.on_join_failed(now)),
+                }
+            }
             RequestCtx::Heartbeat => {
                 match self.decode::<HeartbeatResponse>(&mut body, v, "Heartbeat") {
                     Some(resp) => self.with_group(|g, out| g.on_heartbeat(resp, now, out)),
@@ -1326,5 +1332,46 @@ impl Engine {
                 self.on_request_failed(ctx, now);
             }
         }
+    }
+}
+
+/// A SyncGroup response (v0-v3) whose `assignment` is null (length -1), which the schema's
+/// non-nullable bytes reject: librdkafka's mock cluster writes one with every SyncGroup error
+/// (e.g. REBALANCE_IN_PROGRESS) and librdkafka's client reads it as an empty assignment. Returns
+/// that response with an empty assignment; `None` for anything else (decoded normally).
+fn null_assignment_sync_response(body: &[u8], version: i16) -> Option<SyncGroupResponse> {
+    if !(0..=3).contains(&version) {
+        return None;
+    }
+    let at = if version >= 1 { 4 } else { 0 };
+    let be16 = |b: &[u8]| i16::from_be_bytes([b[0], b[1]]);
+    let be32 = |b: &[u8]| i32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    if body.len() != at + 6 || be32(&body[at + 2..]) != -1 {
+        return None;
+    }
+    let mut resp = SyncGroupResponse::default();
+    if version >= 1 {
+        resp.throttle_time_ms = be32(body);
+    }
+    resp.error_code = be16(&body[at..]);
+    Some(resp)
+}
+
+#[cfg(test)]
+mod null_assignment_tests {
+    use super::null_assignment_sync_response;
+
+    #[test]
+    fn null_assignment_keeps_the_error_code() {
+        // v3: throttle 0, REBALANCE_IN_PROGRESS (27), assignment length -1.
+        let body = [0, 0, 0, 0, 0, 27, 0xff, 0xff, 0xff, 0xff];
+        let r = null_assignment_sync_response(&body, 3).unwrap();
+        assert_eq!(r.error_code, 27);
+        assert!(r.assignment.is_empty());
+        // v0 has no throttle time.
+        let r = null_assignment_sync_response(&body[4..], 0).unwrap();
+        assert_eq!(r.error_code, 27);
+        // A real (empty) assignment is left to the normal decoder.
+        assert!(null_assignment_sync_response(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 0], 3).is_none());
     }
 }

@@ -616,8 +616,9 @@ impl Group {
                 self.phase = Phase::Join;
                 return self.coordinator_lost(now);
             }
-            other => {
-                Self::error(out, other, format!("SyncGroup failed: {other}"));
+            _ => {
+                // Like librdkafka (rd_kafka_cgrp_handle_SyncGroup_memberstate): a failed sync
+                // means rejoining, not an error for the application.
                 self.phase = Phase::Join;
                 self.join_retry_at = Some(now + self.settings.retry_backoff);
                 return;

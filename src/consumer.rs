@@ -52,7 +52,7 @@ struct PollState {
 
 /// A Kafka consumer backed by one engine thread.
 pub struct Consumer {
-    engine: Mutex<EngineThread>,
+    engine: Mutex<EngineThread<Command>>,
     deliveries: Receiver<Delivery>,
     shared: Arc<ClientShared>,
     start: Instant,

@@ -1,5 +1,4 @@
 //! Typed views of a finalized [`ClientConfig`] for the engine.
-#![allow(dead_code)]
 
 use std::time::Duration;
 
@@ -37,6 +36,7 @@ pub(crate) enum IsolationLevel {
 
 /// The producer's compression codec.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(dead_code)] // read by the producer engine
 pub(crate) enum CompressionCodec {
     None,
     Gzip,
@@ -45,6 +45,7 @@ pub(crate) enum CompressionCodec {
     Zstd,
 }
 
+#[allow(dead_code)]
 impl CompressionCodec {
     fn from_name(s: &str) -> Self {
         match s {
@@ -160,6 +161,7 @@ impl ConsumerSettings {
 
 /// What a producer's engine reads from the configuration, with librdkafka's defaults.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(dead_code)] // read by the producer engine
 pub(crate) struct ProducerSettings {
     pub bootstrap_servers: Vec<String>,
     pub client_id: String,
@@ -198,6 +200,7 @@ pub(crate) struct ProducerSettings {
     pub statistics_interval: Duration,
 }
 
+#[allow(dead_code)]
 impl ProducerSettings {
     /// Finalizes a copy of `config` for a producer and reads it.
     pub fn from_config(config: &ClientConfig) -> Result<Self, ConfigError> {

@@ -31,6 +31,9 @@ use crate::protocol::frame::{self, Request};
 use crate::runtime::decompress::DecompressPool;
 use crate::topic_partition::{offset, TopicPartition};
 
+/// A partition to assign, with the application's shared state for it.
+type Assigned = (TopicPartition, Arc<PartitionShared>);
+
 /// What an in-flight request was for.
 pub(crate) enum RequestCtx {
     Metadata,
@@ -77,6 +80,8 @@ pub(crate) struct Engine {
     queries: Queries,
     closing: Option<(Reply<()>, Instant)>,
     closed: bool,
+    /// When `tick` last ran: deadlines at or before it are blocked, not due.
+    last_tick: Instant,
     all_down_reported: bool,
 }
 
@@ -118,6 +123,7 @@ impl Engine {
             queries: Queries::default(),
             closing: None,
             closed: false,
+            last_tick: now,
             all_down_reported: false,
             settings,
         })
@@ -147,10 +153,19 @@ impl Engine {
     }
 
     /// When `handle_timeout` must run next.
+    /// A deadline still in the past after a tick means work that is due but blocked (no broker
+    /// to ask, say): it is retried after this delay rather than in a busy loop.
+    const BLOCKED_RETRY: Duration = Duration::from_millis(100);
+
     pub fn next_deadline(&self) -> Option<Instant> {
+        // A due refresh with no ready broker waits for a connection event, not for the clock.
+        let metadata = self
+            .metadata
+            .next_deadline()
+            .filter(|d| *d > self.last_tick || self.net.keys().any(|k| self.net.is_ready(k)));
         let mut d = [
             self.net.next_deadline(),
-            self.metadata.next_deadline(),
+            metadata,
             self.fetcher.next_deadline(),
             self.group.as_ref().and_then(|g| g.next_deadline()),
             self.next_auto_commit,
@@ -169,10 +184,17 @@ impl Engine {
         }
         // Reconnects after backoff: wake when the earliest one is allowed.
         let retry = self.net.keys().filter_map(|k| self.net.retry_at(k)).min();
-        match (d, retry) {
+        let d = match (d, retry) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
-        }
+        };
+        d.map(|d| {
+            if d <= self.last_tick {
+                self.last_tick + Self::BLOCKED_RETRY
+            } else {
+                d
+            }
+        })
     }
 
     fn poll_deadline(&self) -> Instant {
@@ -358,7 +380,7 @@ impl Engine {
                 let Some(resp) = self.decode::<JoinGroupResponse>(&mut body, v, "JoinGroup") else {
                     return self.with_group(|g, _| g.on_join_failed(now));
                 };
-                self.want_group_topics(&resp);
+                self.want_group_topics(&resp, now);
                 let md = &self.metadata;
                 let counts = |t: &str| md.partition_count(t);
                 let next = match &mut self.group {
@@ -435,7 +457,7 @@ impl Engine {
     }
 
     /// The leader needs metadata for every member's topics.
-    fn want_group_topics(&mut self, resp: &JoinGroupResponse) {
+    fn want_group_topics(&mut self, resp: &JoinGroupResponse, now: Instant) {
         if resp.members.is_empty() {
             return;
         }
@@ -446,7 +468,7 @@ impl Engine {
                 for t in s.topics {
                     if self.metadata.partition_count(&t).is_none() && self.metadata.wanted.insert(t)
                     {
-                        self.metadata.request_refresh(Instant::now());
+                        self.metadata.request_refresh(now);
                     }
                 }
             }
@@ -728,10 +750,7 @@ impl Engine {
                 for tp in parts {
                     if let Some(c) = self.fetcher.get_mut(&tp.topic, tp.partition) {
                         if c.paused != pause {
-                            c.paused = pause;
-                            if !pause {
-                                // Whatever was prefetched before the pause is still queued in order.
-                            }
+                            c.pause(pause);
                         }
                     }
                 }
@@ -776,10 +795,7 @@ impl Engine {
         now: Instant,
     ) -> Result<()> {
         let current: Vec<(Arc<str>, i32)> = self.fetcher.cursors.keys().cloned().collect();
-        let (add, remove): (
-            Vec<(TopicPartition, Arc<PartitionShared>)>,
-            Vec<(Arc<str>, i32)>,
-        ) = match (partitions, incremental) {
+        let (add, remove): (Vec<Assigned>, Vec<(Arc<str>, i32)>) = match (partitions, incremental) {
             (None, _) => (Vec::new(), current),
             (Some(list), None) => {
                 let keep: HashSet<(&str, i32)> = list
@@ -1084,6 +1100,7 @@ impl Engine {
 
     /// Runs every state machine forward: the one place that decides what to send.
     fn tick(&mut self, now: Instant) {
+        self.last_tick = now;
         if self.closed {
             return;
         }
@@ -1295,7 +1312,7 @@ impl Engine {
     fn tick_fetch(&mut self, now: Instant) {
         let md = &self.metadata;
         let leaders = |t: &str, p: i32| md.leader(t, p);
-        let lookups = self.fetcher.lookup_plan(leaders);
+        let lookups = self.fetcher.lookup_plan(leaders, now);
         for (node, parts) in lookups {
             let key = BrokerKey::Node(node);
             if !self.net.ensure(key, now) {
@@ -1332,6 +1349,41 @@ impl Engine {
                 self.on_request_failed(ctx, now);
             }
         }
+    }
+}
+
+impl crate::runtime::event_loop::Core for Engine {
+    type Command = Command;
+    type Output = Delivery;
+    fn handle_command(&mut self, cmd: Command, now: Instant) {
+        Engine::handle_command(self, cmd, now)
+    }
+    fn handle_connected(&mut self, conn: ConnId, now: Instant) {
+        Engine::handle_connected(self, conn, now)
+    }
+    fn handle_frame(&mut self, conn: ConnId, frame: Bytes, now: Instant) {
+        Engine::handle_frame(self, conn, frame, now)
+    }
+    fn handle_closed(&mut self, conn: ConnId, reason: &str, now: Instant) {
+        Engine::handle_closed(self, conn, reason, now)
+    }
+    fn handle_timeout(&mut self, now: Instant) {
+        Engine::handle_timeout(self, now)
+    }
+    fn poll_io(&mut self) -> Option<IoAction> {
+        Engine::poll_io(self)
+    }
+    fn poll_output(&mut self) -> Option<Delivery> {
+        self.poll_delivery()
+    }
+    fn next_deadline(&self) -> Option<Instant> {
+        Engine::next_deadline(self)
+    }
+    fn is_closed(&self) -> bool {
+        Engine::is_closed(self)
+    }
+    fn max_frame(&self) -> usize {
+        Engine::max_frame(self)
     }
 }
 

@@ -69,6 +69,9 @@ struct Conn<C> {
 struct Backoff {
     failures: u32,
     retry_at: Instant,
+    /// Someone asked for this connection during the backoff: `retry_at` is then a deadline.
+    /// A broker nobody needs must not keep a past deadline (the driver would spin).
+    wanted: bool,
 }
 
 /// Why a request could not be sent.
@@ -169,7 +172,8 @@ impl<C> Net<C> {
         let Some(addr) = self.addrs.get(&key).cloned() else {
             return false;
         };
-        if self.backoff.get(&key).is_some_and(|b| b.retry_at > now) {
+        if let Some(b) = self.backoff.get_mut(&key).filter(|b| b.retry_at > now) {
+            b.wanted = true;
             return false;
         }
         let id = ConnId(self.next_conn);
@@ -406,7 +410,9 @@ impl<C> Net<C> {
             let b = self.backoff.entry(key).or_insert(Backoff {
                 failures: 0,
                 retry_at: now,
+                wanted: false,
             });
+            b.wanted = false;
             b.failures = b.failures.saturating_add(1);
             let base = self.settings.reconnect_backoff.as_millis() as u64;
             let max = self.settings.reconnect_backoff_max.as_millis() as u64;
@@ -414,7 +420,7 @@ impl<C> Net<C> {
                 .saturating_mul(1u64 << (b.failures - 1).min(16))
                 .min(max.max(base));
             // librdkafka adds jitter of -25%..+50%; a deterministic spread keeps tests repeatable.
-            let jitter = (exp / 4) * ((id.0 as u64 % 3) as u64) / 2;
+            let jitter = (exp / 4) * (id.0 as u64 % 3) / 2;
             b.retry_at = now + Duration::from_millis(exp.saturating_sub(exp / 4) + jitter);
         }
         conn.inflight.into_iter().flat_map(with_ctx).collect()
@@ -422,6 +428,10 @@ impl<C> Net<C> {
 
     /// Closes connections whose requests or setup ran past their deadlines.
     pub fn check_timeouts(&mut self, now: Instant) -> Vec<(BrokerKey, Vec<InFlight<C>>)> {
+        // Backoffs that ended: whoever still wants the connection asks again now and connects.
+        for b in self.backoff.values_mut().filter(|b| b.retry_at <= now) {
+            b.wanted = false;
+        }
         let expired: Vec<BrokerKey> = self
             .conns
             .values()
@@ -448,9 +458,12 @@ impl<C> Net<C> {
         conn.min()
     }
 
-    /// When `key` may be connected again, if it is backing off.
+    /// When `key` may be connected again, if it is backing off and a connection was asked for.
     pub fn retry_at(&self, key: BrokerKey) -> Option<Instant> {
-        self.backoff.get(&key).map(|b| b.retry_at)
+        self.backoff
+            .get(&key)
+            .filter(|b| b.wanted)
+            .map(|b| b.retry_at)
     }
 
     /// Connection attempts that failed in a row for `key`.

@@ -86,6 +86,19 @@ impl PartitionCursor {
         }
     }
 
+    /// Pauses or resumes fetching. Pausing drops what is prefetched but not yet delivered, as
+    /// librdkafka does, so fetching resumes at the application's position.
+    pub fn pause(&mut self, pause: bool) {
+        self.paused = pause;
+        if pause {
+            let pos = self.shared.position.load(Ordering::Acquire);
+            if self.state == CursorState::Active && pos >= 0 {
+                self.fetch_offset = pos;
+            }
+            self.shared.bump_version();
+        }
+    }
+
     /// Moves the cursor to `target` (an offset or a logical one) and invalidates queued data.
     pub fn seek(&mut self, target: i64) {
         self.shared.bump_version();
@@ -234,6 +247,9 @@ impl Fetcher {
             let fetchable = self.fetchable(&self.cursors[&key], shared, now);
             let c = self.cursors.get_mut(&key).expect("key from map");
             c.leader_epoch = epoch;
+            if c.backoff_until.is_some_and(|t| t <= now) {
+                c.backoff_until = None;
+            }
             if fetchable {
                 if !self.fetching.contains(&leader) {
                     plan.entry(leader).or_default().push(key);
@@ -413,11 +429,16 @@ impl Fetcher {
 
     /// Cursors needing a ListOffsets, grouped by leader, not already being looked up.
     pub fn lookup_plan(
-        &self,
+        &mut self,
         leaders: impl Fn(&str, i32) -> Option<(i32, i32)>,
+        now: Instant,
     ) -> BTreeMap<i32, Vec<(Arc<str>, i32)>> {
         let mut plan: BTreeMap<i32, Vec<(Arc<str>, i32)>> = BTreeMap::new();
-        for (key, c) in &self.cursors {
+        for (key, c) in self.cursors.iter_mut() {
+            if c.backoff_until.is_some_and(|t| t > now) {
+                continue;
+            }
+            c.backoff_until = None;
             if let CursorState::NeedLookup(_) = c.state {
                 if let Some((leader, _)) = leaders(&key.0, key.1) {
                     if !self.looking_up.contains(&leader) {

@@ -277,6 +277,14 @@ impl Group {
         partition_counts: &dyn Fn(&str) -> Option<i32>,
         out: &mut VecDeque<Delivery>,
     ) -> Option<GroupRequest> {
+        // Checked first: the session also expires while the coordinator is unknown or unreachable.
+        if let Some(deadline) = self.session_deadline {
+            if now >= deadline && self.in_generation() {
+                let msg = format!("Consumer group session timed out (in join-state {:?}) after {} ms without a successful response from the group coordinator", self.phase, self.settings.session_timeout.as_millis());
+                Self::error(out, ErrorCode::L_TIMED_OUT, msg);
+                self.lose(out, true);
+            }
+        }
         if self.needs_coordinator()
             && (want_coordinator || self.phase != Phase::Idle)
             && self.find_retry_at.is_none_or(|t| t <= now)
@@ -292,52 +300,46 @@ impl Group {
         if !coordinator_ready {
             return None;
         }
-        if let Some(deadline) = self.session_deadline {
-            if now >= deadline && self.in_generation() {
-                let msg = format!("Consumer group session timed out (in join-state {:?}) after {} ms without a successful response from the group coordinator", self.phase, self.settings.session_timeout.as_millis());
-                Self::error(out, ErrorCode::L_TIMED_OUT, msg);
-                self.lose(out, true);
-            }
-        }
         match &self.phase {
             Phase::Join if self.join_retry_at.is_none_or(|t| t <= now) => {
                 self.join_retry_at = None;
                 self.phase = Phase::JoinInFlight;
                 return Some(GroupRequest::Join(self.join_request()));
             }
-            Phase::AwaitMetadata(members) => {
+            Phase::AwaitMetadata(members)
                 if members
                     .iter()
                     .flat_map(|m| m.topics.iter())
-                    .all(|t| partition_counts(t).is_some())
-                {
-                    let Phase::AwaitMetadata(members) =
-                        std::mem::replace(&mut self.phase, Phase::SyncInFlight)
-                    else {
-                        unreachable!()
-                    };
-                    return Some(GroupRequest::Sync(
-                        self.leader_sync(&members, partition_counts),
-                    ));
-                }
+                    .all(|t| partition_counts(t).is_some()) =>
+            {
+                let Phase::AwaitMetadata(members) =
+                    std::mem::replace(&mut self.phase, Phase::SyncInFlight)
+                else {
+                    unreachable!()
+                };
+                return Some(GroupRequest::Sync(
+                    self.leader_sync(&members, partition_counts),
+                ));
             }
-            Phase::Stable | Phase::AwaitApp(_) if self.generation >= 0 => {
-                if !self.heartbeat_in_flight && self.heartbeat_due.is_some_and(|t| t <= now) {
-                    self.heartbeat_in_flight = true;
-                    self.heartbeat_due = None;
-                    return Some(GroupRequest::Heartbeat(
-                        HeartbeatRequest::default()
-                            .with_group_id(GroupId(StrBytes::from_string(self.group_id.clone())))
-                            .with_generation_id(self.generation)
-                            .with_member_id(StrBytes::from_string(self.member_id.clone()))
-                            .with_group_instance_id(
-                                self.settings
-                                    .group_instance_id
-                                    .clone()
-                                    .map(StrBytes::from_string),
-                            ),
-                    ));
-                }
+            Phase::Stable | Phase::AwaitApp(_)
+                if self.generation >= 0
+                    && !self.heartbeat_in_flight
+                    && self.heartbeat_due.is_some_and(|t| t <= now) =>
+            {
+                self.heartbeat_in_flight = true;
+                self.heartbeat_due = None;
+                return Some(GroupRequest::Heartbeat(
+                    HeartbeatRequest::default()
+                        .with_group_id(GroupId(StrBytes::from_string(self.group_id.clone())))
+                        .with_generation_id(self.generation)
+                        .with_member_id(StrBytes::from_string(self.member_id.clone()))
+                        .with_group_instance_id(
+                            self.settings
+                                .group_instance_id
+                                .clone()
+                                .map(StrBytes::from_string),
+                        ),
+                ));
             }
             _ => {}
         }
@@ -762,14 +764,16 @@ impl Group {
     /// The earliest time the group needs attention.
     pub fn next_deadline(&self) -> Option<Instant> {
         let mut d: Vec<Instant> = Vec::new();
-        if !self.heartbeat_in_flight {
+        // Heartbeat and join retries wait for a coordinator: until one is known they are not
+        // deadlines (they would be in the past and the driver would spin).
+        if !self.heartbeat_in_flight && self.coordinator.is_some() {
             d.extend(self.heartbeat_due);
         }
         d.extend(self.session_deadline.filter(|_| self.in_generation()));
         if self.coordinator.is_none() && !self.finding && self.phase != Phase::Idle {
             d.extend(self.find_retry_at);
         }
-        if self.phase == Phase::Join {
+        if self.phase == Phase::Join && self.coordinator.is_some() {
             d.extend(self.join_retry_at);
         }
         d.into_iter().min()

@@ -87,6 +87,9 @@ impl Metadata {
     /// Builds the request for what is wanted and marks it in flight.
     pub fn build_request(&mut self, version: i16) -> MetadataRequest {
         self.in_flight = true;
+        // Cleared so that a refresh asked for while this one is in flight (a new subscription,
+        // a leader error) is still pending when it completes.
+        self.refresh_due = None;
         let topics = if self.want_all {
             None
         } else {
@@ -109,7 +112,12 @@ impl Metadata {
     /// The request failed: try again after the backoff.
     pub fn on_failure(&mut self, now: Instant) {
         self.in_flight = false;
-        self.refresh_due = Some(now + self.retry_backoff);
+        self.schedule(now + self.retry_backoff);
+    }
+
+    /// Sets the next refresh, keeping an earlier one asked for meanwhile.
+    fn schedule(&mut self, at: Instant) {
+        self.refresh_due = Some(self.refresh_due.map_or(at, |d| d.min(at)));
     }
 
     /// Applies a response; returns true when leaders, partition counts or brokers changed.
@@ -170,7 +178,7 @@ impl Metadata {
             }
             self.topics.insert(name.0.to_string(), meta);
         }
-        self.refresh_due = Some(if retry {
+        self.schedule(if retry {
             now + self.retry_backoff
         } else {
             now + self.refresh_interval

@@ -11,3 +11,5 @@ pub(crate) mod metadata;
 pub(crate) mod offsets;
 pub(crate) mod queries;
 pub(crate) mod settings;
+#[cfg(test)]
+mod tests;

@@ -8,6 +8,11 @@
 //!   clients write;
 //! - lz4: the standard LZ4 frame format (v2 batches; the broken v0/v1 header checksum is not ours);
 //! - zstd: standard zstd frames (KIP-110).
+//!
+//! Memory bound: the output never exceeds `max_size`; the decoders' working memory is bounded by
+//! the formats (lz4: one block of at most 4 MiB; zstd: the window, at most zstd's default limit
+//! of 128 MiB, which a hostile frame header can claim; lowering it would reject frames that
+//! zstd-jni writes at high levels).
 
 use std::io::{Read, Write};
 

@@ -10,7 +10,6 @@
 //! per-partition queue and delivers in submission order whatever order they complete in.
 
 // The runtime wires the pool in separately; until then only the tests below use it.
-#![cfg_attr(not(test), allow(dead_code))]
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
@@ -49,6 +48,7 @@ pub(crate) struct Pending {
     state: PendingState,
 }
 
+#[cfg_attr(not(test), allow(dead_code))]
 enum PendingState {
     Waiting(Receiver<JobResult>),
     Ready(JobResult),
@@ -79,7 +79,9 @@ impl DecompressPool {
         Self::spawn(threads, compression::decompress, None)
     }
 
-    /// Like [`DecompressPool::new`], calling `notify` after each answered job.
+    /// Like [`DecompressPool::new`], calling `notify` after each answered job (for a driver that
+    /// polls results instead of blocking; the consumer blocks in `Pending::wait`).
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn with_notify(threads: usize, notify: Notify) -> std::io::Result<Self> {
         Self::spawn(threads, compression::decompress, Some(notify))
     }
@@ -168,6 +170,7 @@ impl Pending {
     }
 
     /// The result if the job is done (once: afterwards `None` again), `None` while it runs.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn try_get(&mut self) -> Option<Result<Bytes, RecordError>> {
         let result = match std::mem::replace(&mut self.state, PendingState::Taken) {
             PendingState::Waiting(rx) => match rx.try_recv() {

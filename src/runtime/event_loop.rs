@@ -4,6 +4,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::io::{self, Read, Write};
 use std::net::ToSocketAddrs;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -13,14 +14,30 @@ use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token, Waker};
 
-use crate::engine::channel::{Command, Delivery};
-use crate::engine::client::Engine;
 use crate::engine::connection::{ConnId, IoAction};
 use crate::protocol::frame::split_frame;
 
 const WAKER: Token = Token(0);
 /// Bytes read from a socket per read call when no larger frame is pending.
 const READ_CHUNK: usize = 64 * 1024;
+
+/// A sans-IO engine the loop can drive: the consumer's `Engine` or the producer's.
+pub(crate) trait Core: Send + 'static {
+    /// What the application sends in.
+    type Command: Send + 'static;
+    /// What the engine hands out.
+    type Output: Send + 'static;
+    fn handle_command(&mut self, cmd: Self::Command, now: Instant);
+    fn handle_connected(&mut self, conn: ConnId, now: Instant);
+    fn handle_frame(&mut self, conn: ConnId, frame: Bytes, now: Instant);
+    fn handle_closed(&mut self, conn: ConnId, reason: &str, now: Instant);
+    fn handle_timeout(&mut self, now: Instant);
+    fn poll_io(&mut self) -> Option<IoAction>;
+    fn poll_output(&mut self) -> Option<Self::Output>;
+    fn next_deadline(&self) -> Option<Instant>;
+    fn is_closed(&self) -> bool;
+    fn max_frame(&self) -> usize;
+}
 
 struct Socket {
     stream: TcpStream,
@@ -30,80 +47,99 @@ struct Socket {
 }
 
 /// The application's end of a running engine thread.
-pub(crate) struct EngineThread {
-    pub commands: Sender<Command>,
+pub(crate) struct EngineThread<C> {
+    pub commands: Sender<C>,
     pub waker: Arc<Waker>,
+    /// Set by the engine thread while it sleeps in `poll`: only then does a command need a wake-up
+    /// (a syscall), so a busy producer does not pay one per message.
+    pub sleeping: Arc<AtomicBool>,
     pub thread: Option<JoinHandle<()>>,
 }
 
-impl EngineThread {
-    /// Sends a command and wakes the engine; false when the engine has stopped.
-    pub fn send(&self, cmd: Command) -> bool {
+impl<C> EngineThread<C> {
+    /// Sends a command and wakes the engine if it sleeps; false when the engine has stopped.
+    pub fn send(&self, cmd: C) -> bool {
         if self.commands.send(cmd).is_err() {
             return false;
         }
-        let _ = self.waker.wake();
+        if self.sleeping.swap(false, Ordering::SeqCst) {
+            let _ = self.waker.wake();
+        }
         true
     }
 }
 
-/// Starts the engine thread. Deliveries go to `deliveries`.
-pub(crate) fn spawn(
-    engine: Engine,
-    deliveries: Sender<Delivery>,
+/// Starts the engine thread. Outputs go to `outputs`.
+pub(crate) fn spawn<E: Core>(
+    engine: E,
+    outputs: Sender<E::Output>,
     name: String,
-) -> io::Result<EngineThread> {
+) -> io::Result<EngineThread<E::Command>> {
     let poll = Poll::new()?;
     let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+    let sleeping = Arc::new(AtomicBool::new(false));
     let (tx, rx) = crossbeam_channel::unbounded();
+    let flag = sleeping.clone();
     let thread = std::thread::Builder::new()
         .name(name)
-        .spawn(move || run(poll, engine, rx, deliveries))?;
+        .spawn(move || run(poll, engine, rx, outputs, flag))?;
     Ok(EngineThread {
         commands: tx,
         waker,
+        sleeping,
         thread: Some(thread),
     })
 }
 
-fn run(
+fn run<E: Core>(
     mut poll: Poll,
-    mut engine: Engine,
-    commands: Receiver<Command>,
-    deliveries: Sender<Delivery>,
+    mut engine: E,
+    commands: Receiver<E::Command>,
+    outputs: Sender<E::Output>,
+    sleeping: Arc<AtomicBool>,
 ) {
     let mut events = Events::with_capacity(256);
     let mut sockets: HashMap<ConnId, Socket> = HashMap::new();
     engine.handle_timeout(Instant::now());
     loop {
         perform_io(&mut poll, &mut engine, &mut sockets);
-        while let Some(d) = engine.poll_delivery() {
-            if deliveries.send(d).is_err() {
+        while let Some(d) = engine.poll_output() {
+            if outputs.send(d).is_err() {
                 return;
             }
         }
         if engine.is_closed() {
             return;
         }
-        let timeout = engine
-            .next_deadline()
-            .map(|d| d.saturating_duration_since(Instant::now()));
-        if let Err(e) = poll.poll(&mut events, timeout.map(|t| t + Duration::from_micros(200))) {
+        // Announce the sleep before the last look at the queue: a command sent after that look
+        // sees the flag and wakes us.
+        sleeping.store(true, Ordering::SeqCst);
+        let timeout = if commands.is_empty() {
+            engine
+                .next_deadline()
+                .map(|d| d.saturating_duration_since(Instant::now()) + Duration::from_micros(200))
+        } else {
+            Some(Duration::ZERO)
+        };
+        let polled = poll.poll(&mut events, timeout);
+        sleeping.store(false, Ordering::SeqCst);
+        if let Err(e) = polled {
             if e.kind() == io::ErrorKind::Interrupted {
                 continue;
             }
             return;
         }
         let now = Instant::now();
+        loop {
+            match commands.try_recv() {
+                Ok(cmd) => engine.handle_command(cmd, now),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => return,
+            }
+        }
         for ev in events.iter() {
             match ev.token() {
-                WAKER => loop {
-                    match commands.try_recv() {
-                        Ok(cmd) => engine.handle_command(cmd, now),
-                        Err(TryRecvError::Empty) => break,
-                        Err(TryRecvError::Disconnected) => return,
-                    }
-                },
+                WAKER => {}
                 Token(n) => {
                     let id = ConnId(n);
                     if ev.is_writable() || ev.is_error() || ev.is_read_closed() {
@@ -133,8 +169,8 @@ fn run(
     }
 }
 
-fn check_connected(
-    engine: &mut Engine,
+fn check_connected<E: Core>(
+    engine: &mut E,
     sockets: &mut HashMap<ConnId, Socket>,
     id: ConnId,
     now: Instant,
@@ -167,8 +203,8 @@ fn check_connected(
     }
 }
 
-fn read_socket(
-    engine: &mut Engine,
+fn read_socket<E: Core>(
+    engine: &mut E,
     sockets: &mut HashMap<ConnId, Socket>,
     id: ConnId,
     now: Instant,
@@ -246,9 +282,9 @@ fn flush(s: &mut Socket) -> io::Result<()> {
     Ok(())
 }
 
-fn close(
+fn close<E: Core>(
     poll: &mut Poll,
-    engine: &mut Engine,
+    engine: &mut E,
     sockets: &mut HashMap<ConnId, Socket>,
     id: ConnId,
     why: &str,
@@ -261,7 +297,7 @@ fn close(
 }
 
 /// Carries out the engine's socket actions until it has none.
-fn perform_io(poll: &mut Poll, engine: &mut Engine, sockets: &mut HashMap<ConnId, Socket>) {
+fn perform_io<E: Core>(poll: &mut Poll, engine: &mut E, sockets: &mut HashMap<ConnId, Socket>) {
     while let Some(action) = engine.poll_io() {
         let now = Instant::now();
         match action {

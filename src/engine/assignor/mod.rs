@@ -11,7 +11,6 @@
 //!
 //! Assignors (librdkafka's names): `range` and `roundrobin` (eager protocol) and
 //! `cooperative-sticky` (KIP-429 incremental cooperative protocol).
-#![allow(dead_code)]
 
 mod protocol;
 mod range;

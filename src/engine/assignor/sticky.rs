@@ -63,7 +63,7 @@ pub(super) fn assign<'a>(group: &Group<'a>) -> Vec<Vec<Tp<'a>>> {
             tps.into_iter()
                 .filter(|tp| {
                     !ownership.contested.contains(tp)
-                        && ownership.holder.get(tp).map_or(true, |&o| o == member)
+                        && ownership.holder.get(tp).is_none_or(|&o| o == member)
                 })
                 .collect()
         })
@@ -251,7 +251,7 @@ fn place<'a>(
                 };
                 if target[to].len() + 1 < held.len() {
                     let gain = held.len() - target[to].len();
-                    if best.map_or(true, |(g, ..)| gain > g) {
+                    if best.is_none_or(|(g, ..)| gain > g) {
                         best = Some((gain, from, idx, to));
                     }
                 }

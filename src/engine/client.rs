@@ -1007,6 +1007,16 @@ impl Engine {
                 self.send_to_coordinator(&r, RequestCtx::Heartbeat, Duration::ZERO, now)
             }
             GroupRequest::Leave(r) => {
+                // `member_id` exists up to v2, `members` from v3: kafka-protocol refuses to
+                // encode a field the version lacks, so keep only the one this version has.
+                let v = self
+                    .coordinator_key()
+                    .and_then(|k| self.net.version(k, ApiKey::LeaveGroup));
+                let r = if v.is_some_and(|v| v >= 3) {
+                    r.with_member_id(Default::default())
+                } else {
+                    r.with_members(Vec::new())
+                };
                 self.send_to_coordinator(&r, RequestCtx::Leave, Duration::ZERO, now)
             }
         };

@@ -377,7 +377,10 @@ impl Engine {
                 }
             }
             RequestCtx::Join => {
-                let Some(resp) = self.decode::<JoinGroupResponse>(&mut body, v, "JoinGroup") else {
+                let error_only = join_error_response(&body, v);
+                let Some(resp) = error_only
+                    .or_else(|| self.decode::<JoinGroupResponse>(&mut body, v, "JoinGroup"))
+                else {
                     return self.with_group(|g, _| g.on_join_failed(now));
                 };
                 self.want_group_topics(&resp, now);
@@ -670,7 +673,7 @@ impl Engine {
             Command::Subscribe(topics, reply) => {
                 let Some(g) = &mut self.group else {
                     let _ = reply.send(Err(KafkaError::new(
-                        ErrorCode::L_INVALID_ARG,
+                        ErrorCode::L_UNKNOWN_GROUP,
                         "A consumer group id (group.id) is required to subscribe",
                     )));
                     return;
@@ -1397,6 +1400,27 @@ impl crate::runtime::event_loop::Core for Engine {
     }
 }
 
+/// A JoinGroup error response (v0-v5) that does not decode: librdkafka's mock cluster writes
+/// null strings (protocol name, leader, member id) with every error, which the schema's
+/// non-nullable strings reject. Only the error code matters then (librdkafka reads it the same
+/// way); `None` when the body decodes or carries no error.
+fn join_error_response(body: &[u8], version: i16) -> Option<JoinGroupResponse> {
+    if !(0..=5).contains(&version) {
+        return None;
+    }
+    let at = if version >= 2 { 4 } else { 0 };
+    let code = i16::from_be_bytes([*body.get(at)?, *body.get(at + 1)?]);
+    if code == 0
+        || frame::decode_body::<JoinGroupResponse>(&mut Bytes::copy_from_slice(body), version)
+            .is_ok()
+    {
+        return None;
+    }
+    let mut resp = JoinGroupResponse::default();
+    resp.error_code = code;
+    Some(resp)
+}
+
 /// A SyncGroup response (v0-v3) whose `assignment` is null (length -1), which the schema's
 /// non-nullable bytes reject: librdkafka's mock cluster writes one with every SyncGroup error
 /// (e.g. REBALANCE_IN_PROGRESS) and librdkafka's client reads it as an empty assignment. Returns
@@ -1435,5 +1459,14 @@ mod null_assignment_tests {
         assert_eq!(r.error_code, 27);
         // A real (empty) assignment is left to the normal decoder.
         assert!(null_assignment_sync_response(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 0], 3).is_none());
+    }
+
+    #[test]
+    fn join_error_with_null_strings_keeps_the_error_code() {
+        // v5: throttle 0, NOT_COORDINATOR (16), generation -1, then null strings (length -1).
+        let mut body = vec![0, 0, 0, 0, 0, 16, 0xff, 0xff, 0xff, 0xff];
+        body.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
+        let r = super::join_error_response(&body, 5).unwrap();
+        assert_eq!(r.error_code, 16);
     }
 }

@@ -8,7 +8,10 @@ use kafka::{ClientConfig, Consumer, ErrorCode};
 #[test]
 fn unknown_property_is_rejected_with_librdkafkas_message() {
     let err = ClientConfig::new().set("foo.bar", "1").unwrap_err();
-    assert_eq!(err.to_string(), r#"No such configuration property: "foo.bar""#);
+    assert_eq!(
+        err.to_string(),
+        r#"No such configuration property: "foo.bar""#
+    );
     assert_eq!(err.code(), -2, "RD_KAFKA_CONF_UNKNOWN");
 }
 
@@ -49,7 +52,10 @@ fn subscribe_without_group_id_fails() {
     let err = consumer.subscribe(&["t"]).unwrap_err();
     assert_eq!(err.code, ErrorCode::L_UNKNOWN_GROUP, "{err}");
     let err = consumer
-        .committed(&[kafka::TopicPartition::new("t", 0)], std::time::Duration::from_secs(1))
+        .committed(
+            &[kafka::TopicPartition::new("t", 0)],
+            std::time::Duration::from_secs(1),
+        )
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::L_UNKNOWN_GROUP, "{err}");
     consumer.close().unwrap();

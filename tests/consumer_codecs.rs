@@ -33,12 +33,20 @@ fn consume_and_check(bootstrap: &str, topic: &str, count: u64) {
     );
     // Offsets of each partition start at 0 and are contiguous: with exactly-once delivery and
     // rising offsets, the per-partition end offsets add up to the count.
-    assert!(tracker.first.values().all(|o| *o == 0), "{:?}", tracker.first);
+    assert!(
+        tracker.first.values().all(|o| *o == 0),
+        "{:?}",
+        tracker.first
+    );
     let ends: i64 = tracker.last.values().map(|(o, _)| o + 1).sum();
     assert_eq!(ends, count as i64, "offsets contiguous");
     // Nothing beyond the produced messages arrives.
     let (extra, errs) = poll_for(&consumer, Duration::from_millis(300));
-    assert!(extra.is_empty(), "{} unexpected extra messages", extra.len());
+    assert!(
+        extra.is_empty(),
+        "{} unexpected extra messages",
+        extra.len()
+    );
     assert!(
         errs.iter().all(|e| e.code == ErrorCode::L_PARTITION_EOF),
         "{errs:?}"

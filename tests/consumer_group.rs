@@ -115,7 +115,13 @@ impl Member {
 fn partitioned(members: &[&Member]) -> Option<Vec<Vec<i32>>> {
     let sets: Vec<Vec<i32>> = members
         .iter()
-        .map(|m| m.consumer.assignment().iter().map(|tp| tp.partition).collect())
+        .map(|m| {
+            m.consumer
+                .assignment()
+                .iter()
+                .map(|tp| tp.partition)
+                .collect()
+        })
         .collect();
     let all: BTreeSet<i32> = sets.iter().flatten().copied().collect();
     let total: usize = sets.iter().map(Vec::len).sum();
@@ -157,11 +163,19 @@ fn group_test(bootstrap: &str, assignor: &str, produce: impl Fn(u64)) {
 
     // All three members get partitions; together, every partition exactly once.
     let mut sets = None;
-    wait_for("three disjoint assignments covering all partitions", ASSIGN_TIMEOUT, || {
-        sets = partitioned(&members.iter().collect::<Vec<_>>());
-        sets.is_some()
-    });
-    eprintln!("{assignor}: assignments {:?} after {:.2} s", sets.unwrap(), t0.elapsed().as_secs_f64());
+    wait_for(
+        "three disjoint assignments covering all partitions",
+        ASSIGN_TIMEOUT,
+        || {
+            sets = partitioned(&members.iter().collect::<Vec<_>>());
+            sets.is_some()
+        },
+    );
+    eprintln!(
+        "{assignor}: assignments {:?} after {:.2} s",
+        sets.unwrap(),
+        t0.elapsed().as_secs_f64()
+    );
     // Produced once the group is stable, so that the first commits are not refused by a
     // rebalance in progress (the mock refuses commits while the group is joining).
     produce(FIRST);
@@ -170,20 +184,28 @@ fn group_test(bootstrap: &str, assignor: &str, produce: impl Fn(u64)) {
     });
     // What member 0 owns when it leaves (a further rebalance may have happened meanwhile).
     let mut before = None;
-    wait_for("a stable assignment before member 0 leaves", ASSIGN_TIMEOUT, || {
-        before = partitioned(&members.iter().collect::<Vec<_>>());
-        before.is_some()
-    });
+    wait_for(
+        "a stable assignment before member 0 leaves",
+        ASSIGN_TIMEOUT,
+        || {
+            before = partitioned(&members.iter().collect::<Vec<_>>());
+            before.is_some()
+        },
+    );
     let leaving: Vec<i32> = before.unwrap()[0].clone();
 
     // Member 0 leaves; more messages arrive on every partition, including its former ones.
     members[0].stop();
     produce(SECOND);
     let mut after = None;
-    wait_for("two disjoint assignments covering all partitions", ASSIGN_TIMEOUT, || {
-        after = partitioned(&members[1..].iter().collect::<Vec<_>>());
-        after.is_some()
-    });
+    wait_for(
+        "two disjoint assignments covering all partitions",
+        ASSIGN_TIMEOUT,
+        || {
+            after = partitioned(&members[1..].iter().collect::<Vec<_>>());
+            after.is_some()
+        },
+    );
     let after = after.unwrap();
     eprintln!("{assignor}: member 0 had {leaving:?}; now {after:?}");
     wait_for("all messages", ASSIGN_TIMEOUT, || {
@@ -208,7 +230,10 @@ fn group_test(bootstrap: &str, assignor: &str, produce: impl Fn(u64)) {
     // No gap, and a message delivered twice only if the first delivery's commit failed.
     let mut by_offset: HashMap<(i32, i64), Vec<&Delivery>> = HashMap::new();
     for d in &log {
-        by_offset.entry((d.partition, d.offset)).or_default().push(d);
+        by_offset
+            .entry((d.partition, d.offset))
+            .or_default()
+            .push(d);
     }
     assert_eq!(
         by_offset.len() as u64,

@@ -24,7 +24,11 @@ pub fn unique_group(name: &str) -> String {
 
 /// A consumer configuration for `bootstrap`: group `group` (if any), earliest reset, the short
 /// session timeout the tests use, and `extra` properties on top.
-pub fn consumer_config(bootstrap: &str, group: Option<&str>, extra: &[(&str, &str)]) -> ClientConfig {
+pub fn consumer_config(
+    bootstrap: &str,
+    group: Option<&str>,
+    extra: &[(&str, &str)],
+) -> ClientConfig {
     let mut c = ClientConfig::new();
     c.set("bootstrap.servers", bootstrap).unwrap();
     c.set("session.timeout.ms", "6000").unwrap();
@@ -54,7 +58,14 @@ pub fn index_of(m: &Message) -> u64 {
         .headers
         .first()
         .unwrap_or_else(|| panic!("{} [{}] @{}: no headers", m.topic(), m.partition, m.offset));
-    assert_eq!(&h.key[..], b"idx", "first header of {} [{}] @{}", m.topic(), m.partition, m.offset);
+    assert_eq!(
+        &h.key[..],
+        b"idx",
+        "first header of {} [{}] @{}",
+        m.topic(),
+        m.partition,
+        m.offset
+    );
     let v = h.value.as_deref().expect("idx header has a value");
     let i: u64 = std::str::from_utf8(v)
         .ok()
@@ -220,10 +231,18 @@ pub fn poll_for(consumer: &Consumer, dur: Duration) -> (Vec<Message>, Vec<KafkaE
 }
 
 /// Polls (handling rebalances) until `cond` holds; panics after `timeout`.
-pub fn poll_until(consumer: &Consumer, timeout: Duration, what: &str, mut cond: impl FnMut(&Consumer) -> bool) {
+pub fn poll_until(
+    consumer: &Consumer,
+    timeout: Duration,
+    what: &str,
+    mut cond: impl FnMut(&Consumer) -> bool,
+) {
     let deadline = Instant::now() + timeout;
     while !cond(consumer) {
-        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         if let Some(r) = consumer.poll(Duration::from_millis(100)) {
             panic!("unexpected while waiting for {what}: {r:?}");
         }

@@ -377,7 +377,10 @@ impl Engine {
                 }
             }
             RequestCtx::Join => {
-                let Some(resp) = self.decode::<JoinGroupResponse>(&mut body, v, "JoinGroup") else {
+                let error_only = join_error_response(&body, v);
+                let Some(resp) = error_only
+                    .or_else(|| self.decode::<JoinGroupResponse>(&mut body, v, "JoinGroup"))
+                else {
                     return self.with_group(|g, _| g.on_join_failed(now));
                 };
                 self.want_group_topics(&resp, now);
@@ -391,10 +394,16 @@ impl Engine {
                     self.send_group(req, now);
                 }
             }
-            RequestCtx::Sync => match self.decode::<SyncGroupResponse>(&mut body, v, "SyncGroup") {
-                Some(resp) => self.with_group(|g, out| g.on_sync(resp, now, out)),
-                None => self.with_group(|g, _| g.on_join_failed(now)),
-            },
+            RequestCtx::Sync => {
+                let resp = match null_assignment_sync_response(&body, v) {
+                    Some(r) => Some(r),
+                    None => self.decode::<SyncGroupResponse>(&mut body, v, "SyncGroup"),
+                };
+                match resp {
+                    Some(resp) => self.with_group(|g, out| g.on_sync(resp, now, out)),
+                    None => self.with_group(|g, _| g.on_join_failed(now)),
+                }
+            }
             RequestCtx::Heartbeat => {
                 match self.decode::<HeartbeatResponse>(&mut body, v, "Heartbeat") {
                     Some(resp) => self.with_group(|g, out| g.on_heartbeat(resp, now, out)),
@@ -664,7 +673,7 @@ impl Engine {
             Command::Subscribe(topics, reply) => {
                 let Some(g) = &mut self.group else {
                     let _ = reply.send(Err(KafkaError::new(
-                        ErrorCode::L_INVALID_ARG,
+                        ErrorCode::L_UNKNOWN_GROUP,
                         "A consumer group id (group.id) is required to subscribe",
                     )));
                     return;
@@ -1001,6 +1010,16 @@ impl Engine {
                 self.send_to_coordinator(&r, RequestCtx::Heartbeat, Duration::ZERO, now)
             }
             GroupRequest::Leave(r) => {
+                // `member_id` exists up to v2, `members` from v3: kafka-protocol refuses to
+                // encode a field the version lacks, so keep only the one this version has.
+                let v = self
+                    .coordinator_key()
+                    .and_then(|k| self.net.version(k, ApiKey::LeaveGroup));
+                let r = if v.is_some_and(|v| v >= 3) {
+                    r.with_member_id(Default::default())
+                } else {
+                    r.with_members(Vec::new())
+                };
                 self.send_to_coordinator(&r, RequestCtx::Leave, Duration::ZERO, now)
             }
         };
@@ -1378,5 +1397,76 @@ impl crate::runtime::event_loop::Core for Engine {
     }
     fn max_frame(&self) -> usize {
         Engine::max_frame(self)
+    }
+}
+
+/// A JoinGroup error response (v0-v5) that does not decode: librdkafka's mock cluster writes
+/// null strings (protocol name, leader, member id) with every error, which the schema's
+/// non-nullable strings reject. Only the error code matters then (librdkafka reads it the same
+/// way); `None` when the body decodes or carries no error.
+fn join_error_response(body: &[u8], version: i16) -> Option<JoinGroupResponse> {
+    if !(0..=5).contains(&version) {
+        return None;
+    }
+    let at = if version >= 2 { 4 } else { 0 };
+    let code = i16::from_be_bytes([*body.get(at)?, *body.get(at + 1)?]);
+    if code == 0
+        || frame::decode_body::<JoinGroupResponse>(&mut Bytes::copy_from_slice(body), version)
+            .is_ok()
+    {
+        return None;
+    }
+    let mut resp = JoinGroupResponse::default();
+    resp.error_code = code;
+    Some(resp)
+}
+
+/// A SyncGroup response (v0-v3) whose `assignment` is null (length -1), which the schema's
+/// non-nullable bytes reject: librdkafka's mock cluster writes one with every SyncGroup error
+/// (e.g. REBALANCE_IN_PROGRESS) and librdkafka's client reads it as an empty assignment. Returns
+/// that response with an empty assignment; `None` for anything else (decoded normally).
+fn null_assignment_sync_response(body: &[u8], version: i16) -> Option<SyncGroupResponse> {
+    if !(0..=3).contains(&version) {
+        return None;
+    }
+    let at = if version >= 1 { 4 } else { 0 };
+    let be16 = |b: &[u8]| i16::from_be_bytes([b[0], b[1]]);
+    let be32 = |b: &[u8]| i32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    if body.len() != at + 6 || be32(&body[at + 2..]) != -1 {
+        return None;
+    }
+    let mut resp = SyncGroupResponse::default();
+    if version >= 1 {
+        resp.throttle_time_ms = be32(body);
+    }
+    resp.error_code = be16(&body[at..]);
+    Some(resp)
+}
+
+#[cfg(test)]
+mod null_assignment_tests {
+    use super::null_assignment_sync_response;
+
+    #[test]
+    fn null_assignment_keeps_the_error_code() {
+        // v3: throttle 0, REBALANCE_IN_PROGRESS (27), assignment length -1.
+        let body = [0, 0, 0, 0, 0, 27, 0xff, 0xff, 0xff, 0xff];
+        let r = null_assignment_sync_response(&body, 3).unwrap();
+        assert_eq!(r.error_code, 27);
+        assert!(r.assignment.is_empty());
+        // v0 has no throttle time.
+        let r = null_assignment_sync_response(&body[4..], 0).unwrap();
+        assert_eq!(r.error_code, 27);
+        // A real (empty) assignment is left to the normal decoder.
+        assert!(null_assignment_sync_response(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 0], 3).is_none());
+    }
+
+    #[test]
+    fn join_error_with_null_strings_keeps_the_error_code() {
+        // v5: throttle 0, NOT_COORDINATOR (16), generation -1, then null strings (length -1).
+        let mut body = vec![0, 0, 0, 0, 0, 16, 0xff, 0xff, 0xff, 0xff];
+        body.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
+        let r = super::join_error_response(&body, 5).unwrap();
+        assert_eq!(r.error_code, 16);
     }
 }

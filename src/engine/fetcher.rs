@@ -88,11 +88,15 @@ impl PartitionCursor {
 
     /// Pauses or resumes fetching. Pausing drops what is prefetched but not yet delivered, as
     /// librdkafka does, so fetching resumes at the application's position.
+    ///
+    /// Only an active cursor can have prefetched data: bumping the version of a cursor whose
+    /// offset lookup (ListOffsets / committed offset) is in flight would make the engine discard
+    /// that answer and leave the partition waiting for it forever.
     pub fn pause(&mut self, pause: bool) {
         self.paused = pause;
-        if pause {
+        if pause && self.state == CursorState::Active {
             let pos = self.shared.position.load(Ordering::Acquire);
-            if self.state == CursorState::Active && pos >= 0 {
+            if pos >= 0 {
                 self.fetch_offset = pos;
             }
             self.shared.bump_version();

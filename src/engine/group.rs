@@ -76,6 +76,9 @@ pub(crate) struct Group {
     pub coordinator: Option<i32>,
     finding: bool,
     find_retry_at: Option<Instant>,
+    /// The client needs the coordinator outside a membership (commits, committed-offset
+    /// queries), as last told by `poll_request`.
+    coordinator_wanted: bool,
     pub member_id: String,
     pub generation: i32,
     pub protocol: Option<AssignorKind>,
@@ -99,6 +102,7 @@ impl Group {
             coordinator: None,
             finding: false,
             find_retry_at: None,
+            coordinator_wanted: false,
             member_id: String::new(),
             generation: -1,
             protocol: None,
@@ -285,6 +289,7 @@ impl Group {
                 self.lose(out, true);
             }
         }
+        self.coordinator_wanted = want_coordinator;
         if self.needs_coordinator()
             && (want_coordinator || self.phase != Phase::Idle)
             && self.find_retry_at.is_none_or(|t| t <= now)
@@ -618,8 +623,9 @@ impl Group {
                 self.phase = Phase::Join;
                 return self.coordinator_lost(now);
             }
-            other => {
-                Self::error(out, other, format!("SyncGroup failed: {other}"));
+            _ => {
+                // Like librdkafka (rd_kafka_cgrp_handle_SyncGroup_memberstate): a failed sync
+                // means rejoining, not an error for the application.
                 self.phase = Phase::Join;
                 self.join_retry_at = Some(now + self.settings.retry_backoff);
                 return;
@@ -769,7 +775,10 @@ impl Group {
             d.extend(self.heartbeat_due);
         }
         d.extend(self.session_deadline.filter(|_| self.in_generation()));
-        if self.coordinator.is_none() && !self.finding && self.phase != Phase::Idle {
+        if self.coordinator.is_none()
+            && !self.finding
+            && (self.phase != Phase::Idle || self.coordinator_wanted)
+        {
             d.extend(self.find_retry_at);
         }
         if self.phase == Phase::Join && self.coordinator.is_some() {

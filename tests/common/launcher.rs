@@ -92,6 +92,10 @@ pub fn produce_with_librdkafka(bootstrap: &str, topic: &str, count: u64, size: u
 /// One message read back by [`consume_with_librdkafka`] (key and value as lossy UTF-8).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsumedMessage {
+    /// The partition librdkafka read it from.
+    pub partition: i32,
+    /// Its offset in that partition.
+    pub offset: i64,
     pub key: String,
     pub value: String,
     /// `(name, value)` in the order the message carries them.
@@ -107,21 +111,36 @@ pub fn consume_with_librdkafka(
     count: u64,
     timeout_ms: u64,
 ) -> Vec<ConsumedMessage> {
+    run_consume(
+        bootstrap,
+        topic,
+        &["--count", &count.to_string()],
+        timeout_ms,
+    )
+}
+
+/// Reads every message of `topic` from the beginning of each partition until librdkafka
+/// reports the end of every partition (`enable.partition.eof`): what the broker holds now.
+/// Panics if the ends are not reached within `timeout_ms`.
+pub fn consume_all_with_librdkafka(
+    bootstrap: &str,
+    topic: &str,
+    timeout_ms: u64,
+) -> Vec<ConsumedMessage> {
+    run_consume(bootstrap, topic, &["--until-eof"], timeout_ms)
+}
+
+fn run_consume(
+    bootstrap: &str,
+    topic: &str,
+    extra: &[&str],
+    timeout_ms: u64,
+) -> Vec<ConsumedMessage> {
     let out = Command::new(launcher_path())
-        .args([
-            "consume",
-            "--bootstrap",
-            bootstrap,
-            "--topic",
-            topic,
-            "--headers",
-        ])
-        .args([
-            "--count",
-            &count.to_string(),
-            "--timeout-ms",
-            &timeout_ms.to_string(),
-        ])
+        .args(["consume", "--bootstrap", bootstrap, "--topic", topic])
+        .args(["--headers", "--positions"])
+        .args(extra)
+        .args(["--timeout-ms", &timeout_ms.to_string()])
         .output()
         .expect("running mock-launcher consume");
     assert!(
@@ -133,7 +152,9 @@ pub fn consume_with_librdkafka(
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| {
-            let mut f = l.splitn(3, '\t');
+            let mut f = l.splitn(5, '\t');
+            let partition = f.next().and_then(|p| p.parse().ok()).unwrap_or(-1);
+            let offset = f.next().and_then(|o| o.parse().ok()).unwrap_or(-1);
             let key = f.next().unwrap_or_default().to_string();
             let value = f.next().unwrap_or_default().to_string();
             let headers = f
@@ -147,6 +168,8 @@ pub fn consume_with_librdkafka(
                 })
                 .collect();
             ConsumedMessage {
+                partition,
+                offset,
                 key,
                 value,
                 headers,

@@ -13,11 +13,12 @@
 pub mod consumer_util;
 mod launcher;
 mod mock;
+pub mod producer_util;
 mod tansu;
 
 pub use launcher::{
-    consume_with_librdkafka, expected_message, launcher_path, produce_with_librdkafka,
-    ConsumedMessage, ExpectedMessage,
+    consume_all_with_librdkafka, consume_with_librdkafka, expected_message, launcher_path,
+    produce_with_librdkafka, ConsumedMessage, ExpectedMessage,
 };
 pub use mock::{MockCluster, MockClusterBuilder};
 pub use tansu::{tansu_path, Tansu};

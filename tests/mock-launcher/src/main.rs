@@ -68,13 +68,17 @@
 //! - `--print-partitions` prints `key\tpartition` for every delivered message (`\N` for a NULL
 //!   key), in delivery-report order, before `produced N`.
 //!
-//! # `mock-launcher consume --bootstrap LIST --topic T --count N [--timeout-ms MS] [--headers]`
+//! # `mock-launcher consume --bootstrap LIST --topic T --count N [--timeout-ms MS] [--headers] [--positions] [--until-eof]`
 //!
 //! Assigns all partitions of `T` from the beginning (no consumer group), and prints one line
 //! `key\tvalue` per message (lossy UTF-8; with `--headers` a third column
 //! `name=value,name=value,...` in header order) until `N` messages were read, then exits 0.
 //! Exits 1 if fewer than `N` arrived within the timeout (default 30000 ms). A final
 //! `consumed N` goes to stderr.
+//!
+//! `--positions` prefixes each line with `partition\toffset\t`. `--until-eof` stops instead
+//! when every partition has reached its end (`--count` is then optional and an upper bound), to
+//! read "whatever is on the broker".
 
 use std::collections::HashMap;
 use std::ffi::{CStr, CString};
@@ -115,7 +119,7 @@ const USAGE: &str = "usage:
   mock-launcher cluster --brokers N [--topic NAME:PARTITIONS[:RF]]... [--initial-rebalance-delay-ms MS]
   mock-launcher produce --bootstrap LIST --topic T --count N [--size S] [--codec none|gzip|snappy|lz4|zstd] [--no-idempotence]
                         [--partitioner NAME] [--set NAME=VALUE]... [--keys FILE|-] [--print-partitions] [--warmup]
-  mock-launcher consume --bootstrap LIST --topic T --count N [--timeout-ms MS] [--headers]";
+  mock-launcher consume --bootstrap LIST --topic T --count N [--timeout-ms MS] [--headers] [--positions] [--until-eof]";
 
 /// Parsed `--flag value` options; flags listed in `switches` take no value.
 struct Opts {
@@ -680,12 +684,14 @@ fn cmd_consume(args: &[String]) -> Result<(), String> {
     let o = Opts::parse(
         args,
         &["bootstrap", "topic", "count", "timeout-ms"],
-        &["headers"],
+        &["headers", "positions", "until-eof"],
     )?;
     let with_headers = o.has("headers");
+    let with_positions = o.has("positions");
+    let until_eof = o.has("until-eof");
     let bootstrap = o.required("bootstrap")?;
     let topic = o.required("topic")?;
-    let count: u64 = o.num("count", None)?;
+    let count: u64 = o.num("count", until_eof.then_some(u64::MAX))?;
     let timeout = Duration::from_millis(o.num("timeout-ms", Some(30_000))?);
     let deadline = Instant::now() + timeout;
 
@@ -693,7 +699,10 @@ fn cmd_consume(args: &[String]) -> Result<(), String> {
         .set("bootstrap.servers", bootstrap)
         .set("group.id", "mock-launcher-consume")
         .set("enable.auto.commit", "false")
-        .set("enable.partition.eof", "false")
+        .set(
+            "enable.partition.eof",
+            if until_eof { "true" } else { "false" },
+        )
         .set("fetch.wait.max.ms", "100")
         .create()
         .map_err(|e| format!("creating consumer: {e}"))?;
@@ -718,7 +727,10 @@ fn cmd_consume(args: &[String]) -> Result<(), String> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut got = 0u64;
-    while got < count {
+    // Partitions whose end was reached with no message read since.
+    let mut at_eof = std::collections::HashSet::new();
+    let partitions = mt.partitions().len();
+    while got < count && !(until_eof && at_eof.len() == partitions) {
         let now = Instant::now();
         if now >= deadline {
             out.flush().ok();
@@ -726,8 +738,16 @@ fn cmd_consume(args: &[String]) -> Result<(), String> {
         }
         match consumer.poll((deadline - now).min(Duration::from_millis(500))) {
             None => {}
+            Some(Err(KafkaError::PartitionEOF(p))) => {
+                at_eof.insert(p);
+            }
             Some(Err(e)) => eprintln!("mock-launcher: consume: {e}"),
             Some(Ok(m)) => {
+                at_eof.remove(&m.partition());
+                if with_positions {
+                    write!(out, "{}\t{}\t", m.partition(), m.offset())
+                        .map_err(|e| e.to_string())?;
+                }
                 let key = m.key().map(String::from_utf8_lossy).unwrap_or_default();
                 let value = m.payload().map(String::from_utf8_lossy).unwrap_or_default();
                 if with_headers {

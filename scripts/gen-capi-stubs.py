@@ -320,5 +320,9 @@ def main():
     print("implemented %d, pending %d, stubs %d" % (len(impl), len(pending), len(stubs)),
           file=sys.stderr)
 
+    import subprocess
+    subprocess.run(["rustfmt", "--edition", "2021"] +
+                   [os.path.join(CAPI, f) for f in sorted(GENERATED)], check=True)
+
 
 main()

@@ -83,14 +83,17 @@ fn error_codes_match_librdkafka() {
     let mut names: Vec<&str> = header
         .lines()
         .map(str::trim_start)
-        .filter(|l| l.starts_with("RD_KAFKA_RESP_ERR_") && l.contains('='))
-        .map(|l| l.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).next().unwrap())
+        .filter(|l| l.starts_with("RD_KAFKA_RESP_ERR_") && (l.contains('=') || l.ends_with(',')))
+        .map(|l| {
+            l.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .next()
+                .unwrap()
+        })
         .collect();
     names.sort();
     names.dedup();
-    let mut src = String::from(
-        "#include <stdio.h>\n#include <librdkafka/rdkafka.h>\nint main(void) {\n",
-    );
+    let mut src =
+        String::from("#include <stdio.h>\n#include <librdkafka/rdkafka.h>\nint main(void) {\n");
     for n in &names {
         src.push_str(&format!("    printf(\"{n} %d\\n\", (int){n});\n"));
     }

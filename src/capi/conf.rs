@@ -320,7 +320,8 @@ pub unsafe extern "C" fn rd_kafka_conf_set(
     })
 }
 
-/// Copies `v` into a caller buffer with `rd_kafka_conf_get` size semantics.
+/// Copies `v` into a caller buffer with `rd_kafka_conf_get` semantics: truncated to the buffer
+/// (NUL-terminated) and `*dest_size` set to the full size needed, including the NUL.
 ///
 /// # Safety
 /// `dest` is NULL or has `*dest_size` writable bytes; `dest_size` is writable.
@@ -330,23 +331,17 @@ unsafe fn copy_out(v: &str, dest: *mut c_char, dest_size: *mut usize) -> rd_kafk
     }
     // SAFETY: checked non-NULL; writable per the caller.
     let size = unsafe { &mut *dest_size };
-    let need = v.len() + 1;
     if !dest.is_null() {
-        if *size < need {
-            *size = need;
-            return RD_KAFKA_CONF_INVALID;
-        }
-        // SAFETY: `dest` has `*size >= need` bytes.
-        unsafe { write_errstr(dest, need, v) };
+        // SAFETY: `dest` has `*size` bytes; write_errstr truncates and NUL-terminates.
+        unsafe { write_errstr(dest, *size, v) };
     }
-    *size = need;
+    *size = v.len() + 1;
     RD_KAFKA_CONF_OK
 }
 
-/// Reads a property as a string. With `dest` NULL, stores the size needed (with NUL) in
-/// `*dest_size`; with a buffer too small, stores the size needed and returns
-/// `RD_KAFKA_CONF_INVALID`. `RD_KAFKA_CONF_UNKNOWN` for unknown properties or properties without
-/// a value.
+/// Reads a property as a string into `dest` (truncated to `*dest_size`, NUL-terminated) and stores
+/// the size needed, including the NUL, in `*dest_size`; with `dest` NULL only the size is stored.
+/// `RD_KAFKA_CONF_UNKNOWN` for unknown properties or properties without a value.
 ///
 /// # Safety
 /// `conf` is NULL or live; `name` is NULL or a C string; `dest` is NULL or has `*dest_size`

@@ -12,8 +12,10 @@ use super::types::rd_kafka_err_desc;
 thread_local! {
     static LAST_ERROR: Cell<rd_kafka_resp_err_t> = const { Cell::new(0) };
     static LAST_ERRNO: Cell<c_int> = const { Cell::new(0) };
-    /// Buffer for err2str/err2name of unknown codes (valid until the next such call).
-    static UNKNOWN_BUF: RefCell<CString> = RefCell::new(CString::default());
+    /// Buffers for err2str / err2name of unknown codes (each valid until the next call of the
+    /// same function for an unknown code on the same thread).
+    static UNKNOWN_STR: RefCell<[u8; 32]> = const { RefCell::new([0; 32]) };
+    static UNKNOWN_NAME: RefCell<[u8; 32]> = const { RefCell::new([0; 32]) };
 }
 
 #[allow(dead_code)] // For the client handle (pending.rs), which does not exist yet.
@@ -57,11 +59,16 @@ pub fn err2name(err: rd_kafka_resp_err_t) -> String {
     }
 }
 
-fn unknown_str(s: String) -> *const c_char {
-    UNKNOWN_BUF.with(|b| {
+fn unknown_text(
+    buf: &'static std::thread::LocalKey<RefCell<[u8; 32]>>,
+    s: String,
+) -> *const c_char {
+    buf.with(|b| {
         let mut b = b.borrow_mut();
-        *b = CString::new(s).unwrap_or_default();
-        b.as_ptr()
+        let n = s.len().min(b.len() - 1);
+        b[..n].copy_from_slice(&s.as_bytes()[..n]);
+        b[n] = 0;
+        b.as_ptr().cast()
     })
 }
 
@@ -75,7 +82,7 @@ pub extern "C" fn rd_kafka_err2str(err: rd_kafka_resp_err_t) -> *const c_char {
     ffi_guard!(std::ptr::null(), {
         match lookup(err) {
             Some(e) => e.2.unwrap_or("\0").as_ptr().cast(),
-            None => unknown_str(format!("Err-{err}?")),
+            None => unknown_text(&UNKNOWN_STR, format!("Err-{err}?")),
         }
     })
 }
@@ -87,7 +94,7 @@ pub extern "C" fn rd_kafka_err2name(err: rd_kafka_resp_err_t) -> *const c_char {
     ffi_guard!(std::ptr::null(), {
         match lookup(err) {
             Some(e) => e.1.as_ptr().cast(),
-            None => unknown_str(format!("ERR_{err}?")),
+            None => unknown_text(&UNKNOWN_NAME, format!("ERR_{err}?")),
         }
     })
 }
@@ -308,7 +315,7 @@ pub unsafe extern "C" fn rd_kafka_error_code(
     })
 }
 
-/// The error code's name (see `rd_kafka_err2name`); `"NO_ERROR"` for NULL. Owned by the library.
+/// The error code's name (see `rd_kafka_err2name`); `""` for NULL. Owned by the library.
 ///
 /// # Safety
 /// `error` is NULL or a live `rd_kafka_error_t`.
@@ -316,12 +323,14 @@ pub unsafe extern "C" fn rd_kafka_error_code(
 pub unsafe extern "C" fn rd_kafka_error_name(error: *const rd_kafka_error_t) -> *const c_char {
     ffi_guard!(std::ptr::null(), {
         // SAFETY: forwarded contract.
-        let code = unsafe { err_ref(error) }.map_or(0, |e| e.code);
-        rd_kafka_err2name(code)
+        match unsafe { err_ref(error) } {
+            Some(e) => rd_kafka_err2name(e.code),
+            None => c"".as_ptr(),
+        }
     })
 }
 
-/// The error message; `"Success"` for NULL. Valid until the error is destroyed.
+/// The error message; `""` for NULL. Valid until the error is destroyed.
 ///
 /// # Safety
 /// `error` is NULL or a live `rd_kafka_error_t`.
@@ -331,7 +340,7 @@ pub unsafe extern "C" fn rd_kafka_error_string(error: *const rd_kafka_error_t) -
         // SAFETY: forwarded contract.
         match unsafe { err_ref(error) } {
             Some(e) => e.message.as_ptr(),
-            None => rd_kafka_err2str(0),
+            None => c"".as_ptr(),
         }
     })
 }

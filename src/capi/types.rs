@@ -397,3 +397,10 @@ pub const RD_KAFKA_PURGE_F_NON_BLOCKING: c_int = 0x4;
 
 /// `rd_kafka_destroy_flags`: do not close the consumer.
 pub const RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE: c_int = 0x8;
+
+/// Older name of `RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS`.
+pub const RD_KAFKA_RESP_ERR_GROUP_LOAD_IN_PROGRESS: rd_kafka_resp_err_t = 14;
+/// Older name of `RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE`.
+pub const RD_KAFKA_RESP_ERR_GROUP_COORDINATOR_NOT_AVAILABLE: rd_kafka_resp_err_t = 15;
+/// Older name of `RD_KAFKA_RESP_ERR_NOT_COORDINATOR`.
+pub const RD_KAFKA_RESP_ERR_NOT_COORDINATOR_FOR_GROUP: rd_kafka_resp_err_t = 16;

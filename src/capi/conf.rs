@@ -113,7 +113,8 @@ pub(crate) struct Callbacks {
 #[derive(Clone, Copy, Default, Debug)]
 pub(crate) struct TopicCallbacks {
     pub partitioner_cb: Option<PartitionerCb>,
-    pub msg_order_cmp: Option<MsgOrderCmp>,
+    pub msg_order_cmp:
+        Option<unsafe extern "C" fn(*const rd_kafka_message_t, *const rd_kafka_message_t) -> c_int>,
     /// `rd_kafka_topic_conf_set_opaque`: the `rkt_opaque` of partitioners, `rd_kafka_topic_opaque`.
     pub opaque: *mut c_void,
 }
@@ -689,76 +690,371 @@ pub unsafe extern "C" fn rd_kafka_topic_conf_set_opaque(
     })
 }
 
-/// Defines a setter storing one client callback (and showing it in the property dump).
-macro_rules! cb_setter {
-    ($(#[$doc:meta])* $fn:ident, $field:ident, $prop:literal, $ty:ty) => {
-        $(#[$doc])*
-        ///
-        /// # Safety
-        /// `conf` is NULL or a live configuration.
-        #[no_mangle]
-        pub unsafe extern "C" fn $fn(conf: *mut rd_kafka_conf_t, cb: Option<$ty>) {
-            ffi_guard!((), {
-                // SAFETY: per the caller's contract.
-                if let Some(c) = unsafe { conf.as_mut() } {
-                    c.callbacks.$field = cb;
-                    c.set_pointer($prop, cb.map_or(std::ptr::null(), |f| f as *const c_void));
-                }
-            })
+/// Sets the delivery report callback (one call per produced message).
+///
+/// # Safety
+/// `conf` is NULL or a live configuration.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_conf_set_dr_msg_cb(
+    conf: *mut rd_kafka_conf_t,
+    cb: Option<unsafe extern "C" fn(*mut rd_kafka_t, *const rd_kafka_message_t, *mut c_void)>,
+) {
+    ffi_guard!((), {
+        // SAFETY: per the caller's contract.
+        if let Some(c) = unsafe { conf.as_mut() } {
+            c.callbacks.dr_msg_cb = cb;
+            c.set_pointer(
+                "dr_msg_cb",
+                cb.map_or(std::ptr::null(), |f| f as *const c_void),
+            );
         }
-    };
+    })
 }
 
-cb_setter!(
-    /// Sets the delivery report callback (one call per produced message).
-    rd_kafka_conf_set_dr_msg_cb, dr_msg_cb, "dr_msg_cb", DrMsgCb);
-cb_setter!(
-    /// Sets the legacy delivery report callback.
-    rd_kafka_conf_set_dr_cb, dr_cb, "dr_cb", DrCb);
-cb_setter!(
-    /// Sets the error callback.
-    rd_kafka_conf_set_error_cb, error_cb, "error_cb", ErrorCb);
-cb_setter!(
-    /// Sets the log callback.
-    rd_kafka_conf_set_log_cb, log_cb, "log_cb", LogCb);
-cb_setter!(
-    /// Sets the statistics callback.
-    rd_kafka_conf_set_stats_cb, stats_cb, "stats_cb", StatsCb);
-cb_setter!(
-    /// Sets the throttle callback.
-    rd_kafka_conf_set_throttle_cb, throttle_cb, "throttle_cb", ThrottleCb);
-cb_setter!(
-    /// Sets the consumer group rebalance callback.
-    rd_kafka_conf_set_rebalance_cb, rebalance_cb, "rebalance_cb", PartitionsCb);
-cb_setter!(
-    /// Sets the offset commit result callback.
-    rd_kafka_conf_set_offset_commit_cb, offset_commit_cb, "offset_commit_cb", PartitionsCb);
-cb_setter!(
-    /// Sets the consume callback (for `rd_kafka_consumer_poll` and friends).
-    rd_kafka_conf_set_consume_cb, consume_cb, "consume_cb", ConsumeCb);
-cb_setter!(
-    /// Sets the background queue event callback.
-    rd_kafka_conf_set_background_event_cb, background_event_cb, "background_event_cb",
-    BackgroundEventCb);
-cb_setter!(
-    /// Sets the OAUTHBEARER token refresh callback.
-    rd_kafka_conf_set_oauthbearer_token_refresh_cb, oauthbearer_token_refresh_cb,
-    "oauthbearer_token_refresh_cb", OauthbearerTokenRefreshCb);
-cb_setter!(
-    /// Sets the socket creation callback.
-    rd_kafka_conf_set_socket_cb, socket_cb, "socket_cb", SocketCb);
-cb_setter!(
-    /// Sets the connect callback.
-    rd_kafka_conf_set_connect_cb, connect_cb, "connect_cb", ConnectCb);
-cb_setter!(
-    /// Sets the socket close callback.
-    rd_kafka_conf_set_closesocket_cb, closesocket_cb, "closesocket_cb", CloseSocketCb);
-cb_setter!(
-    /// Sets the file open callback.
-    rd_kafka_conf_set_open_cb, open_cb, "open_cb", OpenCb);
-cb_setter!(
-    /// Sets the address resolution callback.
-    rd_kafka_conf_set_resolve_cb, resolve_cb, "resolve_cb", ResolveCb);
+/// Sets the legacy delivery report callback.
+///
+/// # Safety
+/// `conf` is NULL or a live configuration.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_conf_set_dr_cb(
+    conf: *mut rd_kafka_conf_t,
+    cb: Option<
+        unsafe extern "C" fn(
+            *mut rd_kafka_t,
+            *mut c_void,
+            usize,
+            rd_kafka_resp_err_t,
+            *mut c_void,
+            *mut c_void,
+        ),
+    >,
+) {
+    ffi_guard!((), {
+        // SAFETY: per the caller's contract.
+        if let Some(c) = unsafe { conf.as_mut() } {
+            c.callbacks.dr_cb = cb;
+            c.set_pointer("dr_cb", cb.map_or(std::ptr::null(), |f| f as *const c_void));
+        }
+    })
+}
+
+/// Sets the error callback.
+///
+/// # Safety
+/// `conf` is NULL or a live configuration.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_conf_set_error_cb(
+    conf: *mut rd_kafka_conf_t,
+    cb: Option<unsafe extern "C" fn(*mut rd_kafka_t, c_int, *const c_char, *mut c_void)>,
+) {
+    ffi_guard!((), {
+        // SAFETY: per the caller's contract.
+        if let Some(c) = unsafe { conf.as_mut() } {
+            c.callbacks.error_cb = cb;
+            c.set_pointer(
+                "error_cb",
+                cb.map_or(std::ptr::null(), |f| f as *const c_void),
+            );
+        }
+    })
+}
+
+/// Sets the log callback.
+///
+/// # Safety
+/// `conf` is NULL or a live configuration.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_conf_set_log_cb(
+    conf: *mut rd_kafka_conf_t,
+    cb: Option<unsafe extern "C" fn(*const rd_kafka_t, c_int, *const c_char, *const c_char)>,
+) {
+    ffi_guard!((), {
+        // SAFETY: per the caller's contract.
+        if let Some(c) = unsafe { conf.as_mut() } {
+            c.callbacks.log_cb = cb;
+            c.set_pointer(
+                "log_cb",
+                cb.map_or(std::ptr::null(), |f| f as *const c_void),
+            );
+        }
+    })
+}
+
+/// Sets the statistics callback.
+///
+/// # Safety
+/// `conf` is NULL or a live configuration.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_conf_set_stats_cb(
+    conf: *mut rd_kafka_conf_t,
+    cb: Option<unsafe extern "C" fn(*mut rd_kafka_t, *mut c_char, usize, *mut c_void) -> c_int>,
+) {
+    ffi_guard!((), {
+        // SAFETY: per the caller's contract.
+        if let Some(c) = unsafe { conf.as_mut() } {
+            c.callbacks.stats_cb = cb;
+            c.set_pointer(
+                "stats_cb",
+                cb.map_or(std::ptr::null(), |f| f as *const c_void),
+            );
+        }
+    })
+}
+
+/// Sets the throttle callback.
+///
+/// # Safety
+/// `conf` is NULL or a live configuration.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_conf_set_throttle_cb(
+    conf: *mut rd_kafka_conf_t,
+    cb: Option<unsafe extern "C" fn(*mut rd_kafka_t, *const c_char, i32, c_int, *mut c_void)>,
+) {
+    ffi_guard!((), {
+        // SAFETY: per the caller's contract.
+        if let Some(c) = unsafe { conf.as_mut() } {
+            c.callbacks.throttle_cb = cb;
+            c.set_pointer(
+                "throttle_cb",
+                cb.map_or(std::ptr::null(), |f| f as *const c_void),
+            );
+        }
+    })
+}
+
+/// Sets the consumer group rebalance callback.
+///
+/// # Safety
+/// `conf` is NULL or a live configuration.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_conf_set_rebalance_cb(
+    conf: *mut rd_kafka_conf_t,
+    cb: Option<
+        unsafe extern "C" fn(
+            *mut rd_kafka_t,
+            rd_kafka_resp_err_t,
+            *mut rd_kafka_topic_partition_list_t,
+            *mut c_void,
+        ),
+    >,
+) {
+    ffi_guard!((), {
+        // SAFETY: per the caller's contract.
+        if let Some(c) = unsafe { conf.as_mut() } {
+            c.callbacks.rebalance_cb = cb;
+            c.set_pointer(
+                "rebalance_cb",
+                cb.map_or(std::ptr::null(), |f| f as *const c_void),
+            );
+        }
+    })
+}
+
+/// Sets the offset commit result callback.
+///
+/// # Safety
+/// `conf` is NULL or a live configuration.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_conf_set_offset_commit_cb(
+    conf: *mut rd_kafka_conf_t,
+    cb: Option<
+        unsafe extern "C" fn(
+            *mut rd_kafka_t,
+            rd_kafka_resp_err_t,
+            *mut rd_kafka_topic_partition_list_t,
+            *mut c_void,
+        ),
+    >,
+) {
+    ffi_guard!((), {
+        // SAFETY: per the caller's contract.
+        if let Some(c) = unsafe { conf.as_mut() } {
+            c.callbacks.offset_commit_cb = cb;
+            c.set_pointer(
+                "offset_commit_cb",
+                cb.map_or(std::ptr::null(), |f| f as *const c_void),
+            );
+        }
+    })
+}
+
+/// Sets the consume callback (for `rd_kafka_consumer_poll` and friends).
+///
+/// # Safety
+/// `conf` is NULL or a live configuration.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_conf_set_consume_cb(
+    conf: *mut rd_kafka_conf_t,
+    cb: Option<unsafe extern "C" fn(*mut rd_kafka_message_t, *mut c_void)>,
+) {
+    ffi_guard!((), {
+        // SAFETY: per the caller's contract.
+        if let Some(c) = unsafe { conf.as_mut() } {
+            c.callbacks.consume_cb = cb;
+            c.set_pointer(
+                "consume_cb",
+                cb.map_or(std::ptr::null(), |f| f as *const c_void),
+            );
+        }
+    })
+}
+
+/// Sets the background queue event callback.
+///
+/// # Safety
+/// `conf` is NULL or a live configuration.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_conf_set_background_event_cb(
+    conf: *mut rd_kafka_conf_t,
+    cb: Option<unsafe extern "C" fn(*mut rd_kafka_t, *mut rd_kafka_event_t, *mut c_void)>,
+) {
+    ffi_guard!((), {
+        // SAFETY: per the caller's contract.
+        if let Some(c) = unsafe { conf.as_mut() } {
+            c.callbacks.background_event_cb = cb;
+            c.set_pointer(
+                "background_event_cb",
+                cb.map_or(std::ptr::null(), |f| f as *const c_void),
+            );
+        }
+    })
+}
+
+/// Sets the OAUTHBEARER token refresh callback.
+///
+/// # Safety
+/// `conf` is NULL or a live configuration.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_conf_set_oauthbearer_token_refresh_cb(
+    conf: *mut rd_kafka_conf_t,
+    cb: Option<unsafe extern "C" fn(*mut rd_kafka_t, *const c_char, *mut c_void)>,
+) {
+    ffi_guard!((), {
+        // SAFETY: per the caller's contract.
+        if let Some(c) = unsafe { conf.as_mut() } {
+            c.callbacks.oauthbearer_token_refresh_cb = cb;
+            c.set_pointer(
+                "oauthbearer_token_refresh_cb",
+                cb.map_or(std::ptr::null(), |f| f as *const c_void),
+            );
+        }
+    })
+}
+
+/// Sets the socket creation callback.
+///
+/// # Safety
+/// `conf` is NULL or a live configuration.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_conf_set_socket_cb(
+    conf: *mut rd_kafka_conf_t,
+    cb: Option<unsafe extern "C" fn(c_int, c_int, c_int, *mut c_void) -> c_int>,
+) {
+    ffi_guard!((), {
+        // SAFETY: per the caller's contract.
+        if let Some(c) = unsafe { conf.as_mut() } {
+            c.callbacks.socket_cb = cb;
+            c.set_pointer(
+                "socket_cb",
+                cb.map_or(std::ptr::null(), |f| f as *const c_void),
+            );
+        }
+    })
+}
+
+/// Sets the connect callback.
+///
+/// # Safety
+/// `conf` is NULL or a live configuration.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_conf_set_connect_cb(
+    conf: *mut rd_kafka_conf_t,
+    cb: Option<
+        unsafe extern "C" fn(c_int, *const c_void, c_int, *const c_char, *mut c_void) -> c_int,
+    >,
+) {
+    ffi_guard!((), {
+        // SAFETY: per the caller's contract.
+        if let Some(c) = unsafe { conf.as_mut() } {
+            c.callbacks.connect_cb = cb;
+            c.set_pointer(
+                "connect_cb",
+                cb.map_or(std::ptr::null(), |f| f as *const c_void),
+            );
+        }
+    })
+}
+
+/// Sets the socket close callback.
+///
+/// # Safety
+/// `conf` is NULL or a live configuration.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_conf_set_closesocket_cb(
+    conf: *mut rd_kafka_conf_t,
+    cb: Option<unsafe extern "C" fn(c_int, *mut c_void) -> c_int>,
+) {
+    ffi_guard!((), {
+        // SAFETY: per the caller's contract.
+        if let Some(c) = unsafe { conf.as_mut() } {
+            c.callbacks.closesocket_cb = cb;
+            c.set_pointer(
+                "closesocket_cb",
+                cb.map_or(std::ptr::null(), |f| f as *const c_void),
+            );
+        }
+    })
+}
+
+/// Sets the file open callback.
+///
+/// # Safety
+/// `conf` is NULL or a live configuration.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_conf_set_open_cb(
+    conf: *mut rd_kafka_conf_t,
+    cb: Option<unsafe extern "C" fn(*const c_char, c_int, u32, *mut c_void) -> c_int>,
+) {
+    ffi_guard!((), {
+        // SAFETY: per the caller's contract.
+        if let Some(c) = unsafe { conf.as_mut() } {
+            c.callbacks.open_cb = cb;
+            c.set_pointer(
+                "open_cb",
+                cb.map_or(std::ptr::null(), |f| f as *const c_void),
+            );
+        }
+    })
+}
+
+/// Sets the address resolution callback.
+///
+/// # Safety
+/// `conf` is NULL or a live configuration.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_conf_set_resolve_cb(
+    conf: *mut rd_kafka_conf_t,
+    cb: Option<
+        unsafe extern "C" fn(
+            *const c_char,
+            *const c_char,
+            *const c_void,
+            *mut *mut c_void,
+            *mut c_void,
+        ) -> c_int,
+    >,
+) {
+    ffi_guard!((), {
+        // SAFETY: per the caller's contract.
+        if let Some(c) = unsafe { conf.as_mut() } {
+            c.callbacks.resolve_cb = cb;
+            c.set_pointer(
+                "resolve_cb",
+                cb.map_or(std::ptr::null(), |f| f as *const c_void),
+            );
+        }
+    })
+}
 
 /// Selects the `RD_KAFKA_EVENT_*` types delivered on the main queue.
 ///
@@ -816,7 +1112,16 @@ pub unsafe extern "C" fn rd_kafka_conf_set_engine_callback_data(
 #[no_mangle]
 pub unsafe extern "C" fn rd_kafka_topic_conf_set_partitioner_cb(
     topic_conf: *mut rd_kafka_topic_conf_t,
-    partitioner: Option<PartitionerCb>,
+    partitioner: Option<
+        unsafe extern "C" fn(
+            *const rd_kafka_topic_t,
+            *const c_void,
+            usize,
+            i32,
+            *mut c_void,
+            *mut c_void,
+        ) -> i32,
+    >,
 ) {
     ffi_guard!((), {
         // SAFETY: per the caller's contract.
@@ -837,7 +1142,9 @@ pub unsafe extern "C" fn rd_kafka_topic_conf_set_partitioner_cb(
 #[no_mangle]
 pub unsafe extern "C" fn rd_kafka_topic_conf_set_msg_order_cmp(
     topic_conf: *mut rd_kafka_topic_conf_t,
-    msg_order_cmp: Option<MsgOrderCmp>,
+    msg_order_cmp: Option<
+        unsafe extern "C" fn(*const rd_kafka_message_t, *const rd_kafka_message_t) -> c_int,
+    >,
 ) {
     ffi_guard!((), {
         // SAFETY: per the caller's contract.

@@ -513,7 +513,7 @@ pub type PartitionCmp = unsafe extern "C" fn(*const c_void, *const c_void, *mut 
 #[no_mangle]
 pub unsafe extern "C" fn rd_kafka_topic_partition_list_sort(
     rktparlist: *mut rd_kafka_topic_partition_list_t,
-    cmp: Option<PartitionCmp>,
+    cmp: Option<unsafe extern "C" fn(*const c_void, *const c_void, *mut c_void) -> c_int>,
     cmp_opaque: *mut c_void,
 ) {
     extern "C" {

@@ -152,9 +152,7 @@ unsafe fn push(
 ///
 /// # Safety
 /// `l` is a valid list.
-pub(crate) unsafe fn elems<'a>(
-    l: &'a rd_kafka_topic_partition_list_t,
-) -> &'a [rd_kafka_topic_partition_t] {
+pub(crate) unsafe fn elems(l: &rd_kafka_topic_partition_list_t) -> &[rd_kafka_topic_partition_t] {
     if l.elems.is_null() || l.cnt <= 0 {
         &[]
     } else {

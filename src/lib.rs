@@ -12,6 +12,8 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "capi")]
+pub mod capi;
 pub mod config;
 pub mod consumer;
 pub mod error;

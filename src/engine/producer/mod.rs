@@ -111,6 +111,48 @@ enum IdemState {
     Ready,
 }
 
+/// Delivery reports being gathered, and how many messages completed without one.
+struct Reports {
+    list: Vec<DeliveryReport>,
+    silent: usize,
+    /// `delivery.report.only.error`: successes are counted, not reported.
+    only_error: bool,
+}
+
+impl Reports {
+    fn add(
+        &mut self,
+        topic: &Arc<str>,
+        partition: i32,
+        msg: PendingMsg,
+        offset: i64,
+        timestamp: i64,
+        error: Option<KafkaError>,
+    ) {
+        let r = DeliveryReport {
+            topic: topic.clone(),
+            partition,
+            offset,
+            timestamp,
+            error,
+            opaque: msg.opaque,
+            key: msg.key,
+            value: msg.value,
+        };
+        match msg.reply {
+            Some(tx) => {
+                let _ = tx.send(r);
+                self.silent += 1;
+            }
+            None if r.error.is_none() && self.only_error => self.silent += 1,
+            None => self.list.push(r),
+        }
+    }
+}
+
+/// An application's metadata query: topic (or all), deadline, reply.
+type MetadataQuery = (Option<String>, Instant, Reply<Vec<(String, i32)>>);
+
 /// The producer's sans-IO engine.
 pub(crate) struct ProducerEngine {
     s: ProducerSettings,
@@ -130,7 +172,7 @@ pub(crate) struct ProducerEngine {
     epoch: i16,
     out: VecDeque<ProducerOutput>,
     flushing: bool,
-    metadata_queries: Vec<(Option<String>, Instant, Reply<Vec<(String, i32)>>)>,
+    metadata_queries: Vec<MetadataQuery>,
     closing: Option<Reply<()>>,
     closed: bool,
     last_tick: Instant,
@@ -258,34 +300,11 @@ impl ProducerEngine {
         t
     }
 
-    fn report(
-        &mut self,
-        topic: &Arc<str>,
-        partition: i32,
-        msg: PendingMsg,
-        offset: i64,
-        ts: i64,
-        error: Option<KafkaError>,
-        reports: &mut Vec<DeliveryReport>,
-        silent: &mut usize,
-    ) {
-        let r = DeliveryReport {
-            topic: topic.clone(),
-            partition,
-            offset,
-            timestamp: ts,
-            error,
-            opaque: msg.opaque,
-            key: msg.key,
-            value: msg.value,
-        };
-        match msg.reply {
-            Some(tx) => {
-                let _ = tx.send(r);
-                *silent += 1;
-            }
-            None if r.error.is_none() && self.s.delivery_report_only_error => *silent += 1,
-            None => reports.push(r),
+    fn reports(&self) -> Reports {
+        Reports {
+            list: Vec::new(),
+            silent: 0,
+            only_error: self.s.delivery_report_only_error,
         }
     }
 
@@ -295,28 +314,20 @@ impl ProducerEngine {
         partition: i32,
         batch: ProducerBatch,
         err: &KafkaError,
-        reports: &mut Vec<DeliveryReport>,
-        silent: &mut usize,
+        out: &mut Reports,
     ) {
         for m in batch.msgs {
             let ts = m.timestamp;
-            self.report(
-                topic,
-                partition,
-                m,
-                -1,
-                ts,
-                Some(err.clone()),
-                reports,
-                silent,
-            );
+            out.add(topic, partition, m, -1, ts, Some(err.clone()));
         }
     }
 
-    fn flush_reports(&mut self, reports: Vec<DeliveryReport>, silent: usize) {
-        if !reports.is_empty() || silent > 0 {
-            self.out
-                .push_back(ProducerOutput::Reports { reports, silent });
+    fn flush_reports(&mut self, r: Reports) {
+        if !r.list.is_empty() || r.silent > 0 {
+            self.out.push_back(ProducerOutput::Reports {
+                reports: r.list,
+                silent: r.silent,
+            });
         }
     }
 
@@ -340,7 +351,7 @@ impl ProducerEngine {
                     ErrorCode::L_UNKNOWN_PARTITION,
                     format!("{topic} [{}]: Local: Unknown partition", rec.partition),
                 );
-                let (mut reports, mut silent) = (Vec::new(), 0);
+                let mut reports = self.reports();
                 let msg = PendingMsg {
                     key: rec.key,
                     value: rec.value,
@@ -349,17 +360,8 @@ impl ProducerEngine {
                     enqueued: rec.enqueued,
                     reply: rec.reply,
                 };
-                self.report(
-                    &topic,
-                    rec.partition,
-                    msg,
-                    -1,
-                    rec.timestamp,
-                    Some(err),
-                    &mut reports,
-                    &mut silent,
-                );
-                self.flush_reports(reports, silent);
+                reports.add(&topic, rec.partition, msg, -1, rec.timestamp, Some(err));
+                self.flush_reports(reports);
                 return;
             }
             rec.partition
@@ -428,7 +430,7 @@ impl ProducerEngine {
                         ErrorCode::L_UNKNOWN_TOPIC,
                         format!("{topic}: Local: Unknown topic"),
                     );
-                    let (mut reports, mut silent) = (Vec::new(), 0);
+                    let mut reports = self.reports();
                     for rec in q {
                         let msg = PendingMsg {
                             key: rec.key,
@@ -438,18 +440,9 @@ impl ProducerEngine {
                             enqueued: rec.enqueued,
                             reply: rec.reply,
                         };
-                        self.report(
-                            &topic,
-                            -1,
-                            msg,
-                            -1,
-                            rec.timestamp,
-                            Some(err.clone()),
-                            &mut reports,
-                            &mut silent,
-                        );
+                        reports.add(&topic, -1, msg, -1, rec.timestamp, Some(err.clone()));
                     }
-                    self.flush_reports(reports, silent);
+                    self.flush_reports(reports);
                 }
             }
         }
@@ -461,7 +454,7 @@ impl ProducerEngine {
             return;
         };
         let err = KafkaError::new(ErrorCode::L_MSG_TIMED_OUT, "Local: Message timed out");
-        let (mut reports, mut silent) = (Vec::new(), 0);
+        let mut reports = self.reports();
         let keys: Vec<(Arc<str>, i32)> = self.acc.queues.keys().cloned().collect();
         for key in keys {
             loop {
@@ -478,7 +471,7 @@ impl ProducerEngine {
                 if b.stamp.is_some() && b.attempts > 0 && self.idem != IdemState::Disabled {
                     self.idem = IdemState::NeedBump;
                 }
-                self.fail_batch(&key.0, key.1, b, &err, &mut reports, &mut silent);
+                self.fail_batch(&key.0, key.1, b, &err, &mut reports);
             }
         }
         let topics: Vec<Arc<str>> = self.waiting.keys().cloned().collect();
@@ -500,19 +493,10 @@ impl ProducerEngine {
                     enqueued: rec.enqueued,
                     reply: rec.reply,
                 };
-                self.report(
-                    &t,
-                    -1,
-                    msg,
-                    -1,
-                    rec.timestamp,
-                    Some(err.clone()),
-                    &mut reports,
-                    &mut silent,
-                );
+                reports.add(&t, -1, msg, -1, rec.timestamp, Some(err.clone()));
             }
         }
-        self.flush_reports(reports, silent);
+        self.flush_reports(reports);
     }
 
     fn any_ready_broker(&mut self, now: Instant) -> Option<BrokerKey> {
@@ -713,9 +697,9 @@ impl ProducerEngine {
                             ErrorCode::L_BAD_MSG,
                             format!("Failed to encode batch: {e}"),
                         );
-                        let (mut reports, mut silent) = (Vec::new(), 0);
-                        self.fail_batch(&tp.0, tp.1, b, &err, &mut reports, &mut silent);
-                        self.flush_reports(reports, silent);
+                        let mut reports = self.reports();
+                        self.fail_batch(&tp.0, tp.1, b, &err, &mut reports);
+                        self.flush_reports(reports);
                         continue;
                     }
                 };
@@ -771,7 +755,7 @@ impl ProducerEngine {
     }
 
     fn complete_without_response(&mut self, parts: &[(Arc<str>, i32)]) {
-        let (mut reports, mut silent) = (Vec::new(), 0);
+        let mut reports = self.reports();
         for tp in parts {
             let Some(q) = self.acc.queues.get_mut(tp) else {
                 continue;
@@ -782,10 +766,10 @@ impl ProducerEngine {
             };
             for m in b.msgs {
                 let ts = m.timestamp;
-                self.report(&tp.0, tp.1, m, -1, ts, None, &mut reports, &mut silent);
+                reports.add(&tp.0, tp.1, m, -1, ts, None);
             }
         }
-        self.flush_reports(reports, silent);
+        self.flush_reports(reports);
     }
 
     /// Puts in-flight batches back at the front of their queues for a retry after the backoff.
@@ -816,7 +800,7 @@ impl ProducerEngine {
         let Some(resp) = resp else {
             return self.on_produce_failed(parts, now);
         };
-        let (mut reports, mut silent) = (Vec::new(), 0);
+        let mut reports = self.reports();
         let debug = self.debug.then_some(self.start);
         let log = |msg: String| {
             if let Some(start) = debug {
@@ -867,7 +851,7 @@ impl ProducerEngine {
                         } else {
                             m.timestamp
                         };
-                        self.report(&tp.0, tp.1, m, offset, ts, None, &mut reports, &mut silent);
+                        reports.add(&tp.0, tp.1, m, offset, ts, None);
                     }
                 }
                 ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER
@@ -906,17 +890,17 @@ impl ProducerEngine {
                         // The sequence numbers given to this batch are gone: start a new epoch.
                         self.idem = IdemState::NeedBump;
                     }
-                    self.fail_batch(&tp.0, tp.1, b, &e, &mut reports, &mut silent);
+                    self.fail_batch(&tp.0, tp.1, b, &e, &mut reports);
                 }
             }
         }
-        self.flush_reports(reports, silent);
+        self.flush_reports(reports);
     }
 
     /// A Produce got no response (connection lost, timeout): retry; with idempotence the broker
     /// tells duplicates apart by sequence number.
     fn on_produce_failed(&mut self, parts: Vec<(Arc<str>, i32)>, now: Instant) {
-        let (mut reports, mut silent) = (Vec::new(), 0);
+        let mut reports = self.reports();
         let mut retry = Vec::new();
         for tp in parts {
             let Some(q) = self.acc.queues.get_mut(&tp) else {
@@ -930,13 +914,13 @@ impl ProducerEngine {
                 q.in_flight = false;
                 let b = q.batches.pop_front().expect("checked");
                 let e = KafkaError::new(ErrorCode::L_TRANSPORT, "Local: Broker transport failure");
-                self.fail_batch(&tp.0, tp.1, b, &e, &mut reports, &mut silent);
+                self.fail_batch(&tp.0, tp.1, b, &e, &mut reports);
             } else {
                 retry.push(tp);
             }
         }
         self.requeue(&retry, now, true);
-        self.flush_reports(reports, silent);
+        self.flush_reports(reports);
         self.metadata.request_refresh_soon(now);
     }
 
@@ -1030,7 +1014,7 @@ impl ProducerEngine {
     }
 
     fn purge(&mut self, queued: bool, in_flight: bool) {
-        let (mut reports, mut silent) = (Vec::new(), 0);
+        let mut reports = self.reports();
         if queued {
             let err = KafkaError::new(ErrorCode::L_PURGE_QUEUE, "Local: Purged in queue");
             let keys: Vec<(Arc<str>, i32)> = self.acc.queues.keys().cloned().collect();
@@ -1039,7 +1023,7 @@ impl ProducerEngine {
                 let keep = usize::from(q.in_flight);
                 let purged: Vec<ProducerBatch> = q.batches.drain(keep..).collect();
                 for b in purged {
-                    self.fail_batch(&key.0, key.1, b, &err, &mut reports, &mut silent);
+                    self.fail_batch(&key.0, key.1, b, &err, &mut reports);
                 }
             }
             let waiting = std::mem::take(&mut self.waiting);
@@ -1053,16 +1037,7 @@ impl ProducerEngine {
                         enqueued: rec.enqueued,
                         reply: rec.reply,
                     };
-                    self.report(
-                        &t,
-                        -1,
-                        msg,
-                        -1,
-                        rec.timestamp,
-                        Some(err.clone()),
-                        &mut reports,
-                        &mut silent,
-                    );
+                    reports.add(&t, -1, msg, -1, rec.timestamp, Some(err.clone()));
                 }
             }
         }
@@ -1077,22 +1052,13 @@ impl ProducerEngine {
                         let msgs = std::mem::take(&mut b.msgs);
                         for m in msgs {
                             let ts = m.timestamp;
-                            self.report(
-                                &key.0,
-                                key.1,
-                                m,
-                                -1,
-                                ts,
-                                Some(err.clone()),
-                                &mut reports,
-                                &mut silent,
-                            );
+                            reports.add(&key.0, key.1, m, -1, ts, Some(err.clone()));
                         }
                     }
                 }
             }
         }
-        self.flush_reports(reports, silent);
+        self.flush_reports(reports);
     }
 }
 

@@ -82,6 +82,8 @@ pub(crate) struct Engine {
     closed: bool,
     /// When `tick` last ran: deadlines at or before it are blocked, not due.
     last_tick: Instant,
+    /// Metadata responses up to this count predate the last JoinGroup: the leader waits for a newer one.
+    leader_metadata_mark: u64,
     all_down_reported: bool,
 }
 
@@ -124,6 +126,7 @@ impl Engine {
             closing: None,
             closed: false,
             last_tick: now,
+            leader_metadata_mark: 0,
             all_down_reported: false,
             settings,
         })
@@ -384,14 +387,23 @@ impl Engine {
                     return self.with_group(|g, _| g.on_join_failed(now));
                 };
                 self.want_group_topics(&resp, now);
-                let md = &self.metadata;
-                let counts = |t: &str| md.partition_count(t);
+                // Like librdkafka, the leader assigns from metadata fetched after the join: the
+                // partition counts are fresh, and followers' SyncGroups are not outrun.
+                let mark = self.metadata.fresh_mark();
+                self.leader_metadata_mark = mark;
                 let next = match &mut self.group {
-                    Some(g) => g.on_join(resp, now, &counts, &mut self.out),
+                    Some(g) => g.on_join(resp, now, &|_| None, &mut self.out),
                     None => None,
                 };
                 if let Some(req) = next {
                     self.send_group(req, now);
+                }
+                if self
+                    .group
+                    .as_ref()
+                    .is_some_and(|g| matches!(g.phase, Phase::AwaitMetadata(_)))
+                {
+                    self.metadata.request_refresh(now);
                 }
             }
             RequestCtx::Sync => {
@@ -1178,7 +1190,14 @@ impl Engine {
             }
         }
         let md = &self.metadata;
-        let counts = |t: &str| md.partition_count(t);
+        let mark = self.leader_metadata_mark;
+        let counts = |t: &str| {
+            if md.responses > mark {
+                md.partition_count(t)
+            } else {
+                None
+            }
+        };
         let mut reqs = Vec::new();
         while let Some(req) =
             g.poll_request(now, coord_ready, want_coordinator, &counts, &mut self.out)

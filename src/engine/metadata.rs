@@ -41,6 +41,8 @@ pub(crate) struct Metadata {
     retry_backoff: Duration,
     /// Bumped on every applied response so users can tell whether something changed.
     pub generation: u64,
+    /// Responses applied so far: lets a user wait for one sent after a point in time.
+    pub responses: u64,
 }
 
 impl Metadata {
@@ -56,7 +58,13 @@ impl Metadata {
             refresh_interval,
             retry_backoff,
             generation: 0,
+            responses: 0,
         }
+    }
+
+    /// The count `responses` must exceed for a response to come from a request sent from now on.
+    pub fn fresh_mark(&self) -> u64 {
+        self.responses + u64::from(self.in_flight)
     }
 
     /// Asks for a refresh as soon as possible (leader errors, new topics).
@@ -126,6 +134,7 @@ impl Metadata {
     /// Applies a response; returns true when leaders, partition counts or brokers changed.
     pub fn apply(&mut self, resp: &MetadataResponse, now: Instant) -> bool {
         self.in_flight = false;
+        self.responses += 1;
         let mut changed = false;
         let brokers: HashMap<i32, String> = resp
             .brokers

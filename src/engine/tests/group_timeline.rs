@@ -94,6 +94,7 @@ fn join_sync_heartbeat_timeline() {
 
     // We lead: range assigns both topics' partitions to the only member.
     h.respond(&join2, &joined(&join2, "m-1", "m-1", 1));
+    answer_leader_metadata(&mut h);
     let sync = h.expect(ApiKey::SyncGroup);
     let sr: SyncGroupRequest = sync.decode();
     assert_eq!((sr.generation_id, sr.member_id.as_str()), (1, "m-1"));

@@ -250,6 +250,12 @@ fn errors(h: &mut Harness) -> Vec<crate::error::KafkaError> {
     out
 }
 
+/// As leader after a JoinGroup, the engine refreshes metadata before assigning: answer it.
+fn answer_leader_metadata(h: &mut Harness) {
+    let md = h.expect(ApiKey::Metadata);
+    h.respond(&md, &metadata(&[1, 2], &[("a", &[1, 2]), ("b", &[1, 2])]));
+}
+
 /// Subscribes to `a` and `b` (two partitions each, leaders b1 and b2), joins as the only member
 /// `m-1` with generation 1, acks the assignment and answers the OffsetFetch (committed 10 for
 /// every partition). Returns with one Fetch in flight to each leader.
@@ -267,6 +273,7 @@ fn stable_group(props: &[(&str, &str)]) -> Harness {
     }
     let join = h.expect(ApiKey::JoinGroup);
     h.respond(&join, &joined(&join, "m-1", "m-1", 1));
+    answer_leader_metadata(&mut h);
     let sync = h.expect(ApiKey::SyncGroup);
     let assigned = sync_assignment(&sync, "m-1");
     h.respond(&sync, &synced(&assigned));

@@ -113,7 +113,7 @@ pub static PROPERTIES: &[Property] = &[
         sensitive: false,
         requires: None,
         validator: Validator::None,
-        acted_on: false,
+        acted_on: true,
     },
     Property {
         name: "message.copy.max.bytes",
@@ -158,7 +158,7 @@ pub static PROPERTIES: &[Property] = &[
         sensitive: false,
         requires: None,
         validator: Validator::None,
-        acted_on: false,
+        acted_on: true,
     },
     Property {
         name: "max.in.flight",
@@ -938,7 +938,7 @@ pub static PROPERTIES: &[Property] = &[
         sensitive: false,
         requires: None,
         validator: Validator::None,
-        acted_on: false,
+        acted_on: true,
     },
     Property {
         name: "security.protocol",
@@ -2468,7 +2468,7 @@ pub static PROPERTIES: &[Property] = &[
         sensitive: false,
         requires: None,
         validator: Validator::None,
-        acted_on: false,
+        acted_on: true,
     },
     Property {
         name: "enable.gapless.guarantee",
@@ -2498,7 +2498,7 @@ pub static PROPERTIES: &[Property] = &[
         sensitive: false,
         requires: None,
         validator: Validator::None,
-        acted_on: false,
+        acted_on: true,
     },
     Property {
         name: "queue.buffering.max.kbytes",
@@ -2513,7 +2513,7 @@ pub static PROPERTIES: &[Property] = &[
         sensitive: false,
         requires: None,
         validator: Validator::None,
-        acted_on: false,
+        acted_on: true,
     },
     Property {
         name: "queue.buffering.max.ms",
@@ -2528,7 +2528,7 @@ pub static PROPERTIES: &[Property] = &[
         sensitive: false,
         requires: None,
         validator: Validator::None,
-        acted_on: false,
+        acted_on: true,
     },
     Property {
         name: "linger.ms",
@@ -2558,7 +2558,7 @@ pub static PROPERTIES: &[Property] = &[
         sensitive: false,
         requires: None,
         validator: Validator::None,
-        acted_on: false,
+        acted_on: true,
     },
     Property {
         name: "retries",
@@ -2603,7 +2603,7 @@ pub static PROPERTIES: &[Property] = &[
         sensitive: false,
         requires: None,
         validator: Validator::None,
-        acted_on: false,
+        acted_on: true,
     },
     Property {
         name: "queue.buffering.backpressure.threshold",
@@ -2633,7 +2633,7 @@ pub static PROPERTIES: &[Property] = &[
         sensitive: false,
         requires: None,
         validator: Validator::None,
-        acted_on: false,
+        acted_on: true,
     },
     Property {
         name: "compression.type",
@@ -2663,7 +2663,7 @@ pub static PROPERTIES: &[Property] = &[
         sensitive: false,
         requires: None,
         validator: Validator::None,
-        acted_on: false,
+        acted_on: true,
     },
     Property {
         name: "batch.size",
@@ -2678,7 +2678,7 @@ pub static PROPERTIES: &[Property] = &[
         sensitive: false,
         requires: None,
         validator: Validator::None,
-        acted_on: false,
+        acted_on: true,
     },
     Property {
         name: "delivery.report.only.error",
@@ -2693,7 +2693,7 @@ pub static PROPERTIES: &[Property] = &[
         sensitive: false,
         requires: None,
         validator: Validator::None,
-        acted_on: false,
+        acted_on: true,
     },
     Property {
         name: "dr_cb",
@@ -2738,7 +2738,7 @@ pub static PROPERTIES: &[Property] = &[
         sensitive: false,
         requires: None,
         validator: Validator::None,
-        acted_on: false,
+        acted_on: true,
     },
     Property {
         name: "client.dns.lookup",
@@ -2783,7 +2783,7 @@ pub static PROPERTIES: &[Property] = &[
         sensitive: false,
         requires: None,
         validator: Validator::None,
-        acted_on: false,
+        acted_on: true,
     },
     Property {
         name: "acks",
@@ -2813,7 +2813,7 @@ pub static PROPERTIES: &[Property] = &[
         sensitive: false,
         requires: None,
         validator: Validator::None,
-        acted_on: false,
+        acted_on: true,
     },
     Property {
         name: "message.timeout.ms",
@@ -2828,7 +2828,7 @@ pub static PROPERTIES: &[Property] = &[
         sensitive: false,
         requires: None,
         validator: Validator::None,
-        acted_on: false,
+        acted_on: true,
     },
     Property {
         name: "delivery.timeout.ms",
@@ -2888,7 +2888,7 @@ pub static PROPERTIES: &[Property] = &[
         sensitive: false,
         requires: None,
         validator: Validator::Partitioner,
-        acted_on: false,
+        acted_on: true,
     },
     Property {
         name: "partitioner_cb",
@@ -2948,7 +2948,7 @@ pub static PROPERTIES: &[Property] = &[
         sensitive: false,
         requires: None,
         validator: Validator::None,
-        acted_on: false,
+        acted_on: true,
     },
     Property {
         name: "compression.type",
@@ -2978,7 +2978,7 @@ pub static PROPERTIES: &[Property] = &[
         sensitive: false,
         requires: None,
         validator: Validator::None,
-        acted_on: false,
+        acted_on: true,
     },
     Property {
         name: "auto.commit.enable",

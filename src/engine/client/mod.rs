@@ -204,7 +204,7 @@ impl Engine {
         })
     }
 
-    pub(super) fn poll_deadline(&self) -> Instant {
+    fn poll_deadline(&self) -> Instant {
         self.start
             + Duration::from_millis(self.shared.last_poll_ms.load(Ordering::Relaxed))
             + self.settings.group.max_poll_interval
@@ -237,7 +237,7 @@ impl Engine {
         self.tick(now);
     }
 
-    pub(super) fn on_broker_down(
+    fn on_broker_down(
         &mut self,
         key: BrokerKey,
         failed: Vec<InFlight<RequestCtx>>,
@@ -279,11 +279,11 @@ impl Engine {
         }
     }
 
-    pub(super) fn event(&mut self, e: ConsumerEvent) {
+    fn event(&mut self, e: ConsumerEvent) {
         self.out.push_back(Delivery::Event(e));
     }
 
-    pub(super) fn on_request_failed(&mut self, ctx: RequestCtx, now: Instant) {
+    fn on_request_failed(&mut self, ctx: RequestCtx, now: Instant) {
         match ctx {
             RequestCtx::Metadata => self.metadata.on_failure(now),
             RequestCtx::FindCoordinator => self.with_group(|g, _| g.on_find_failed(now)),
@@ -303,7 +303,7 @@ impl Engine {
         }
     }
 
-    pub(super) fn with_group(&mut self, f: impl FnOnce(&mut Group, &mut VecDeque<Delivery>)) {
+    fn with_group(&mut self, f: impl FnOnce(&mut Group, &mut VecDeque<Delivery>)) {
         if let Some(g) = &mut self.group {
             f(g, &mut self.out);
         }
@@ -323,7 +323,7 @@ impl Engine {
         }
     }
 
-    pub(super) fn debug(&self, msg: impl FnOnce() -> String) {
+    fn debug(&self, msg: impl FnOnce() -> String) {
         if self.settings.debug {
             eprintln!(
                 "%7|{:.3}|RSKAFKA|{}",

@@ -5,7 +5,8 @@
 //!     [--topic t2] [--count N] [--print] [-X prop=value]...
 //! ```
 //! `--print` writes one tab-separated line per message: topic, partition, offset, key, value.
-//! Without `--group` the consumer assigns every partition of the topics from the beginning.
+//! Without `--group` the consumer assigns every partition of the topics from the beginning, or
+//! from `--offset N`.
 
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -22,7 +23,7 @@ fn cpu_seconds() -> f64 {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: consume --bootstrap HOST:PORT --topic T [--topic T2] [--group G] [--count N] [--print] [-X prop=value]");
+    eprintln!("usage: consume --bootstrap HOST:PORT --topic T [--topic T2] [--group G] [--count N] [--offset N] [--print] [-X prop=value]");
     std::process::exit(2);
 }
 
@@ -31,6 +32,7 @@ fn main() {
     let mut config = ClientConfig::new();
     let (mut topics, mut group, mut count, mut print, mut bootstrap) =
         (Vec::new(), None, u64::MAX, false, None);
+    let mut start = offset::BEGINNING;
     while let Some(a) = args.next() {
         match a.as_str() {
             "--bootstrap" => bootstrap = args.next(),
@@ -43,6 +45,12 @@ fn main() {
                     .unwrap_or_else(|| usage())
             }
             "--print" => print = true,
+            "--offset" => {
+                start = args
+                    .next()
+                    .and_then(|c| c.parse().ok())
+                    .unwrap_or_else(|| usage())
+            }
             "-X" => {
                 let kv = args.next().unwrap_or_else(|| usage());
                 let (k, v) = kv.split_once('=').unwrap_or_else(|| usage());
@@ -81,9 +89,7 @@ fn main() {
                 .fetch_metadata(Some(t), Duration::from_secs(10))
                 .expect("metadata");
             for (name, n) in meta {
-                parts.extend(
-                    (0..n).map(|p| TopicPartition::with_offset(name.clone(), p, offset::BEGINNING)),
-                );
+                parts.extend((0..n).map(|p| TopicPartition::with_offset(name.clone(), p, start)));
             }
         }
         consumer.assign(&parts).expect("assign");

@@ -112,8 +112,10 @@ impl Engine {
         if !self.net.ensure(key, now) {
             return;
         }
+        // A member keeps committing with its generation while a (cooperative) rejoin is under way;
+        // -1 and no member id would be refused as an unknown member.
         let (generation, member, instance) = match &self.group {
-            Some(g) if g.in_generation() => (
+            Some(g) if g.generation >= 0 && !g.member_id.is_empty() => (
                 g.generation,
                 g.member_id.clone(),
                 g.settings.group_instance_id.clone(),

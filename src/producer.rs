@@ -2,7 +2,7 @@
 //! reports are served by `poll` (or through a waitable handle), `flush` waits for all of them.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -119,6 +119,8 @@ pub struct Producer {
     dr_cb: Mutex<Option<DeliveryCallback>>,
     error_cb: Mutex<Option<ErrorCallback>>,
     closed: AtomicBool,
+    /// The last topic name sent, shared with the engine so a message carries no name copy.
+    last_topic: Mutex<Option<Arc<str>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -160,6 +162,7 @@ impl Producer {
             dr_cb: Mutex::new(None),
             error_cb: Mutex::new(None),
             closed: AtomicBool::new(false),
+            last_topic: Mutex::new(None),
         })
     }
 
@@ -214,7 +217,7 @@ impl Producer {
             })
             .collect();
         let r = ProduceRecord {
-            topic: rec.topic.to_string(),
+            topic: self.topic_arc(rec.topic),
             partition: rec.partition.unwrap_or(-1),
             key,
             value,
@@ -225,6 +228,18 @@ impl Producer {
             enqueued: Instant::now(),
         };
         Ok((r, klen + vlen))
+    }
+
+    fn topic_arc(&self, name: &str) -> Arc<str> {
+        let mut last = lock(&self.last_topic);
+        match &*last {
+            Some(t) if &**t == name => t.clone(),
+            _ => {
+                let t: Arc<str> = Arc::from(name);
+                *last = Some(t.clone());
+                t
+            }
+        }
     }
 
     fn reserve(&self, bytes: usize) -> bool {

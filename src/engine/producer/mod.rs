@@ -53,7 +53,7 @@ pub struct DeliveryReport {
 
 /// A message for the engine.
 pub(crate) struct ProduceRecord {
-    pub topic: String,
+    pub topic: Arc<str>,
     /// -1 (`RD_KAFKA_PARTITION_UA`) lets the partitioner choose.
     pub partition: i32,
     pub key: Option<Bytes>,
@@ -165,7 +165,9 @@ pub(crate) struct ProducerEngine {
     partitioner: Partitioner,
     sticky: HashMap<Arc<str>, StickyPartition>,
     rng: u64,
-    topics: HashMap<String, Arc<str>>,
+    /// The last topic produced to and its partition count at a metadata generation: spares a
+    /// hash lookup per message for the usual one-topic producer.
+    last_topic: Option<(Arc<str>, i32, u64)>,
     /// Messages waiting for their topic's metadata, per topic, in order.
     waiting: HashMap<Arc<str>, VecDeque<ProduceRecord>>,
     unknown_since: HashMap<Arc<str>, Instant>,
@@ -264,7 +266,7 @@ impl ProducerEngine {
             rng: 0x9E37_79B9_7F4A_7C15
                 ^ (now.elapsed().as_nanos() as u64)
                 ^ std::process::id() as u64,
-            topics: HashMap::new(),
+            last_topic: None,
             waiting: HashMap::new(),
             unknown_since: HashMap::new(),
             idem,
@@ -292,15 +294,6 @@ impl ProducerEngine {
                 msg()
             );
         }
-    }
-
-    fn topic_arc(&mut self, name: &str) -> Arc<str> {
-        if let Some(t) = self.topics.get(name) {
-            return t.clone();
-        }
-        let t: Arc<str> = Arc::from(name);
-        self.topics.insert(name.to_string(), t.clone());
-        t
     }
 
     fn reports(&self) -> Reports {

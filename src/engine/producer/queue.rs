@@ -6,12 +6,24 @@ use super::*;
 impl ProducerEngine {
     /// Places a record on a partition and appends it, or parks it until metadata arrives.
     pub(super) fn enqueue(&mut self, rec: ProduceRecord, now: Instant) {
-        let topic = self.topic_arc(&rec.topic);
-        if let Some(q) = self.waiting.get_mut(&topic) {
+        let topic = rec.topic.clone();
+        if let Some(q) = (!self.waiting.is_empty())
+            .then(|| self.waiting.get_mut(&topic))
+            .flatten()
+        {
             q.push_back(rec);
             return;
         }
-        let Some(count) = self.metadata.partition_count(&topic) else {
+        let generation = self.metadata.generation;
+        let cached = match &self.last_topic {
+            Some((t, n, g)) if Arc::ptr_eq(t, &topic) && *g == generation => Some(*n),
+            _ => None,
+        };
+        let Some(count) = cached.or_else(|| {
+            let n = self.metadata.partition_count(&topic)?;
+            self.last_topic = Some((topic.clone(), n, generation));
+            Some(n)
+        }) else {
             if self.metadata.wanted.insert(topic.to_string()) {
                 self.metadata.request_refresh(now);
             }

@@ -136,6 +136,17 @@ pub(crate) enum Delivery {
     Event(ConsumerEvent),
 }
 
+/// Queues an error event for the application.
+pub(crate) fn push_error(
+    out: &mut std::collections::VecDeque<Delivery>,
+    code: crate::error::ErrorCode,
+    msg: String,
+) {
+    out.push_back(Delivery::Event(ConsumerEvent::Error(KafkaError::new(
+        code, msg,
+    ))));
+}
+
 /// A one-shot reply channel.
 pub(crate) type Reply<T> = Sender<Result<T>>;
 

@@ -18,10 +18,10 @@ use kafka_protocol::messages::{
 use kafka_protocol::protocol::StrBytes;
 
 use super::channel::{
-    BatchData, ClientShared, ConsumerEvent, Delivery, FetchedBatch, PartitionShared,
+    push_error, BatchData, ClientShared, ConsumerEvent, Delivery, FetchedBatch, PartitionShared,
 };
 use super::settings::{FetchSettings, OffsetReset};
-use crate::error::{ErrorCode, KafkaError};
+use crate::error::ErrorCode;
 use crate::protocol::compression::Compression;
 use crate::protocol::records::{decode_control_record, BatchIter, ControlType, RecordIter};
 use crate::runtime::decompress::DecompressPool;
@@ -384,12 +384,11 @@ impl Fetcher {
         }
         if top.0 != 0 {
             session.reset();
-            sinks
-                .out
-                .push_back(Delivery::Event(ConsumerEvent::Error(KafkaError::new(
-                    top,
-                    format!("Fetch from broker {} failed: {top}", ctx.node),
-                ))));
+            push_error(
+                sinks.out,
+                top,
+                format!("Fetch from broker {} failed: {top}", ctx.node),
+            );
             return false;
         }
         if ctx.session_epoch >= 0 {
@@ -552,9 +551,7 @@ impl Fetcher {
                     refresh = true;
                 } else {
                     let msg = format!("Failed to query logical offset of {t} [{p}]: {err}");
-                    out.push_back(Delivery::Event(ConsumerEvent::Error(KafkaError::new(
-                        err, msg,
-                    ))));
+                    push_error(out, err, msg);
                 }
             }
         }
@@ -585,10 +582,7 @@ fn apply_reset(
                 "{} [{}]: fetch failed due to requested offset not available on the broker: {why} (auto.offset.reset=error)",
                 c.topic, c.partition
             );
-            out.push_back(Delivery::Event(ConsumerEvent::Error(KafkaError::new(
-                ErrorCode::L_AUTO_OFFSET_RESET,
-                msg,
-            ))));
+            push_error(out, ErrorCode::L_AUTO_OFFSET_RESET, msg);
         }
     }
 }
@@ -629,11 +623,7 @@ fn handle_partition(
                 "Fetch from {} [{}] at offset {} failed: {other}",
                 c.topic, c.partition, c.fetch_offset
             );
-            sinks
-                .out
-                .push_back(Delivery::Event(ConsumerEvent::Error(KafkaError::new(
-                    other, msg,
-                ))));
+            push_error(sinks.out, other, msg);
             return false;
         }
     }
@@ -658,12 +648,7 @@ fn handle_partition(
                     "{} [{}]: corrupt record batch at offset {}: {e}",
                     c.topic, c.partition, c.fetch_offset
                 );
-                sinks
-                    .out
-                    .push_back(Delivery::Event(ConsumerEvent::Error(KafkaError::new(
-                        ErrorCode::L_BAD_MSG,
-                        msg,
-                    ))));
+                push_error(sinks.out, ErrorCode::L_BAD_MSG, msg);
                 c.backoff_until = Some(now + s.fetch_error_backoff);
                 break;
             }
@@ -678,12 +663,7 @@ fn handle_partition(
                     "{} [{}]: batch at offset {} failed its CRC check: {e}",
                     c.topic, c.partition, h.base_offset
                 );
-                sinks
-                    .out
-                    .push_back(Delivery::Event(ConsumerEvent::Error(KafkaError::new(
-                        ErrorCode::L_BAD_MSG,
-                        msg,
-                    ))));
+                push_error(sinks.out, ErrorCode::L_BAD_MSG, msg);
                 c.fetch_offset = h.next_offset();
                 continue;
             }
@@ -720,12 +700,7 @@ fn handle_partition(
                     "{} [{}]: batch at offset {}: {e}",
                     c.topic, c.partition, h.base_offset
                 );
-                sinks
-                    .out
-                    .push_back(Delivery::Event(ConsumerEvent::Error(KafkaError::new(
-                        ErrorCode::L_BAD_COMPRESSION,
-                        msg,
-                    ))));
+                push_error(sinks.out, ErrorCode::L_BAD_COMPRESSION, msg);
                 c.fetch_offset = h.next_offset();
                 continue;
             }

@@ -25,7 +25,7 @@ use kafka_protocol::protocol::StrBytes;
 use super::assignor::{self, AssignorKind, MemberSubscription, TopicPartitions};
 use super::channel::{ConsumerEvent, Delivery, Rebalance, RebalanceKind};
 use super::settings::GroupSettings;
-use crate::error::{ErrorCode, KafkaError};
+use crate::error::ErrorCode;
 use crate::topic_partition::{offset, TopicPartition};
 
 /// Where the member is in the join protocol.
@@ -207,9 +207,7 @@ impl Group {
     }
 
     fn error(out: &mut VecDeque<Delivery>, code: ErrorCode, msg: String) {
-        out.push_back(Delivery::Event(ConsumerEvent::Error(KafkaError::new(
-            code, msg,
-        ))));
+        super::channel::push_error(out, code, msg);
     }
 
     /// The application applied the rebalance it was given.

@@ -2,6 +2,7 @@
 //! offsets, lookups and fetches.
 
 use super::*;
+use crate::engine::channel::push_error;
 
 impl Engine {
     pub(super) fn on_response(
@@ -232,11 +233,7 @@ impl Engine {
                 let msg = format!(
                     "Subscribed topic not available: {t}: Broker: Unknown topic or partition"
                 );
-                self.out
-                    .push_back(Delivery::Event(ConsumerEvent::Error(KafkaError::new(
-                        ErrorCode::UNKNOWN_TOPIC_OR_PART,
-                        msg,
-                    ))));
+                push_error(&mut self.out, ErrorCode::UNKNOWN_TOPIC_OR_PART, msg);
             }
             if after != before && !before.is_empty() {
                 g.on_metadata_changed(&mut self.out);

@@ -15,23 +15,6 @@ use super::types::*;
 use super::{not_implemented, write_errstr};
 
 /// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`std::ptr::null()`).
-///
-/// C prototype: `const rd_kafka_conf_t *rd_kafka_conf(rd_kafka_t *rk);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_conf(rk: *mut rd_kafka_t) -> *const rd_kafka_conf_t {
-    ffi_guard!(std::ptr::null(), {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_conf");
-        std::ptr::null()
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
 /// librdkafka's "not implemented" value (`-1`).
 ///
 /// C prototype: `int32_t rd_kafka_msg_partitioner_consistent(const rd_kafka_topic_t *rkt, const void *key, size_t keylen, int32_t partition_cnt, void *rkt_opaque, void *msg_opaque);`
@@ -158,38 +141,6 @@ pub unsafe extern "C" fn rd_kafka_controllerid(rk: *mut rd_kafka_t, timeout_ms: 
 }
 
 /// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value.
-///
-/// C prototype: `void rd_kafka_destroy(rd_kafka_t *rk);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_destroy(rk: *mut rd_kafka_t) {
-    ffi_guard!((), {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_destroy");
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value.
-///
-/// C prototype: `void rd_kafka_destroy_flags(rd_kafka_t *rk, int flags);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_destroy_flags(rk: *mut rd_kafka_t, flags: c_int) {
-    ffi_guard!((), {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_destroy_flags");
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
 /// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
 ///
 /// C prototype: `char *rd_kafka_memberid(const rd_kafka_t *rk);`
@@ -203,158 +154,6 @@ pub unsafe extern "C" fn rd_kafka_memberid(rk: *const rd_kafka_t) -> *mut c_char
         static LOGGED: AtomicBool = AtomicBool::new(false);
         not_implemented(&LOGGED, "rd_kafka_memberid");
         std::ptr::null_mut()
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`std::ptr::null()`).
-///
-/// C prototype: `const char *rd_kafka_name(const rd_kafka_t *rk);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_name(rk: *const rd_kafka_t) -> *const c_char {
-    ffi_guard!(std::ptr::null(), {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_name");
-        std::ptr::null()
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-///
-/// C prototype: `rd_kafka_t *rd_kafka_new(rd_kafka_type_t type, rd_kafka_conf_t *conf, char *errstr, size_t errstr_size);`
-///
-/// # Safety
-/// `errstr` is NULL or points to `errstr_size` writable bytes.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_new(
-    type_: rd_kafka_type_t,
-    conf: *mut rd_kafka_conf_t,
-    errstr: *mut c_char,
-    errstr_size: usize,
-) -> *mut rd_kafka_t {
-    ffi_guard!(std::ptr::null_mut(), {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_new");
-        // SAFETY: the caller passes a writable buffer of `errstr_size` bytes or NULL.
-        unsafe {
-            write_errstr(
-                errstr,
-                errstr_size,
-                "rd_kafka_new is not implemented by librskafka",
-            )
-        };
-        std::ptr::null_mut()
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-///
-/// C prototype: `void *rd_kafka_opaque(const rd_kafka_t *rk);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_opaque(rk: *const rd_kafka_t) -> *mut c_void {
-    ffi_guard!(std::ptr::null_mut(), {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_opaque");
-        std::ptr::null_mut()
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`0`).
-///
-/// C prototype: `int rd_kafka_poll(rd_kafka_t *rk, int timeout_ms);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_poll(rk: *mut rd_kafka_t, timeout_ms: c_int) -> c_int {
-    ffi_guard!(0, {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_poll");
-        0
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value.
-///
-/// C prototype: `void rd_kafka_topic_destroy(rd_kafka_topic_t *rkt);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_topic_destroy(rkt: *mut rd_kafka_topic_t) {
-    ffi_guard!((), {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_topic_destroy");
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`std::ptr::null()`).
-///
-/// C prototype: `const char *rd_kafka_topic_name(const rd_kafka_topic_t *rkt);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_topic_name(rkt: *const rd_kafka_topic_t) -> *const c_char {
-    ffi_guard!(std::ptr::null(), {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_topic_name");
-        std::ptr::null()
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-///
-/// C prototype: `rd_kafka_topic_t *rd_kafka_topic_new(rd_kafka_t *rk, const char *topic, rd_kafka_topic_conf_t *conf);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_topic_new(
-    rk: *mut rd_kafka_t,
-    topic: *const c_char,
-    conf: *mut rd_kafka_topic_conf_t,
-) -> *mut rd_kafka_topic_t {
-    ffi_guard!(std::ptr::null_mut(), {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_topic_new");
-        std::ptr::null_mut()
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`0`).
-///
-/// C prototype: `rd_kafka_type_t rd_kafka_type(const rd_kafka_t *rk);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_type(rk: *const rd_kafka_t) -> rd_kafka_type_t {
-    ffi_guard!(0, {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_type");
-        0
     })
 }
 
@@ -392,52 +191,6 @@ pub unsafe extern "C" fn rd_kafka_yield(rk: *mut rd_kafka_t) {
 }
 
 /// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-///
-/// C prototype: `rd_kafka_resp_err_t rd_kafka_flush(rd_kafka_t *rk, int timeout_ms);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_flush(
-    rk: *mut rd_kafka_t,
-    timeout_ms: c_int,
-) -> rd_kafka_resp_err_t {
-    ffi_guard!(RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED, {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_flush");
-        RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`-1`).
-///
-/// C prototype: `int rd_kafka_produce(rd_kafka_topic_t *rkt, int32_t partition, int msgflags, void *payload, size_t len, const void *key, size_t keylen, void *msg_opaque);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_produce(
-    rkt: *mut rd_kafka_topic_t,
-    partition: i32,
-    msgflags: c_int,
-    payload: *mut c_void,
-    len: usize,
-    key: *const c_void,
-    keylen: usize,
-    msg_opaque: *mut c_void,
-) -> c_int {
-    ffi_guard!(-1, {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_produce");
-        -1
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
 /// librdkafka's "not implemented" value (`0`).
 ///
 /// C prototype: `int rd_kafka_produce_batch(rd_kafka_topic_t *rkt, int32_t partition, int msgflags, rd_kafka_message_t *rkmessages, int message_cnt);`
@@ -457,44 +210,6 @@ pub unsafe extern "C" fn rd_kafka_produce_batch(
         static LOGGED: AtomicBool = AtomicBool::new(false);
         not_implemented(&LOGGED, "rd_kafka_produce_batch");
         0
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-/// The C function is variadic; the extra arguments are ignored.
-///
-/// C prototype: `rd_kafka_resp_err_t rd_kafka_producev(rd_kafka_t *rk, ...);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_producev(rk: *mut rd_kafka_t) -> rd_kafka_resp_err_t {
-    ffi_guard!(RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED, {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_producev");
-        RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-///
-/// C prototype: `rd_kafka_resp_err_t rd_kafka_purge(rd_kafka_t *rk, int purge_flags);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_purge(
-    rk: *mut rd_kafka_t,
-    purge_flags: c_int,
-) -> rd_kafka_resp_err_t {
-    ffi_guard!(RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED, {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_purge");
-        RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED
     })
 }
 
@@ -2167,23 +1882,6 @@ pub unsafe extern "C" fn rd_kafka_log_print(
 }
 
 /// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`0`).
-///
-/// C prototype: `int rd_kafka_outq_len(rd_kafka_t *rk);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_outq_len(rk: *mut rd_kafka_t) -> c_int {
-    ffi_guard!(0, {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_outq_len");
-        0
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
 /// librdkafka's "not implemented" value.
 ///
 /// C prototype: `void rd_kafka_set_log_level(rd_kafka_t *rk, int level);`
@@ -2365,23 +2063,6 @@ pub unsafe extern "C" fn rd_kafka_consumer_group_type_name(
         static LOGGED: AtomicBool = AtomicBool::new(false);
         not_implemented(&LOGGED, "rd_kafka_consumer_group_type_name");
         std::ptr::null()
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-///
-/// C prototype: `void *rd_kafka_topic_opaque(const rd_kafka_topic_t *rkt);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_topic_opaque(rkt: *const rd_kafka_topic_t) -> *mut c_void {
-    ffi_guard!(std::ptr::null_mut(), {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_topic_opaque");
-        std::ptr::null_mut()
     })
 }
 

@@ -5102,27 +5102,6 @@ pub unsafe extern "C" fn rd_kafka_msg_partitioner_random(
 }
 
 /// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`not_implemented_error("rd_kafka_produceva")`).
-///
-/// C prototype: `rd_kafka_error_t * rd_kafka_produceva(rd_kafka_t *rk, const rd_kafka_vu_t *vus, size_t cnt);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_produceva(
-    rk: *mut rd_kafka_t,
-    vus: *const rd_kafka_vu_t,
-    cnt: usize,
-) -> *mut rd_kafka_error_t {
-    ffi_guard!(super::error::not_implemented_error("rd_kafka_produceva"), {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_produceva");
-        super::error::not_implemented_error("rd_kafka_produceva")
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
 /// librdkafka's "not implemented" value (`not_implemented_error("rd_kafka_AclBinding_error")`).
 ///
 /// C prototype: `const rd_kafka_error_t * rd_kafka_AclBinding_error(const rd_kafka_AclBinding_t *acl);`

@@ -313,6 +313,10 @@ pub unsafe extern "C" fn rd_kafka_purge(
 /// registers and stack untouched, so the variadic arguments arrive as the caller passed them.
 /// (A symbol defined in C would not be exported from the cdylib: rustc's version script only
 /// lists Rust items.)
+///
+/// # Safety
+/// Called from C as `rd_kafka_producev(rd_kafka_t *rk, ...)`: `rk` is a live handle and the
+/// arguments are `RD_KAFKA_V_*()` pairs ending with `RD_KAFKA_V_END`, as rdkafka.h defines them.
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 #[unsafe(naked)]
 #[no_mangle]

@@ -58,6 +58,9 @@ unsafe impl Send for TopicPtr {}
 /// Numbers the handles of this process, as librdkafka does in their names (`rdkafka#producer-1`).
 static HANDLE_SEQ: AtomicUsize = AtomicUsize::new(0);
 
+/// Handles created and not yet completely destroyed (for `rd_kafka_wait_destroyed`).
+static LIVE_HANDLES: AtomicUsize = AtomicUsize::new(0);
+
 /// A client handle (opaque to C).
 pub struct rd_kafka_t {
     /// The Rust client doing the work.
@@ -304,6 +307,7 @@ pub unsafe extern "C" fn rd_kafka_new(
                 }));
             }
         }
+        LIVE_HANDLES.fetch_add(1, Ordering::AcqRel);
         Box::into_raw(Box::new(rd_kafka_t {
             kind,
             rk_type: type_,
@@ -336,6 +340,24 @@ pub unsafe extern "C" fn rd_kafka_destroy(rk: *mut rd_kafka_t) {
             // SAFETY: the table's reference.
             unsafe { rd_kafka_topic_t::decref(t.0) };
         }
+        LIVE_HANDLES.fetch_sub(1, Ordering::AcqRel);
+    })
+}
+
+/// Waits up to `timeout_ms` for every handle of the process to be completely destroyed: 0 when
+/// none is left, -1 on timeout. (`rd_kafka_destroy` returns once the engine thread has stopped,
+/// so this only waits for handles other threads are still destroying.)
+#[no_mangle]
+pub extern "C" fn rd_kafka_wait_destroyed(timeout_ms: c_int) -> c_int {
+    ffi_guard!(-1, {
+        let deadline = std::time::Instant::now() + timeout_of(timeout_ms);
+        while LIVE_HANDLES.load(Ordering::Acquire) > 0 {
+            if std::time::Instant::now() >= deadline {
+                return -1;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        0
     })
 }
 

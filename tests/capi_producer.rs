@@ -222,3 +222,108 @@ fn kcat_produces_through_librskafka() {
         assert_eq!(kv, want, "{topic}");
     }
 }
+
+/// The handle's own functions, called from Rust (no broker needed: nothing is produced).
+#[test]
+fn handle_lifecycle_and_refusals() {
+    use kafka::capi::conf::{rd_kafka_conf_destroy, rd_kafka_conf_new, rd_kafka_conf_set};
+    use kafka::capi::error::rd_kafka_last_error;
+    use kafka::capi::handle::*;
+    use kafka::capi::produce::rd_kafka_produce;
+    use kafka::capi::topic::*;
+    use kafka::capi::*;
+    use std::ffi::{CStr, CString};
+    use std::os::raw::c_char;
+
+    let mut errstr = [0 as c_char; 256];
+    let s = |b: &[c_char]| {
+        // SAFETY: NUL-terminated by write_errstr.
+        unsafe { CStr::from_ptr(b.as_ptr()) }
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    unsafe {
+        // A consumer is refused for now, and the caller keeps the configuration.
+        let conf = rd_kafka_conf_new();
+        let rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr.as_mut_ptr(), errstr.len());
+        assert!(rk.is_null());
+        assert_eq!(s(&errstr), "consumer not yet implemented by librskafka");
+        let (n, v) = (
+            CString::new("client.id").unwrap(),
+            CString::new("app").unwrap(),
+        );
+        assert_eq!(
+            rd_kafka_conf_set(conf, n.as_ptr(), v.as_ptr(), errstr.as_mut_ptr(), 256),
+            RD_KAFKA_CONF_OK
+        );
+        // (librdkafka would start without brokers; the Rust producer refuses to: issue C ABI.)
+        let (n, v) = (
+            CString::new("bootstrap.servers").unwrap(),
+            CString::new("127.0.0.1:1").unwrap(),
+        );
+        assert_eq!(
+            rd_kafka_conf_set(conf, n.as_ptr(), v.as_ptr(), errstr.as_mut_ptr(), 256),
+            RD_KAFKA_CONF_OK
+        );
+
+        // Success consumes the configuration.
+        let rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr.as_mut_ptr(), errstr.len());
+        assert!(!rk.is_null(), "{}", s(&errstr));
+        let name = CStr::from_ptr(rd_kafka_name(rk)).to_str().unwrap();
+        assert!(name.starts_with("app#producer-"), "{name}");
+        assert_eq!(rd_kafka_type(rk), RD_KAFKA_PRODUCER);
+        assert!(rd_kafka_opaque(rk).is_null());
+        assert_eq!(rd_kafka_outq_len(rk), 0);
+        assert_eq!(rd_kafka_flush(rk, 0), RD_KAFKA_RESP_ERR_NO_ERROR);
+        assert_eq!(rd_kafka_poll(rk, 0), 0);
+
+        // One object per topic name, reference-counted.
+        let t = CString::new("t").unwrap();
+        let a = rd_kafka_topic_new(rk, t.as_ptr(), std::ptr::null_mut());
+        let b = rd_kafka_topic_new(rk, t.as_ptr(), std::ptr::null_mut());
+        assert_eq!(a, b);
+        assert_eq!(CStr::from_ptr(rd_kafka_topic_name(a)), t.as_c_str());
+        rd_kafka_topic_destroy(b);
+        assert_eq!(CStr::from_ptr(rd_kafka_topic_name(a)), t.as_c_str());
+
+        // Synchronous refusals set rd_kafka_last_error().
+        assert_eq!(
+            rd_kafka_produce(
+                std::ptr::null_mut(),
+                0,
+                0,
+                std::ptr::null_mut(),
+                0,
+                std::ptr::null(),
+                0,
+                std::ptr::null_mut()
+            ),
+            -1
+        );
+        assert_eq!(rd_kafka_last_error(), RD_KAFKA_RESP_ERR__INVALID_ARG);
+        assert_eq!(
+            rd_kafka_produce(
+                a,
+                -5,
+                0,
+                std::ptr::null_mut(),
+                0,
+                std::ptr::null(),
+                0,
+                std::ptr::null_mut()
+            ),
+            -1
+        );
+        assert_eq!(rd_kafka_last_error(), RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION);
+
+        rd_kafka_topic_destroy(a);
+        rd_kafka_destroy(rk);
+        assert_eq!(rd_kafka_wait_destroyed(1000), 0);
+
+        // An invalid type: NULL, and the configuration is still the caller's.
+        let conf = rd_kafka_conf_new();
+        assert!(rd_kafka_new(7, conf, errstr.as_mut_ptr(), errstr.len()).is_null());
+        rd_kafka_conf_destroy(conf);
+    }
+}

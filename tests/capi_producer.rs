@@ -113,6 +113,7 @@ fn produce_c_program_matches_librdkafka() {
     );
     assert!(out.contains("delivered 2000 failed 0 missing 0\n"), "{out}");
     assert!(out.contains("bad_content 0 bad_opaque 0 bad_topic 0 dup_offsets 0"));
+    assert!(out.contains("dr_headers_ok 1000\n"), "{out}");
     assert!(out.ends_with("done\n"));
 
     // What librdkafka reads back: every message once, with its key, value and headers.

@@ -27,6 +27,7 @@ use super::conf::{rd_kafka_conf_new, rd_kafka_conf_t, Callbacks};
 use super::ctypes::*;
 use super::errcodes::*;
 use super::error::set_last_error;
+use super::headers::rd_kafka_headers_t;
 use super::message::OwnedMessage;
 use super::topic::rd_kafka_topic_t;
 use super::types::*;
@@ -76,6 +77,18 @@ pub struct rd_kafka_t {
     /// The handle's topic objects by name; created by `rd_kafka_topic_new` or on first use by
     /// name (`producev` with `RD_KAFKA_V_TOPIC`, delivery reports).
     topics: Mutex<HashMap<String, TopicPtr>>,
+    /// Headers of messages in flight, for their delivery reports (the Rust client's reports do
+    /// not carry headers). Keyed by the opaque given to the Rust client: the address of the
+    /// entry's box, which no application opaque can equal while the box lives.
+    dr_headers: Mutex<HashMap<usize, Box<DrHeaders>>>,
+}
+
+/// What a delivery report needs beyond the Rust client's report.
+pub(crate) struct DrHeaders {
+    /// The application's `msg_opaque`.
+    pub msg_opaque: *mut c_void,
+    /// The produced headers.
+    pub headers: Box<rd_kafka_headers_t>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -143,6 +156,28 @@ impl rd_kafka_t {
         p
     }
 
+    /// Keeps `headers` for the delivery report of a message produced with `msg_opaque`; returns
+    /// the opaque to give the Rust client instead. Only when a `dr_msg_cb` will see them.
+    pub(crate) fn keep_headers(
+        &self,
+        msg_opaque: *mut c_void,
+        headers: rd_kafka_headers_t,
+    ) -> Option<usize> {
+        self.callbacks().dr_msg_cb?;
+        let b = Box::new(DrHeaders {
+            msg_opaque,
+            headers: Box::new(headers),
+        });
+        let key = &*b as *const DrHeaders as usize;
+        lock(&self.dr_headers).insert(key, b);
+        Some(key)
+    }
+
+    /// Takes back what [`keep_headers`](Self::keep_headers) kept under `key`.
+    pub(crate) fn take_headers(&self, key: usize) -> Option<Box<DrHeaders>> {
+        lock(&self.dr_headers).remove(&key)
+    }
+
     /// Messages produced and not yet reported to the application.
     pub(crate) fn outq_len(&self) -> usize {
         let queued = lock(&self.events)
@@ -200,6 +235,7 @@ impl rd_kafka_t {
     /// `rk` is the live handle `self`.
     unsafe fn deliver(&self, rk: *mut rd_kafka_t, dr: &DeliveryReport) {
         let cbs = self.callbacks();
+        let extra = self.take_headers(dr.opaque);
         if cbs.dr_msg_cb.is_none() && cbs.dr_cb.is_none() {
             return;
         }
@@ -209,7 +245,15 @@ impl rd_kafka_t {
         } else {
             RD_KAFKA_MSG_STATUS_NOT_PERSISTED
         };
-        let msg = OwnedMessage::from_delivery(dr, rkt, None, status);
+        let mut msg = match extra {
+            Some(x) => {
+                let mut m = OwnedMessage::from_delivery(dr, rkt, Some(x.headers), status);
+                m.c._private = x.msg_opaque;
+                m
+            }
+            None => OwnedMessage::from_delivery(dr, rkt, None, status),
+        };
+        let msg = &mut *msg;
         if let Some(cb) = cbs.dr_msg_cb {
             // SAFETY: the message lives until the end of this function, past the callback.
             unsafe { cb(rk, &msg.c, cbs.opaque) };
@@ -315,6 +359,7 @@ pub unsafe extern "C" fn rd_kafka_new(
             conf,
             events,
             topics: Mutex::new(HashMap::new()),
+            dr_headers: Mutex::new(HashMap::new()),
         }))
     })
 }

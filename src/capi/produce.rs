@@ -76,6 +76,16 @@ fn send(rk: &rd_kafka_t, m: &Msg<'_>) -> Result<(), KafkaError> {
             "Not a producer handle",
         ));
     };
+    // Headers for the delivery report: the report then finds them under the substitute opaque.
+    let kept = if m.headers.is_empty() {
+        None
+    } else {
+        let mut h = rd_kafka_headers_t::default();
+        for (k, v) in &m.headers {
+            h.add(k.as_bytes(), *v);
+        }
+        rk.keep_headers(m.opaque, h)
+    };
     let rec = Record {
         topic: m.topic,
         partition: (m.partition != RD_KAFKA_PARTITION_UA).then_some(m.partition),
@@ -83,13 +93,17 @@ fn send(rk: &rd_kafka_t, m: &Msg<'_>) -> Result<(), KafkaError> {
         value: m.value,
         headers: m.headers.iter().map(|(k, v)| (k.as_str(), *v)).collect(),
         timestamp: (m.timestamp > 0).then_some(m.timestamp),
-        opaque: m.opaque as usize,
+        opaque: kept.unwrap_or(m.opaque as usize),
     };
-    if m.flags & MSG_F_BLOCK != 0 {
+    let r = if m.flags & MSG_F_BLOCK != 0 {
         p.send_blocking(&rec, timeout_of(-1))
     } else {
         p.send(&rec)
+    };
+    if let (Err(_), Some(k)) = (&r, kept) {
+        rk.take_headers(k);
     }
+    r
 }
 
 /// Produces one message to `rkt`'s topic and `partition` (`RD_KAFKA_PARTITION_UA`: the

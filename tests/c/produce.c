@@ -19,7 +19,7 @@ static int seen[2 * N];
 static unsigned char used[MAXP][MAXOFF];
 static const char *topic_name;
 static void *app_opaque = (void *)0x1234;
-static int wrong_app_opaque;
+static int wrong_app_opaque, dr_headers_ok;
 
 static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
         char key[32], val[32];
@@ -42,6 +42,17 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
         if (m->key_len != strlen(key) || memcmp(m->key, key, m->key_len) ||
             m->len != strlen(val) || memcmp(m->payload, val, m->len))
                 bad_content++;
+        if (idx < N) {
+                rd_kafka_headers_t *h = NULL;
+                const void *v;
+                size_t sz;
+                char want[16];
+                snprintf(want, sizeof(want), "%ld", idx);
+                if (!rd_kafka_message_headers(m, &h) && rd_kafka_header_cnt(h) == 2 &&
+                    !rd_kafka_header_get_last(h, "idx", &v, &sz) && sz == strlen(want) &&
+                    !memcmp(v, want, sz))
+                        dr_headers_ok++;
+        }
         if (!m->rkt || strcmp(rd_kafka_topic_name(m->rkt), topic_name))
                 bad_topic++;
         if (m->partition < 0 || m->partition >= MAXP || m->offset < 0 || m->offset >= MAXOFF ||
@@ -174,6 +185,7 @@ int main(int argc, char **argv) {
         printf("delivered %d failed %d missing %d\n", delivered, failed, missing);
         printf("bad_content %d bad_opaque %d bad_topic %d dup_offsets %d wrong_app_opaque %d\n",
                bad_content, bad_opaque, bad_topic, dup_offsets, wrong_app_opaque);
+        printf("dr_headers_ok %d\n", dr_headers_ok);
         printf("purge %s\n", rd_kafka_err2name(rd_kafka_purge(rk, RD_KAFKA_PURGE_F_QUEUE)));
 
         rd_kafka_topic_destroy(rkt);

@@ -328,3 +328,95 @@ fn handle_lifecycle_and_refusals() {
         rd_kafka_conf_destroy(conf);
     }
 }
+
+static PURGED: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+static OTHER: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+unsafe extern "C" fn count_purged(
+    _rk: *mut kafka::capi::rd_kafka_t,
+    m: *const kafka::capi::rd_kafka_message_t,
+    _opaque: *mut std::os::raw::c_void,
+) {
+    use std::sync::atomic::Ordering;
+    // SAFETY: a live message for the duration of the callback.
+    let m = unsafe { &*m };
+    if m.err == kafka::capi::RD_KAFKA_RESP_ERR__PURGE_QUEUE && m._private as usize == 7 {
+        PURGED.fetch_add(1, Ordering::Relaxed);
+    } else {
+        OTHER.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Messages for an unreachable cluster stay queued; `rd_kafka_purge` fails them with
+/// `_PURGE_QUEUE`, reported through `rd_kafka_poll`. `rd_kafka_produceva` refuses bad input.
+#[test]
+fn purge_reports_queued_messages() {
+    use kafka::capi::conf::{rd_kafka_conf_new, rd_kafka_conf_set, rd_kafka_conf_set_dr_msg_cb};
+    use kafka::capi::error::{rd_kafka_error_code, rd_kafka_error_destroy};
+    use kafka::capi::handle::*;
+    use kafka::capi::produce::{rd_kafka_produce, rd_kafka_produceva, rd_kafka_purge};
+    use kafka::capi::topic::*;
+    use kafka::capi::*;
+    use std::ffi::CString;
+    use std::os::raw::c_char;
+    use std::sync::atomic::Ordering;
+
+    let mut errstr = [0 as c_char; 256];
+    unsafe {
+        let conf = rd_kafka_conf_new();
+        let (n, v) = (
+            CString::new("bootstrap.servers").unwrap(),
+            CString::new("127.0.0.1:1").unwrap(),
+        );
+        rd_kafka_conf_set(conf, n.as_ptr(), v.as_ptr(), errstr.as_mut_ptr(), 256);
+        rd_kafka_conf_set_dr_msg_cb(conf, Some(count_purged));
+        let rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr.as_mut_ptr(), errstr.len());
+        assert!(!rk.is_null());
+        let t = CString::new("purged").unwrap();
+        let rkt = rd_kafka_topic_new(rk, t.as_ptr(), std::ptr::null_mut());
+        for _ in 0..5 {
+            let mut payload = *b"hello";
+            assert_eq!(
+                rd_kafka_produce(
+                    rkt,
+                    RD_KAFKA_PARTITION_UA,
+                    RD_KAFKA_MSG_F_COPY,
+                    payload.as_mut_ptr().cast(),
+                    payload.len(),
+                    std::ptr::null(),
+                    0,
+                    7 as *mut _,
+                ),
+                0
+            );
+        }
+        assert_eq!(rd_kafka_outq_len(rk), 5);
+        assert_eq!(rd_kafka_purge(rk, 0x100), RD_KAFKA_RESP_ERR__INVALID_ARG);
+        assert_eq!(
+            rd_kafka_purge(rk, RD_KAFKA_PURGE_F_QUEUE),
+            RD_KAFKA_RESP_ERR_NO_ERROR
+        );
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while PURGED.load(Ordering::Relaxed) < 5 && std::time::Instant::now() < deadline {
+            rd_kafka_poll(rk, 100);
+        }
+        assert_eq!(PURGED.load(Ordering::Relaxed), 5);
+        assert_eq!(OTHER.load(Ordering::Relaxed), 0);
+        assert_eq!(rd_kafka_outq_len(rk), 0);
+
+        // An unknown vtype and a missing topic are refused.
+        let vus = [rd_kafka_vu_t {
+            vtype: 99,
+            u: rd_kafka_vu_value { i: 0 },
+        }];
+        let e = rd_kafka_produceva(rk, vus.as_ptr(), vus.len());
+        assert_eq!(rd_kafka_error_code(e), RD_KAFKA_RESP_ERR__INVALID_ARG);
+        rd_kafka_error_destroy(e);
+        let e = rd_kafka_produceva(rk, std::ptr::null(), 0);
+        assert_eq!(rd_kafka_error_code(e), RD_KAFKA_RESP_ERR__INVALID_ARG);
+        rd_kafka_error_destroy(e);
+
+        rd_kafka_topic_destroy(rkt);
+        rd_kafka_destroy(rk);
+    }
+}

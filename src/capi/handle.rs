@@ -240,10 +240,22 @@ impl rd_kafka_t {
             return;
         }
         let rkt = self.topic_by_name(&dr.topic);
-        let status = if dr.error.is_none() {
-            RD_KAFKA_MSG_STATUS_PERSISTED
-        } else {
-            RD_KAFKA_MSG_STATUS_NOT_PERSISTED
+        let status = match &dr.error {
+            None => RD_KAFKA_MSG_STATUS_PERSISTED,
+            // Sent, but the answer was lost: the broker may have written it.
+            Some(e)
+                if matches!(
+                    e.code.0,
+                    RD_KAFKA_RESP_ERR__MSG_TIMED_OUT
+                        | RD_KAFKA_RESP_ERR__TIMED_OUT
+                        | RD_KAFKA_RESP_ERR__TRANSPORT
+                        | RD_KAFKA_RESP_ERR__PURGE_INFLIGHT
+                        | RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT
+                ) =>
+            {
+                RD_KAFKA_MSG_STATUS_POSSIBLY_PERSISTED
+            }
+            Some(_) => RD_KAFKA_MSG_STATUS_NOT_PERSISTED,
         };
         let mut msg = match extra {
             Some(x) => {

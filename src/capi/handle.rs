@@ -218,13 +218,42 @@ impl rd_kafka_t {
             match ev {
                 // SAFETY: forwarded.
                 Event::Delivery(dr) => unsafe { self.deliver(rk, &dr) },
-                Event::Error(e) => {
-                    if let Some(cb) = self.callbacks().error_cb {
-                        let reason = CString::new(e.message.replace('\0', " ")).unwrap_or_default();
-                        // SAFETY: the application's callback with its own opaque.
-                        unsafe { cb(rk, e.code.0, reason.as_ptr(), self.callbacks().opaque) };
-                    }
-                }
+                // SAFETY: forwarded.
+                Event::Error(e) => unsafe { self.report_error(rk, &e) },
+            }
+        }
+    }
+
+    /// An error to `error_cb`; without one, logged as librdkafka does (`log_cb` or stderr, level 3,
+    /// facility `ERROR`).
+    ///
+    /// # Safety
+    /// `rk` is the live handle `self`.
+    unsafe fn report_error(&self, rk: *mut rd_kafka_t, e: &KafkaError) {
+        let cbs = self.callbacks();
+        if let Some(cb) = cbs.error_cb {
+            let reason = CString::new(e.message.replace('\0', " ")).unwrap_or_default();
+            // SAFETY: the application's callback with its own opaque.
+            unsafe { cb(rk, e.code.0, reason.as_ptr(), cbs.opaque) };
+            return;
+        }
+        let name = self.name.to_string_lossy();
+        let line = format!("[thrd:app]: {name}: {}", e.message);
+        match cbs.log_cb {
+            Some(cb) => {
+                let line = CString::new(line.replace('\0', " ")).unwrap_or_default();
+                // SAFETY: the application's callback; the strings live across the call.
+                unsafe { cb(rk, 3, c"ERROR".as_ptr(), line.as_ptr()) };
+            }
+            None => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default();
+                eprintln!(
+                    "%3|{}.{:03}|ERROR|{name}| {line}",
+                    now.as_secs(),
+                    now.subsec_millis()
+                );
             }
         }
     }

@@ -382,9 +382,14 @@ pub unsafe extern "C" fn rd_kafka_new(
         let events = Arc::new(Mutex::new(VecDeque::new()));
         match &kind {
             Kind::Producer(p) => {
+                // Without a delivery callback reports are dropped here, as librdkafka does not
+                // queue them either (they would only hold memory until the next poll).
+                let wants_dr = conf.callbacks.dr_msg_cb.is_some() || conf.callbacks.dr_cb.is_some();
                 let q = Arc::clone(&events);
                 p.set_delivery_callback(Box::new(move |dr| {
-                    lock(&q).push_back(Event::Delivery(dr.clone()))
+                    if wants_dr {
+                        lock(&q).push_back(Event::Delivery(dr.clone()))
+                    }
                 }));
                 let q = Arc::clone(&events);
                 p.set_error_callback(Box::new(move |e| {

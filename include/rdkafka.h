@@ -1814,6 +1814,28 @@ int rd_kafka_outq_len(struct rd_kafka_t *rk);
 // `rk` is NULL or a live handle.
 rd_kafka_resp_err_t rd_kafka_flush(struct rd_kafka_t *rk, int timeout_ms);
 
+// The client's fatal error (idempotence or transaction state lost), with its reason written to
+// `errstr`; `RD_KAFKA_RESP_ERR_NO_ERROR` while there is none.
+//
+// # Safety
+// `rk` is NULL or a live handle; `errstr` is NULL or points to `errstr_size` writable bytes.
+rd_kafka_resp_err_t rd_kafka_fatal_error(struct rd_kafka_t *rk, char *errstr, size_t errstr_size);
+
+// Asks a running `rd_kafka_poll` to return early. Callbacks are served one at a time and the
+// poll returns after each batch anyway, so there is nothing to interrupt: a no-op.
+void rd_kafka_yield(struct rd_kafka_t *rk);
+
+// Sets the handle's log level. The Rust client logs only with the `debug` property, so the
+// level is accepted and has no effect yet.
+void rd_kafka_set_log_level(struct rd_kafka_t *rk, int level);
+
+// A log callback that prints to stderr in librdkafka's format:
+// `%<level>|<seconds>.<millis>|<facility>|<handle name>| <message>`.
+//
+// # Safety
+// `rk` is NULL or a live handle; `fac` and `buf` are NULL or NUL-terminated strings.
+void rd_kafka_log_print(const struct rd_kafka_t *rk, int level, const char *fac, const char *buf);
+
 // Creates an empty header list with room for `initial_count` headers. Owned by the caller.
 struct rd_kafka_headers_t *rd_kafka_headers_new(size_t initial_count);
 
@@ -2089,48 +2111,6 @@ void rd_kafka_topic_partition_set_leader_epoch(struct rd_kafka_topic_partition_t
                                                int32_t leader_epoch);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`-1`).
-//
-// C prototype: `int32_t rd_kafka_msg_partitioner_consistent(const rd_kafka_topic_t *rkt, const void *key, size_t keylen, int32_t partition_cnt, void *rkt_opaque, void *msg_opaque);`
-//
-// # Safety
-// None: no argument is read.
-int32_t rd_kafka_msg_partitioner_consistent(const struct rd_kafka_topic_t *rkt,
-                                            const void *key,
-                                            size_t keylen,
-                                            int32_t partition_cnt,
-                                            void *rkt_opaque,
-                                            void *msg_opaque);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`-1`).
-//
-// C prototype: `int32_t rd_kafka_msg_partitioner_fnv1a(const rd_kafka_topic_t *rkt, const void *key, size_t keylen, int32_t partition_cnt, void *rkt_opaque, void *msg_opaque);`
-//
-// # Safety
-// None: no argument is read.
-int32_t rd_kafka_msg_partitioner_fnv1a(const struct rd_kafka_topic_t *rkt,
-                                       const void *key,
-                                       size_t keylen,
-                                       int32_t partition_cnt,
-                                       void *rkt_opaque,
-                                       void *msg_opaque);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`-1`).
-//
-// C prototype: `int32_t rd_kafka_msg_partitioner_murmur2(const rd_kafka_topic_t *rkt, const void *key, size_t keylen, int32_t partition_cnt, void *rkt_opaque, void *msg_opaque);`
-//
-// # Safety
-// None: no argument is read.
-int32_t rd_kafka_msg_partitioner_murmur2(const struct rd_kafka_topic_t *rkt,
-                                         const void *key,
-                                         size_t keylen,
-                                         int32_t partition_cnt,
-                                         void *rkt_opaque,
-                                         void *msg_opaque);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`0`).
 //
 // C prototype: `int rd_kafka_topic_partition_available(const rd_kafka_topic_t *rkt, int32_t partition);`
@@ -2166,28 +2146,6 @@ int32_t rd_kafka_controllerid(struct rd_kafka_t *rk, int timeout_ms);
 // # Safety
 // None: no argument is read.
 char *rd_kafka_memberid(const struct rd_kafka_t *rk);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value.
-//
-// C prototype: `void rd_kafka_yield(rd_kafka_t *rk);`
-//
-// # Safety
-// None: no argument is read.
-void rd_kafka_yield(struct rd_kafka_t *rk);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`0`).
-//
-// C prototype: `int rd_kafka_produce_batch(rd_kafka_topic_t *rkt, int32_t partition, int msgflags, rd_kafka_message_t *rkmessages, int message_cnt);`
-//
-// # Safety
-// None: no argument is read.
-int rd_kafka_produce_batch(struct rd_kafka_topic_t *rkt,
-                           int32_t partition,
-                           int msgflags,
-                           struct rd_kafka_message_t *rkmessages,
-                           int message_cnt);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
@@ -2927,17 +2885,6 @@ struct rd_kafka_error_t *rd_kafka_init_transactions(struct rd_kafka_t *rk, int t
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
 //
-// C prototype: `rd_kafka_resp_err_t rd_kafka_fatal_error(rd_kafka_t *rk, char *errstr, size_t errstr_size);`
-//
-// # Safety
-// `errstr` is NULL or points to `errstr_size` writable bytes.
-rd_kafka_resp_err_t rd_kafka_fatal_error(struct rd_kafka_t *rk,
-                                         char *errstr,
-                                         size_t errstr_size);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
 // C prototype: `rd_kafka_resp_err_t rd_kafka_oauthbearer_set_token(rd_kafka_t *rk, const char *token_value, int64_t md_lifetime_ms, const char *md_principal_name, const char **extensions, size_t extension_size, char *errstr, size_t errstr_size);`
 //
 // # Safety
@@ -3006,27 +2953,6 @@ int64_t rd_kafka_Uuid_most_significant_bits(const struct rd_kafka_Uuid_t *uuid);
 // None: no argument is read.
 struct rd_kafka_Uuid_t *rd_kafka_Uuid_new(int64_t most_significant_bits,
                                           int64_t least_significant_bits);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value.
-//
-// C prototype: `void rd_kafka_log_print(const rd_kafka_t *rk, int level, const char *fac, const char *buf);`
-//
-// # Safety
-// None: no argument is read.
-void rd_kafka_log_print(const struct rd_kafka_t *rk,
-                        int level,
-                        const char *fac,
-                        const char *buf);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value.
-//
-// C prototype: `void rd_kafka_set_log_level(rd_kafka_t *rk, int level);`
-//
-// # Safety
-// None: no argument is read.
-void rd_kafka_set_log_level(struct rd_kafka_t *rk, int level);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`std::ptr::null()`).
@@ -3319,6 +3245,20 @@ int rd_kafka_produce(struct rd_kafka_topic_t *rkt,
                      const void *key,
                      size_t keylen,
                      void *msg_opaque);
+
+// Produces `message_cnt` messages to `rkt`'s topic: to `partition`, or with
+// `RD_KAFKA_MSG_F_PARTITION` to each message's own `partition`. Each message's `err` is set
+// (0 when queued); `_private` is its opaque. Returns how many were queued. With
+// `RD_KAFKA_MSG_F_FREE` the payloads of queued messages are freed.
+//
+// # Safety
+// `rkt` is NULL or a live topic object; `rkmessages` points to `message_cnt` messages whose
+// payload and key pointers are NULL or valid for their lengths.
+int rd_kafka_produce_batch(struct rd_kafka_topic_t *rkt,
+                           int32_t partition,
+                           int msgflags,
+                           struct rd_kafka_message_t *rkmessages,
+                           int message_cnt);
 
 // Produces one message described by `cnt` typed values (`RD_KAFKA_VTYPE_*`). Returns NULL when
 // queued, or an error the caller frees with `rd_kafka_error_destroy`. On success the library
@@ -5758,62 +5698,6 @@ rd_kafka_conf_res_t rd_kafka_conf_set_ssl_cert_verify_cb(struct rd_kafka_conf_t 
 // # Safety
 // None: no argument is read.
 struct rd_kafka_topic_conf_t *rd_kafka_default_topic_conf_dup(struct rd_kafka_t *rk);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`-1`).
-//
-// C prototype: `int32_t rd_kafka_msg_partitioner_consistent_random(const rd_kafka_topic_t *rkt, const void *key, size_t keylen, int32_t partition_cnt, void *rkt_opaque, void *msg_opaque);`
-//
-// # Safety
-// None: no argument is read.
-int32_t rd_kafka_msg_partitioner_consistent_random(const struct rd_kafka_topic_t *rkt,
-                                                   const void *key,
-                                                   size_t keylen,
-                                                   int32_t partition_cnt,
-                                                   void *rkt_opaque,
-                                                   void *msg_opaque);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`-1`).
-//
-// C prototype: `int32_t rd_kafka_msg_partitioner_fnv1a_random(const rd_kafka_topic_t *rkt, const void *key, size_t keylen, int32_t partition_cnt, void *rkt_opaque, void *msg_opaque);`
-//
-// # Safety
-// None: no argument is read.
-int32_t rd_kafka_msg_partitioner_fnv1a_random(const struct rd_kafka_topic_t *rkt,
-                                              const void *key,
-                                              size_t keylen,
-                                              int32_t partition_cnt,
-                                              void *rkt_opaque,
-                                              void *msg_opaque);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`-1`).
-//
-// C prototype: `int32_t rd_kafka_msg_partitioner_murmur2_random(const rd_kafka_topic_t *rkt, const void *key, size_t keylen, int32_t partition_cnt, void *rkt_opaque, void *msg_opaque);`
-//
-// # Safety
-// None: no argument is read.
-int32_t rd_kafka_msg_partitioner_murmur2_random(const struct rd_kafka_topic_t *rkt,
-                                                const void *key,
-                                                size_t keylen,
-                                                int32_t partition_cnt,
-                                                void *rkt_opaque,
-                                                void *msg_opaque);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`-1`).
-//
-// C prototype: `int32_t rd_kafka_msg_partitioner_random(const rd_kafka_topic_t *rkt, const void *key, size_t keylen, int32_t partition_cnt, void *rkt_opaque, void *msg_opaque);`
-//
-// # Safety
-// None: no argument is read.
-int32_t rd_kafka_msg_partitioner_random(const struct rd_kafka_topic_t *rkt,
-                                        const void *key,
-                                        size_t keylen,
-                                        int32_t partition_cnt,
-                                        void *rkt_opaque,
-                                        void *msg_opaque);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`not_implemented_error("rd_kafka_AclBinding_error")`).

@@ -158,8 +158,8 @@ def implemented_names():
         if f.endswith(".rs") and f not in GENERATED:
             text = open(os.path.join(CAPI, f)).read()
             names |= set(re.findall(r'extern "C" fn (rd_kafka_\w+)\s*\(', text))
-            # Functions defined through a setter macro: `cb_setter!( /// doc... name, ...)`.
-            names |= set(re.findall(r'cb_setter!\(\s*(?:///[^\n]*\n\s*)*(rd_kafka_\w+),', text))
+            # Functions defined through a macro: `cb_setter!(` or `partitioner_fn!( /// doc... name, ...)`.
+            names |= set(re.findall(r'(?:cb_setter|partitioner_fn)!\(\s*(?:///[^\n]*\n\s*)*(rd_kafka_\w+),', text))
     return names
 
 

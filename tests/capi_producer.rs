@@ -1,6 +1,6 @@
 //! The producer path of the C ABI against librdkafka's mock cluster:
 //! - `tests/c/produce.c` (compiled against the system rdkafka.h) produces 2000 messages through
-//!   `rd_kafka_producev` and `rd_kafka_produce`, linked once against librskafka's cdylib and once
+//!   `rd_kafka_producev` and `rd_kafka_produce` (and 100 with `rd_kafka_produce_batch`), linked once against librskafka's cdylib and once
 //!   against the system librdkafka; both must print the same, and librdkafka must read back what
 //!   librskafka produced;
 //! - Debian's `kcat -P` runs with our library as `librdkafka.so.1` on `LD_LIBRARY_PATH`.
@@ -111,13 +111,14 @@ fn produce_c_program_matches_librdkafka() {
         norm(&out),
         "left: linked against librdkafka, right: against librskafka"
     );
-    assert!(out.contains("delivered 2000 failed 0 missing 0\n"), "{out}");
+    assert!(out.contains("delivered 2100 failed 0 missing 0\n"), "{out}");
+    assert!(out.contains("batch_queued 100\n"), "{out}");
     assert!(out.contains("bad_content 0 bad_opaque 0 bad_topic 0 dup_offsets 0"));
     assert!(out.contains("dr_headers_ok 1000\n"), "{out}");
     assert!(out.ends_with("done\n"));
 
     // What librdkafka reads back: every message once, with its key, value and headers.
-    let got = consume_with_librdkafka(cluster.bootstrap(), "capi-ours", 2000, 30_000);
+    let got = consume_with_librdkafka(cluster.bootstrap(), "capi-ours", 2100, 30_000);
     let mut by_key = HashMap::new();
     for m in &got {
         assert!(
@@ -126,7 +127,7 @@ fn produce_c_program_matches_librdkafka() {
             m.key
         );
     }
-    for i in 0..2000 {
+    for i in 0..2100 {
         let m = by_key
             .get(&format!("key-{i}"))
             .unwrap_or_else(|| panic!("key-{i} missing"));
@@ -143,6 +144,9 @@ fn produce_c_program_matches_librdkafka() {
             _ => vec![("idx", &idx), ("kind", "headers")],
         };
         assert_eq!(h, want, "headers of key-{i}");
+        if i >= 2000 {
+            assert_eq!(m.partition, (i - 2000) % 4, "RD_KAFKA_MSG_F_PARTITION");
+        }
     }
 }
 

@@ -31,7 +31,7 @@ use super::headers::rd_kafka_headers_t;
 use super::message::OwnedMessage;
 use super::topic::rd_kafka_topic_t;
 use super::types::*;
-use super::write_errstr;
+use super::{cstr, write_errstr};
 
 /// `EINVAL`: the errno librdkafka sets for a failed `rd_kafka_new`.
 const EINVAL: c_int = 22;
@@ -81,6 +81,8 @@ pub struct rd_kafka_t {
     /// not carry headers). Keyed by the opaque given to the Rust client: the address of the
     /// entry's box, which no application opaque can equal while the box lives.
     dr_headers: Mutex<HashMap<usize, Box<DrHeaders>>>,
+    /// The first fatal error the client reported (`rd_kafka_fatal_error`).
+    fatal: Arc<Mutex<Option<KafkaError>>>,
 }
 
 /// What a delivery report needs beyond the Rust client's report.
@@ -380,6 +382,7 @@ pub unsafe extern "C" fn rd_kafka_new(
         let name = CString::new(format!("{client_id}#{kind_name}-{seq}").replace('\0', ""))
             .unwrap_or_default();
         let events = Arc::new(Mutex::new(VecDeque::new()));
+        let fatal = Arc::new(Mutex::new(None));
         match &kind {
             Kind::Producer(p) => {
                 // Without a delivery callback reports are dropped here, as librdkafka does not
@@ -392,7 +395,11 @@ pub unsafe extern "C" fn rd_kafka_new(
                     }
                 }));
                 let q = Arc::clone(&events);
+                let f = Arc::clone(&fatal);
                 p.set_error_callback(Box::new(move |e| {
+                    if e.fatal {
+                        lock(&f).get_or_insert_with(|| e.clone());
+                    }
                     lock(&q).push_back(Event::Error(e.clone()))
                 }));
             }
@@ -406,6 +413,7 @@ pub unsafe extern "C" fn rd_kafka_new(
             events,
             topics: Mutex::new(HashMap::new()),
             dr_headers: Mutex::new(HashMap::new()),
+            fatal,
         }))
     })
 }
@@ -572,5 +580,74 @@ pub unsafe extern "C" fn rd_kafka_flush(
                 let _ = p.flush(step);
             }
         }
+    })
+}
+
+/// The client's fatal error (idempotence or transaction state lost), with its reason written to
+/// `errstr`; `RD_KAFKA_RESP_ERR_NO_ERROR` while there is none.
+///
+/// # Safety
+/// `rk` is NULL or a live handle; `errstr` is NULL or points to `errstr_size` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_fatal_error(
+    rk: *mut rd_kafka_t,
+    errstr: *mut c_char,
+    errstr_size: usize,
+) -> rd_kafka_resp_err_t {
+    ffi_guard!(RD_KAFKA_RESP_ERR__FAIL, {
+        // SAFETY: per the contract.
+        let Some(h) = (unsafe { handle(rk) }) else {
+            return RD_KAFKA_RESP_ERR__INVALID_ARG;
+        };
+        match &*lock(&h.fatal) {
+            Some(e) => {
+                // SAFETY: the caller's buffer contract.
+                unsafe { write_errstr(errstr, errstr_size, &e.message) };
+                e.code.0
+            }
+            None => RD_KAFKA_RESP_ERR_NO_ERROR,
+        }
+    })
+}
+
+/// Asks a running `rd_kafka_poll` to return early. Callbacks are served one at a time and the
+/// poll returns after each batch anyway, so there is nothing to interrupt: a no-op.
+#[no_mangle]
+pub extern "C" fn rd_kafka_yield(rk: *mut rd_kafka_t) {
+    let _ = rk;
+}
+
+/// Sets the handle's log level. The Rust client logs only with the `debug` property, so the
+/// level is accepted and has no effect yet.
+#[no_mangle]
+pub extern "C" fn rd_kafka_set_log_level(rk: *mut rd_kafka_t, level: c_int) {
+    let _ = (rk, level);
+}
+
+/// A log callback that prints to stderr in librdkafka's format:
+/// `%<level>|<seconds>.<millis>|<facility>|<handle name>| <message>`.
+///
+/// # Safety
+/// `rk` is NULL or a live handle; `fac` and `buf` are NULL or NUL-terminated strings.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_log_print(
+    rk: *const rd_kafka_t,
+    level: c_int,
+    fac: *const c_char,
+    buf: *const c_char,
+) {
+    ffi_guard!((), {
+        // SAFETY: per the contract.
+        let name = unsafe { handle(rk) }.map_or("".into(), |h| h.name.to_string_lossy());
+        // SAFETY: per the contract.
+        let (fac, buf) = unsafe { (cstr(fac).unwrap_or(""), cstr(buf).unwrap_or("")) };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        eprintln!(
+            "%{level}|{}.{:03}|{fac}|{name}| {buf}",
+            now.as_secs(),
+            now.subsec_millis()
+        );
     })
 }

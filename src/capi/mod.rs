@@ -43,6 +43,7 @@ pub mod layout;
 pub mod message;
 pub mod misc;
 pub mod partition_list;
+pub mod partitioners;
 pub mod pending;
 pub mod produce;
 pub mod stubs;

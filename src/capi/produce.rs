@@ -24,6 +24,8 @@ use super::{cstr, errcodes::*, libc_free};
 const MSG_F_FREE: c_int = 0x1;
 /// `RD_KAFKA_MSG_F_BLOCK`: wait for room in a full queue.
 const MSG_F_BLOCK: c_int = 0x4;
+/// `RD_KAFKA_MSG_F_PARTITION`: `rd_kafka_produce_batch` uses each message's partition.
+const MSG_F_PARTITION: c_int = 0x8;
 /// `RD_KAFKA_PURGE_F_QUEUE`, `_INFLIGHT`, `_NON_BLOCKING`.
 const PURGE_F_QUEUE: c_int = 0x1;
 const PURGE_F_INFLIGHT: c_int = 0x2;
@@ -162,6 +164,73 @@ pub unsafe extern "C" fn rd_kafka_produce(
                 -1
             }
         }
+    })
+}
+
+/// Produces `message_cnt` messages to `rkt`'s topic: to `partition`, or with
+/// `RD_KAFKA_MSG_F_PARTITION` to each message's own `partition`. Each message's `err` is set
+/// (0 when queued); `_private` is its opaque. Returns how many were queued. With
+/// `RD_KAFKA_MSG_F_FREE` the payloads of queued messages are freed.
+///
+/// # Safety
+/// `rkt` is NULL or a live topic object; `rkmessages` points to `message_cnt` messages whose
+/// payload and key pointers are NULL or valid for their lengths.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_produce_batch(
+    rkt: *mut rd_kafka_topic_t,
+    partition: i32,
+    msgflags: c_int,
+    rkmessages: *mut rd_kafka_message_t,
+    message_cnt: c_int,
+) -> c_int {
+    ffi_guard!(0, {
+        // SAFETY: per the contract.
+        let Some(t) = (unsafe { topic(rkt) }) else {
+            set_last_error(RD_KAFKA_RESP_ERR__INVALID_ARG, 22);
+            return 0;
+        };
+        // SAFETY: a live topic object's handle is live.
+        let Some(rk) = (unsafe { handle(t.rk) }) else {
+            set_last_error(RD_KAFKA_RESP_ERR__INVALID_ARG, 22);
+            return 0;
+        };
+        if rkmessages.is_null() || message_cnt <= 0 {
+            return 0;
+        }
+        // SAFETY: per the contract.
+        let msgs = unsafe { std::slice::from_raw_parts_mut(rkmessages, message_cnt as usize) };
+        let mut queued = 0;
+        for rm in msgs {
+            let m = Msg {
+                topic: t.name(),
+                partition: if msgflags & MSG_F_PARTITION != 0 {
+                    rm.partition
+                } else {
+                    partition
+                },
+                flags: msgflags & !MSG_F_BLOCK,
+                // SAFETY: per the contract.
+                value: unsafe { buf(rm.payload, rm.len) },
+                // SAFETY: per the contract.
+                key: unsafe { buf(rm.key, rm.key_len) },
+                headers: Vec::new(),
+                timestamp: 0,
+                opaque: rm._private,
+            };
+            match send(rk, &m) {
+                Ok(()) => {
+                    rm.err = RD_KAFKA_RESP_ERR_NO_ERROR;
+                    queued += 1;
+                    if msgflags & MSG_F_FREE != 0 && !rm.payload.is_null() {
+                        // SAFETY: copied; the caller handed the malloc'd buffer over.
+                        unsafe { libc_free(rm.payload) };
+                        rm.payload = std::ptr::null_mut();
+                    }
+                }
+                Err(e) => rm.err = e.code.0,
+            }
+        }
+        queued
     })
 }
 

@@ -13,9 +13,11 @@
 #define N 1000
 #define MAXP 64
 #define MAXOFF (4 * N)
+#define BATCH 100
+#define TOTAL (2 * N + BATCH)
 
 static int delivered, failed, bad_content, bad_opaque, bad_topic, dup_offsets;
-static int seen[2 * N];
+static int seen[TOTAL];
 static unsigned char used[MAXP][MAXOFF];
 static const char *topic_name;
 static void *app_opaque = (void *)0x1234;
@@ -33,7 +35,7 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
                 return;
         }
         delivered++;
-        if (idx < 0 || idx >= 2 * N || seen[idx]++) {
+        if (idx < 0 || idx >= TOTAL || seen[idx]++) {
                 bad_opaque++;
                 return;
         }
@@ -167,6 +169,40 @@ int main(int argc, char **argv) {
         }
         printf("queue_full_seen %d\n", queue_full > 0);
 
+        /* A batch, each message with its own partition (F_PARTITION) and opaque. */
+        {
+                static rd_kafka_message_t batch[BATCH];
+                static char keys[BATCH][32], vals[BATCH][32];
+                int queued = 0, j;
+                memset(batch, 0, sizeof(batch));
+                for (j = 0; j < BATCH; j++) {
+                        snprintf(keys[j], 32, "key-%d", 2 * N + j);
+                        snprintf(vals[j], 32, "value-%d", 2 * N + j);
+                        batch[j].partition = j % 4;
+                        batch[j].key = keys[j];
+                        batch[j].key_len = strlen(keys[j]);
+                        batch[j].payload = vals[j];
+                        batch[j].len = strlen(vals[j]);
+                        batch[j]._private = (void *)(intptr_t)(2 * N + j + 1);
+                }
+                rd_kafka_flush(rk, 10000); /* room for the whole batch */
+                queued = rd_kafka_produce_batch(rkt, RD_KAFKA_PARTITION_UA,
+                                                RD_KAFKA_MSG_F_COPY | RD_KAFKA_MSG_F_PARTITION,
+                                                batch, BATCH);
+                for (j = 0; j < BATCH; j++)
+                        if (batch[j].err)
+                                queued = -1000;
+                printf("batch_queued %d\n", queued);
+        }
+
+        /* The built-in partitioner functions. */
+        printf("partitioners murmur2 %d consistent %d fnv1a %d murmur2_null %d\n",
+               rd_kafka_msg_partitioner_murmur2(rkt, "key-1", 5, 7, NULL, NULL),
+               rd_kafka_msg_partitioner_consistent(rkt, "key-1", 5, 7, NULL, NULL),
+               rd_kafka_msg_partitioner_fnv1a(rkt, "key-1", 5, 7, NULL, NULL),
+               rd_kafka_msg_partitioner_murmur2(rkt, NULL, 0, 7, NULL, NULL));
+        printf("fatal %s\n", rd_kafka_err2name(rd_kafka_fatal_error(rk, errstr, sizeof(errstr))));
+
         /* Synchronous failure: larger than message.max.bytes. */
         big = calloc(1, 2000000);
         i = rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, big, 2000000, NULL,
@@ -180,7 +216,7 @@ int main(int argc, char **argv) {
         printf("flush %s\n", rd_kafka_err2name(err));
         printf("outq_len %d\n", rd_kafka_outq_len(rk));
         printf("poll_after_flush %d\n", rd_kafka_poll(rk, 0));
-        for (i = 0; i < 2 * N; i++)
+        for (i = 0; i < TOTAL; i++)
                 missing += !seen[i];
         printf("delivered %d failed %d missing %d\n", delivered, failed, missing);
         printf("bad_content %d bad_opaque %d bad_topic %d dup_offsets %d wrong_app_opaque %d\n",

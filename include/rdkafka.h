@@ -2111,16 +2111,6 @@ void rd_kafka_topic_partition_set_leader_epoch(struct rd_kafka_topic_partition_t
                                                int32_t leader_epoch);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`0`).
-//
-// C prototype: `int rd_kafka_topic_partition_available(const rd_kafka_topic_t *rkt, int32_t partition);`
-//
-// # Safety
-// None: no argument is read.
-int rd_kafka_topic_partition_available(const struct rd_kafka_topic_t *rkt,
-                                       int32_t partition);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`std::ptr::null_mut()`).
 //
 // C prototype: `char *rd_kafka_clusterid(rd_kafka_t *rk, int timeout_ms);`
@@ -6524,6 +6514,13 @@ const char *rd_kafka_topic_name(const struct rd_kafka_topic_t *rkt);
 // # Safety
 // `rkt` is NULL or a live topic object.
 void *rd_kafka_topic_opaque(const struct rd_kafka_topic_t *rkt);
+
+// Whether `partition` exists (for partitioner callbacks): 1 if it is below the partition count
+// the producer looked up for the topic, else 0.
+//
+// # Safety
+// `rkt` is NULL or a live topic object.
+int rd_kafka_topic_partition_available(const struct rd_kafka_topic_t *rkt, int32_t partition);
 
 #ifdef __cplusplus
 }  // extern "C"

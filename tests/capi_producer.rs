@@ -424,3 +424,99 @@ fn purge_reports_queued_messages() {
         rd_kafka_destroy(rk);
     }
 }
+
+static PARTITIONER_CALLS: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+static ON_PARTITION: [std::sync::atomic::AtomicI32; 4] =
+    [const { std::sync::atomic::AtomicI32::new(0) }; 4];
+
+unsafe extern "C" fn always_three(
+    rkt: *const kafka::capi::rd_kafka_topic_t,
+    _key: *const std::os::raw::c_void,
+    keylen: usize,
+    partition_cnt: i32,
+    rkt_opaque: *mut std::os::raw::c_void,
+    _msg_opaque: *mut std::os::raw::c_void,
+) -> i32 {
+    assert_eq!(partition_cnt, 4);
+    assert_eq!(rkt_opaque as usize, 0x55);
+    assert_eq!(keylen, 3);
+    // SAFETY: the topic object passed to the partitioner is live.
+    assert_eq!(
+        unsafe { kafka::capi::topic::rd_kafka_topic_partition_available(rkt, 3) },
+        1
+    );
+    PARTITIONER_CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    3
+}
+
+unsafe extern "C" fn count_partitions(
+    _rk: *mut kafka::capi::rd_kafka_t,
+    m: *const kafka::capi::rd_kafka_message_t,
+    _opaque: *mut std::os::raw::c_void,
+) {
+    // SAFETY: a live message for the duration of the callback.
+    let m = unsafe { &*m };
+    if m.err == 0 && (0..4).contains(&m.partition) {
+        ON_PARTITION[m.partition as usize].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// `rd_kafka_topic_conf_set_partitioner_cb`: the application's partitioner places messages
+/// produced to `RD_KAFKA_PARTITION_UA`; an explicit partition bypasses it.
+#[test]
+fn application_partitioner_places_messages() {
+    use kafka::capi::conf::*;
+    use kafka::capi::handle::*;
+    use kafka::capi::produce::rd_kafka_produce;
+    use kafka::capi::topic::*;
+    use kafka::capi::*;
+    use std::ffi::CString;
+    use std::os::raw::c_char;
+    use std::sync::atomic::Ordering;
+
+    let cluster = MockCluster::builder(1).topic("parted", 4).start();
+    let mut errstr = [0 as c_char; 256];
+    unsafe {
+        let conf = rd_kafka_conf_new();
+        let (n, v) = (
+            CString::new("bootstrap.servers").unwrap(),
+            CString::new(cluster.bootstrap()).unwrap(),
+        );
+        rd_kafka_conf_set(conf, n.as_ptr(), v.as_ptr(), errstr.as_mut_ptr(), 256);
+        rd_kafka_conf_set_dr_msg_cb(conf, Some(count_partitions));
+        let rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr.as_mut_ptr(), errstr.len());
+        assert!(!rk.is_null());
+        let tconf = rd_kafka_topic_conf_new();
+        rd_kafka_topic_conf_set_partitioner_cb(tconf, Some(always_three));
+        rd_kafka_topic_conf_set_opaque(tconf, 0x55 as *mut _);
+        let t = CString::new("parted").unwrap();
+        let rkt = rd_kafka_topic_new(rk, t.as_ptr(), tconf);
+        assert_eq!(rd_kafka_topic_opaque(rkt) as usize, 0x55);
+        for i in 0..12 {
+            let mut payload = *b"value";
+            let part = if i < 10 { RD_KAFKA_PARTITION_UA } else { 1 };
+            assert_eq!(
+                rd_kafka_produce(
+                    rkt,
+                    part,
+                    RD_KAFKA_MSG_F_COPY,
+                    payload.as_mut_ptr().cast(),
+                    payload.len(),
+                    b"key".as_ptr().cast(),
+                    3,
+                    std::ptr::null_mut(),
+                ),
+                0
+            );
+        }
+        assert_eq!(rd_kafka_flush(rk, 10_000), RD_KAFKA_RESP_ERR_NO_ERROR);
+        assert_eq!(PARTITIONER_CALLS.load(Ordering::Relaxed), 10);
+        let counts: Vec<i32> = ON_PARTITION
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .collect();
+        assert_eq!(counts, [0, 2, 0, 10]);
+        rd_kafka_topic_destroy(rkt);
+        rd_kafka_destroy(rk);
+    }
+}

@@ -15,26 +15,6 @@ use super::types::*;
 use super::{not_implemented, write_errstr};
 
 /// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`0`).
-///
-/// C prototype: `int rd_kafka_topic_partition_available(const rd_kafka_topic_t *rkt, int32_t partition);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_topic_partition_available(
-    rkt: *const rd_kafka_topic_t,
-    partition: i32,
-) -> c_int {
-    ffi_guard!(0, {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_topic_partition_available");
-        0
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
 /// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
 ///
 /// C prototype: `char *rd_kafka_clusterid(rd_kafka_t *rk, int timeout_ms);`

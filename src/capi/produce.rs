@@ -8,8 +8,10 @@
 //! librdkafka).
 
 use std::os::raw::{c_char, c_int, c_void};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
 
-use crate::producer::Record;
+use crate::producer::{Producer, Record};
 use crate::KafkaError;
 
 use super::ctypes::*;
@@ -70,6 +72,49 @@ unsafe fn buf<'a>(p: *const c_void, len: usize) -> Option<&'a [u8]> {
     }
 }
 
+/// How long `rd_kafka_produce` may wait for a topic's partition count the first time an
+/// application partitioner needs it.
+const PARTITIONER_METADATA_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The partition the application's partitioner callback (`rd_kafka_topic_conf_set_partitioner_cb`)
+/// picks, or `None` when the topic has none. The partition count is looked up once per topic
+/// (a metadata round trip on the first message; librdkafka would queue the message instead).
+fn app_partition(rk: &rd_kafka_t, p: &Producer, m: &Msg<'_>) -> Result<Option<i32>, KafkaError> {
+    let rkt = rk.topic_by_name(m.topic);
+    // SAFETY: the handle's table keeps its topic objects alive.
+    let t = unsafe { &*rkt };
+    let Some(cb) = t.conf.callbacks.partitioner_cb else {
+        return Ok(None);
+    };
+    let mut cnt = t.partition_cnt.load(Ordering::Acquire);
+    if cnt <= 0 {
+        let topics = p.fetch_metadata(Some(m.topic), PARTITIONER_METADATA_TIMEOUT)?;
+        cnt = topics
+            .iter()
+            .find(|(n, _)| n == m.topic)
+            .map_or(0, |(_, c)| *c);
+        if cnt <= 0 {
+            return Err(KafkaError::new(
+                crate::ErrorCode::L_UNKNOWN_TOPIC,
+                "Local: Unknown topic",
+            ));
+        }
+        t.partition_cnt.store(cnt, Ordering::Release);
+    }
+    let (kp, kl) = m.key.map_or((std::ptr::null(), 0), |k| {
+        (k.as_ptr().cast::<c_void>(), k.len())
+    });
+    // SAFETY: the application's callback with its topic opaque; the key outlives the call.
+    let part = unsafe { cb(rkt, kp, kl, cnt, t.conf.callbacks.opaque, m.opaque) };
+    if !(0..cnt).contains(&part) {
+        return Err(KafkaError::new(
+            crate::ErrorCode::L_UNKNOWN_PARTITION,
+            "Local: Unknown partition",
+        ));
+    }
+    Ok(Some(part))
+}
+
 /// Queues one message on the handle's producer.
 fn send(rk: &rd_kafka_t, m: &Msg<'_>) -> Result<(), KafkaError> {
     let Some(p) = rk.producer() else {
@@ -77,6 +122,11 @@ fn send(rk: &rd_kafka_t, m: &Msg<'_>) -> Result<(), KafkaError> {
             crate::ErrorCode::L_INVALID_ARG,
             "Not a producer handle",
         ));
+    };
+    let partition = if m.partition == RD_KAFKA_PARTITION_UA {
+        app_partition(rk, p, m)?.unwrap_or(RD_KAFKA_PARTITION_UA)
+    } else {
+        m.partition
     };
     // Headers for the delivery report: the report then finds them under the substitute opaque.
     let kept = if m.headers.is_empty() {
@@ -90,7 +140,7 @@ fn send(rk: &rd_kafka_t, m: &Msg<'_>) -> Result<(), KafkaError> {
     };
     let rec = Record {
         topic: m.topic,
-        partition: (m.partition != RD_KAFKA_PARTITION_UA).then_some(m.partition),
+        partition: (partition != RD_KAFKA_PARTITION_UA).then_some(partition),
         key: m.key,
         value: m.value,
         headers: m.headers.iter().map(|(k, v)| (k.as_str(), *v)).collect(),

@@ -11,7 +11,7 @@
 
 use std::ffi::CString;
 use std::os::raw::{c_char, c_void};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 
 use super::conf::{default_topic_conf_dup, rd_kafka_conf_t, rd_kafka_topic_conf_t};
 use super::handle::{handle, rd_kafka_t};
@@ -26,6 +26,8 @@ pub struct rd_kafka_topic_t {
     pub(crate) conf: Box<rd_kafka_topic_conf_t>,
     /// The handle the topic belongs to.
     pub(crate) rk: *mut rd_kafka_t,
+    /// Partition count, once looked up for the application's partitioner (-1: not yet).
+    pub(crate) partition_cnt: AtomicI32,
 }
 
 impl rd_kafka_topic_t {
@@ -46,6 +48,7 @@ impl rd_kafka_topic_t {
             name: CString::new(name.replace('\0', "")).unwrap_or_default(),
             conf,
             rk,
+            partition_cnt: AtomicI32::new(-1),
         }))
     }
 
@@ -147,5 +150,23 @@ pub unsafe extern "C" fn rd_kafka_topic_opaque(rkt: *const rd_kafka_topic_t) -> 
     ffi_guard!(std::ptr::null_mut(), {
         // SAFETY: per the contract.
         unsafe { topic(rkt) }.map_or(std::ptr::null_mut(), |t| t.conf.callbacks.opaque)
+    })
+}
+
+/// Whether `partition` exists (for partitioner callbacks): 1 if it is below the partition count
+/// the producer looked up for the topic, else 0.
+///
+/// # Safety
+/// `rkt` is NULL or a live topic object.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_topic_partition_available(
+    rkt: *const rd_kafka_topic_t,
+    partition: i32,
+) -> std::os::raw::c_int {
+    ffi_guard!(0, {
+        // SAFETY: per the contract.
+        unsafe { topic(rkt) }.map_or(0, |t| {
+            (partition >= 0 && partition < t.partition_cnt.load(Ordering::Acquire)) as _
+        })
     })
 }

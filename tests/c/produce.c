@@ -167,7 +167,8 @@ int main(int argc, char **argv) {
                 }
                 rd_kafka_poll(rk, 0);
         }
-        printf("queue_full_seen %d\n", queue_full > 0);
+        /* Timing-dependent (how fast deliveries free the 500-message queue): not compared. */
+        fprintf(stderr, "queue_full_seen %d\n", queue_full);
 
         /* A batch, each message with its own partition (F_PARTITION) and opaque. */
         {

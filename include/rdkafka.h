@@ -213,7 +213,7 @@ typedef struct rd_kafka_share_partition_offsets_t rd_kafka_share_partition_offse
 // An opaque librdkafka object (only used through pointers).
 typedef struct rd_kafka_share_t rd_kafka_share_t;
 
-// An opaque librdkafka object (only used through pointers).
+// A client handle (opaque to C).
 typedef struct rd_kafka_t rd_kafka_t;
 
 // A topic configuration (`rd_kafka_topic_conf_t`).
@@ -225,7 +225,7 @@ typedef struct rd_kafka_topic_partition_result_t rd_kafka_topic_partition_result
 // An opaque librdkafka object (only used through pointers).
 typedef struct rd_kafka_topic_result_t rd_kafka_topic_result_t;
 
-// An opaque librdkafka object (only used through pointers).
+// A topic object (opaque to C).
 typedef struct rd_kafka_topic_t rd_kafka_topic_t;
 
 // A C enum of librdkafka's header, passed as `int`.
@@ -298,13 +298,13 @@ typedef struct rd_kafka_err_desc {
 } rd_kafka_err_desc;
 
 // A C enum of librdkafka's header, passed as `int`.
+typedef int rd_kafka_type_t;
+
+// A C enum of librdkafka's header, passed as `int`.
 typedef int rd_kafka_timestamp_type_t;
 
 // A C enum of librdkafka's header, passed as `int`.
 typedef int rd_kafka_msg_status_t;
-
-// A C enum of librdkafka's header, passed as `int`.
-typedef int rd_kafka_type_t;
 
 // A C enum of librdkafka's header, passed as `int`.
 typedef int rd_kafka_event_type_t;
@@ -370,6 +370,59 @@ typedef int rd_kafka_consumer_group_state_t;
 
 // A C enum of librdkafka's header, passed as `int`.
 typedef int rd_kafka_consumer_group_type_t;
+
+// A C enum of librdkafka's header, passed as `int`.
+typedef int rd_kafka_vtype_t;
+
+// `mem` member of [`rd_kafka_vu_t`]'s union.
+typedef struct rd_kafka_vu_mem {
+  // Data.
+  void *ptr;
+  // Length.
+  size_t size;
+} rd_kafka_vu_mem;
+
+// `header` member of [`rd_kafka_vu_t`]'s union.
+typedef struct rd_kafka_vu_header {
+  // Header name.
+  const char *name;
+  // Header value.
+  const void *val;
+  // Value size, -1 for a NUL-terminated value.
+  ptrdiff_t size;
+} rd_kafka_vu_header;
+
+// The value of one [`rd_kafka_vu_t`].
+typedef union rd_kafka_vu_value {
+  // Topic name.
+  const char *cstr;
+  // Topic handle.
+  struct rd_kafka_topic_t *rkt;
+  // An int.
+  int i;
+  // An int32.
+  int32_t i32_;
+  // An int64.
+  int64_t i64_;
+  // A buffer.
+  struct rd_kafka_vu_mem mem;
+  // A header.
+  struct rd_kafka_vu_header header;
+  // A header list.
+  struct rd_kafka_headers_t *headers;
+  // A pointer (opaque).
+  void *ptr;
+  // Size padding.
+  char _pad[64];
+} rd_kafka_vu_value;
+
+// One typed argument of `rd_kafka_produceva()`.
+typedef struct rd_kafka_vu_t {
+  // Which field of `u` is set (`RD_KAFKA_VTYPE_*`).
+  rd_kafka_vtype_t vtype;
+  // The value.
+  union rd_kafka_vu_value u;
+} rd_kafka_vu_t;
 
 // Another name of `rd_kafka_AclBinding_t` in librdkafka's header.
 typedef struct rd_kafka_AclBinding_t rd_kafka_AclBindingFilter_t;
@@ -478,59 +531,6 @@ typedef int rd_kafka_cert_type_t;
 
 // A C enum of librdkafka's header, passed as `int`.
 typedef int rd_kafka_cert_enc_t;
-
-// A C enum of librdkafka's header, passed as `int`.
-typedef int rd_kafka_vtype_t;
-
-// `mem` member of [`rd_kafka_vu_t`]'s union.
-typedef struct rd_kafka_vu_mem {
-  // Data.
-  void *ptr;
-  // Length.
-  size_t size;
-} rd_kafka_vu_mem;
-
-// `header` member of [`rd_kafka_vu_t`]'s union.
-typedef struct rd_kafka_vu_header {
-  // Header name.
-  const char *name;
-  // Header value.
-  const void *val;
-  // Value size, -1 for a NUL-terminated value.
-  ptrdiff_t size;
-} rd_kafka_vu_header;
-
-// The value of one [`rd_kafka_vu_t`].
-typedef union rd_kafka_vu_value {
-  // Topic name.
-  const char *cstr;
-  // Topic handle.
-  struct rd_kafka_topic_t *rkt;
-  // An int.
-  int i;
-  // An int32.
-  int32_t i32_;
-  // An int64.
-  int64_t i64_;
-  // A buffer.
-  struct rd_kafka_vu_mem mem;
-  // A header.
-  struct rd_kafka_vu_header header;
-  // A header list.
-  struct rd_kafka_headers_t *headers;
-  // A pointer (opaque).
-  void *ptr;
-  // Size padding.
-  char _pad[64];
-} rd_kafka_vu_value;
-
-// One typed argument of `rd_kafka_produceva()`.
-typedef struct rd_kafka_vu_t {
-  // Which field of `u` is set (`RD_KAFKA_VTYPE_*`).
-  rd_kafka_vtype_t vtype;
-  // The value.
-  union rd_kafka_vu_value u;
-} rd_kafka_vu_t;
 
 // Typedef name of [`rd_kafka_metadata_broker`].
 typedef struct rd_kafka_metadata_broker rd_kafka_metadata_broker_t;
@@ -1738,6 +1738,104 @@ int rd_kafka_error_txn_requires_abort(const struct rd_kafka_error_t *error);
 // `error` is NULL or an `rd_kafka_error_t` owned by the caller, not used afterwards.
 void rd_kafka_error_destroy(struct rd_kafka_error_t *error);
 
+// Creates a client handle of `type` (`RD_KAFKA_PRODUCER`; `RD_KAFKA_CONSUMER` is not available
+// yet) from `conf`. On success the handle owns `conf` (NULL: the default configuration) and the
+// caller frees the handle with `rd_kafka_destroy`. On failure returns NULL, writes the reason
+// into `errstr`, and the caller still owns `conf`.
+//
+// # Safety
+// `conf` is NULL or a configuration owned by the caller; `errstr` is NULL or points to
+// `errstr_size` writable bytes.
+struct rd_kafka_t *rd_kafka_new(rd_kafka_type_t type_,
+                                struct rd_kafka_conf_t *conf,
+                                char *errstr,
+                                size_t errstr_size);
+
+// Destroys a handle: queued messages are dropped without delivery reports (call
+// `rd_kafka_flush` first to deliver them). Topic objects the application still holds stay
+// valid until their `rd_kafka_topic_destroy`. NULL is ignored.
+//
+// # Safety
+// `rk` is NULL or a handle from `rd_kafka_new`, not used afterwards.
+void rd_kafka_destroy(struct rd_kafka_t *rk);
+
+// Waits up to `timeout_ms` for every handle of the process to be completely destroyed: 0 when
+// none is left, -1 on timeout. (`rd_kafka_destroy` returns once the engine thread has stopped,
+// so this only waits for handles other threads are still destroying.)
+int rd_kafka_wait_destroyed(int timeout_ms);
+
+// `rd_kafka_destroy` with `RD_KAFKA_DESTROY_F_*` flags (which only concern consumers).
+//
+// # Safety
+// As `rd_kafka_destroy`.
+void rd_kafka_destroy_flags(struct rd_kafka_t *rk, int flags);
+
+// The handle's name (`rdkafka#producer-1`), owned by the handle. NULL for a NULL handle.
+//
+// # Safety
+// `rk` is NULL or a live handle.
+const char *rd_kafka_name(const struct rd_kafka_t *rk);
+
+// The handle's type (`RD_KAFKA_PRODUCER`, `RD_KAFKA_CONSUMER`).
+//
+// # Safety
+// `rk` is NULL or a live handle.
+rd_kafka_type_t rd_kafka_type(const struct rd_kafka_t *rk);
+
+// The application opaque set with `rd_kafka_conf_set_opaque` (NULL if none).
+//
+// # Safety
+// `rk` is NULL or a live handle.
+void *rd_kafka_opaque(const struct rd_kafka_t *rk);
+
+// The handle's configuration (owned by the handle; do not modify or free it).
+//
+// # Safety
+// `rk` is NULL or a live handle.
+const struct rd_kafka_conf_t *rd_kafka_conf(struct rd_kafka_t *rk);
+
+// Serves queued callbacks (delivery reports, errors), waiting up to `timeout_ms` (-1: forever)
+// for the first; returns how many were served.
+//
+// # Safety
+// `rk` is NULL or a live handle.
+int rd_kafka_poll(struct rd_kafka_t *rk, int timeout_ms);
+
+// Messages (and callbacks) not yet served: produced messages without a served delivery report.
+//
+// # Safety
+// `rk` is NULL or a live handle.
+int rd_kafka_outq_len(struct rd_kafka_t *rk);
+
+// Sends everything queued and serves delivery reports until none is outstanding
+// (`RD_KAFKA_RESP_ERR_NO_ERROR`) or `timeout_ms` passes (`RD_KAFKA_RESP_ERR__TIMED_OUT`).
+//
+// # Safety
+// `rk` is NULL or a live handle.
+rd_kafka_resp_err_t rd_kafka_flush(struct rd_kafka_t *rk, int timeout_ms);
+
+// The client's fatal error (idempotence or transaction state lost), with its reason written to
+// `errstr`; `RD_KAFKA_RESP_ERR_NO_ERROR` while there is none.
+//
+// # Safety
+// `rk` is NULL or a live handle; `errstr` is NULL or points to `errstr_size` writable bytes.
+rd_kafka_resp_err_t rd_kafka_fatal_error(struct rd_kafka_t *rk, char *errstr, size_t errstr_size);
+
+// Asks a running `rd_kafka_poll` to return early. Callbacks are served one at a time and the
+// poll returns after each batch anyway, so there is nothing to interrupt: a no-op.
+void rd_kafka_yield(struct rd_kafka_t *rk);
+
+// Sets the handle's log level. The Rust client logs only with the `debug` property, so the
+// level is accepted and has no effect yet.
+void rd_kafka_set_log_level(struct rd_kafka_t *rk, int level);
+
+// A log callback that prints to stderr in librdkafka's format:
+// `%<level>|<seconds>.<millis>|<facility>|<handle name>| <message>`.
+//
+// # Safety
+// `rk` is NULL or a live handle; `fac` and `buf` are NULL or NUL-terminated strings.
+void rd_kafka_log_print(const struct rd_kafka_t *rk, int level, const char *fac, const char *buf);
+
 // Creates an empty header list with room for `initial_count` headers. Owned by the caller.
 struct rd_kafka_headers_t *rd_kafka_headers_new(size_t initial_count);
 
@@ -2013,67 +2111,6 @@ void rd_kafka_topic_partition_set_leader_epoch(struct rd_kafka_topic_partition_t
                                                int32_t leader_epoch);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null()`).
-//
-// C prototype: `const rd_kafka_conf_t *rd_kafka_conf(rd_kafka_t *rk);`
-//
-// # Safety
-// None: no argument is read.
-const struct rd_kafka_conf_t *rd_kafka_conf(struct rd_kafka_t *rk);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`-1`).
-//
-// C prototype: `int32_t rd_kafka_msg_partitioner_consistent(const rd_kafka_topic_t *rkt, const void *key, size_t keylen, int32_t partition_cnt, void *rkt_opaque, void *msg_opaque);`
-//
-// # Safety
-// None: no argument is read.
-int32_t rd_kafka_msg_partitioner_consistent(const struct rd_kafka_topic_t *rkt,
-                                            const void *key,
-                                            size_t keylen,
-                                            int32_t partition_cnt,
-                                            void *rkt_opaque,
-                                            void *msg_opaque);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`-1`).
-//
-// C prototype: `int32_t rd_kafka_msg_partitioner_fnv1a(const rd_kafka_topic_t *rkt, const void *key, size_t keylen, int32_t partition_cnt, void *rkt_opaque, void *msg_opaque);`
-//
-// # Safety
-// None: no argument is read.
-int32_t rd_kafka_msg_partitioner_fnv1a(const struct rd_kafka_topic_t *rkt,
-                                       const void *key,
-                                       size_t keylen,
-                                       int32_t partition_cnt,
-                                       void *rkt_opaque,
-                                       void *msg_opaque);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`-1`).
-//
-// C prototype: `int32_t rd_kafka_msg_partitioner_murmur2(const rd_kafka_topic_t *rkt, const void *key, size_t keylen, int32_t partition_cnt, void *rkt_opaque, void *msg_opaque);`
-//
-// # Safety
-// None: no argument is read.
-int32_t rd_kafka_msg_partitioner_murmur2(const struct rd_kafka_topic_t *rkt,
-                                         const void *key,
-                                         size_t keylen,
-                                         int32_t partition_cnt,
-                                         void *rkt_opaque,
-                                         void *msg_opaque);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`0`).
-//
-// C prototype: `int rd_kafka_topic_partition_available(const rd_kafka_topic_t *rkt, int32_t partition);`
-//
-// # Safety
-// None: no argument is read.
-int rd_kafka_topic_partition_available(const struct rd_kafka_topic_t *rkt,
-                                       int32_t partition);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`std::ptr::null_mut()`).
 //
 // C prototype: `char *rd_kafka_clusterid(rd_kafka_t *rk, int timeout_ms);`
@@ -2092,24 +2129,6 @@ char *rd_kafka_clusterid(struct rd_kafka_t *rk, int timeout_ms);
 int32_t rd_kafka_controllerid(struct rd_kafka_t *rk, int timeout_ms);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value.
-//
-// C prototype: `void rd_kafka_destroy(rd_kafka_t *rk);`
-//
-// # Safety
-// None: no argument is read.
-void rd_kafka_destroy(struct rd_kafka_t *rk);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value.
-//
-// C prototype: `void rd_kafka_destroy_flags(rd_kafka_t *rk, int flags);`
-//
-// # Safety
-// None: no argument is read.
-void rd_kafka_destroy_flags(struct rd_kafka_t *rk, int flags);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`std::ptr::null_mut()`).
 //
 // C prototype: `char *rd_kafka_memberid(const rd_kafka_t *rk);`
@@ -2117,158 +2136,6 @@ void rd_kafka_destroy_flags(struct rd_kafka_t *rk, int flags);
 // # Safety
 // None: no argument is read.
 char *rd_kafka_memberid(const struct rd_kafka_t *rk);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null()`).
-//
-// C prototype: `const char *rd_kafka_name(const rd_kafka_t *rk);`
-//
-// # Safety
-// None: no argument is read.
-const char *rd_kafka_name(const struct rd_kafka_t *rk);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-//
-// C prototype: `rd_kafka_t *rd_kafka_new(rd_kafka_type_t type, rd_kafka_conf_t *conf, char *errstr, size_t errstr_size);`
-//
-// # Safety
-// `errstr` is NULL or points to `errstr_size` writable bytes.
-struct rd_kafka_t *rd_kafka_new(rd_kafka_type_t type_,
-                                struct rd_kafka_conf_t *conf,
-                                char *errstr,
-                                size_t errstr_size);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-//
-// C prototype: `void *rd_kafka_opaque(const rd_kafka_t *rk);`
-//
-// # Safety
-// None: no argument is read.
-void *rd_kafka_opaque(const struct rd_kafka_t *rk);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`0`).
-//
-// C prototype: `int rd_kafka_poll(rd_kafka_t *rk, int timeout_ms);`
-//
-// # Safety
-// None: no argument is read.
-int rd_kafka_poll(struct rd_kafka_t *rk, int timeout_ms);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value.
-//
-// C prototype: `void rd_kafka_topic_destroy(rd_kafka_topic_t *rkt);`
-//
-// # Safety
-// None: no argument is read.
-void rd_kafka_topic_destroy(struct rd_kafka_topic_t *rkt);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null()`).
-//
-// C prototype: `const char *rd_kafka_topic_name(const rd_kafka_topic_t *rkt);`
-//
-// # Safety
-// None: no argument is read.
-const char *rd_kafka_topic_name(const struct rd_kafka_topic_t *rkt);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-//
-// C prototype: `rd_kafka_topic_t *rd_kafka_topic_new(rd_kafka_t *rk, const char *topic, rd_kafka_topic_conf_t *conf);`
-//
-// # Safety
-// None: no argument is read.
-struct rd_kafka_topic_t *rd_kafka_topic_new(struct rd_kafka_t *rk,
-                                            const char *topic,
-                                            struct rd_kafka_topic_conf_t *conf);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`0`).
-//
-// C prototype: `rd_kafka_type_t rd_kafka_type(const rd_kafka_t *rk);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_type_t rd_kafka_type(const struct rd_kafka_t *rk);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`-1`).
-//
-// C prototype: `int rd_kafka_wait_destroyed(int timeout_ms);`
-//
-// # Safety
-// None: no argument is read.
-int rd_kafka_wait_destroyed(int timeout_ms);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value.
-//
-// C prototype: `void rd_kafka_yield(rd_kafka_t *rk);`
-//
-// # Safety
-// None: no argument is read.
-void rd_kafka_yield(struct rd_kafka_t *rk);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_flush(rd_kafka_t *rk, int timeout_ms);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_flush(struct rd_kafka_t *rk, int timeout_ms);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`-1`).
-//
-// C prototype: `int rd_kafka_produce(rd_kafka_topic_t *rkt, int32_t partition, int msgflags, void *payload, size_t len, const void *key, size_t keylen, void *msg_opaque);`
-//
-// # Safety
-// None: no argument is read.
-int rd_kafka_produce(struct rd_kafka_topic_t *rkt,
-                     int32_t partition,
-                     int msgflags,
-                     void *payload,
-                     size_t len,
-                     const void *key,
-                     size_t keylen,
-                     void *msg_opaque);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`0`).
-//
-// C prototype: `int rd_kafka_produce_batch(rd_kafka_topic_t *rkt, int32_t partition, int msgflags, rd_kafka_message_t *rkmessages, int message_cnt);`
-//
-// # Safety
-// None: no argument is read.
-int rd_kafka_produce_batch(struct rd_kafka_topic_t *rkt,
-                           int32_t partition,
-                           int msgflags,
-                           struct rd_kafka_message_t *rkmessages,
-                           int message_cnt);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-// The C function is variadic; the extra arguments are ignored.
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_producev(rd_kafka_t *rk, ...);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_producev(struct rd_kafka_t *rk);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_purge(rd_kafka_t *rk, int purge_flags);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_purge(struct rd_kafka_t *rk, int purge_flags);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
@@ -3008,17 +2875,6 @@ struct rd_kafka_error_t *rd_kafka_init_transactions(struct rd_kafka_t *rk, int t
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
 //
-// C prototype: `rd_kafka_resp_err_t rd_kafka_fatal_error(rd_kafka_t *rk, char *errstr, size_t errstr_size);`
-//
-// # Safety
-// `errstr` is NULL or points to `errstr_size` writable bytes.
-rd_kafka_resp_err_t rd_kafka_fatal_error(struct rd_kafka_t *rk,
-                                         char *errstr,
-                                         size_t errstr_size);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
 // C prototype: `rd_kafka_resp_err_t rd_kafka_oauthbearer_set_token(rd_kafka_t *rk, const char *token_value, int64_t md_lifetime_ms, const char *md_principal_name, const char **extensions, size_t extension_size, char *errstr, size_t errstr_size);`
 //
 // # Safety
@@ -3087,36 +2943,6 @@ int64_t rd_kafka_Uuid_most_significant_bits(const struct rd_kafka_Uuid_t *uuid);
 // None: no argument is read.
 struct rd_kafka_Uuid_t *rd_kafka_Uuid_new(int64_t most_significant_bits,
                                           int64_t least_significant_bits);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value.
-//
-// C prototype: `void rd_kafka_log_print(const rd_kafka_t *rk, int level, const char *fac, const char *buf);`
-//
-// # Safety
-// None: no argument is read.
-void rd_kafka_log_print(const struct rd_kafka_t *rk,
-                        int level,
-                        const char *fac,
-                        const char *buf);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`0`).
-//
-// C prototype: `int rd_kafka_outq_len(rd_kafka_t *rk);`
-//
-// # Safety
-// None: no argument is read.
-int rd_kafka_outq_len(struct rd_kafka_t *rk);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value.
-//
-// C prototype: `void rd_kafka_set_log_level(rd_kafka_t *rk, int level);`
-//
-// # Safety
-// None: no argument is read.
-void rd_kafka_set_log_level(struct rd_kafka_t *rk, int level);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`std::ptr::null()`).
@@ -3199,15 +3025,6 @@ rd_kafka_consumer_group_type_t rd_kafka_consumer_group_type_code(const char *nam
 // # Safety
 // None: no argument is read.
 const char *rd_kafka_consumer_group_type_name(rd_kafka_consumer_group_type_t type_);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-//
-// C prototype: `void *rd_kafka_topic_opaque(const rd_kafka_topic_t *rkt);`
-//
-// # Safety
-// None: no argument is read.
-void *rd_kafka_topic_opaque(const struct rd_kafka_topic_t *rkt);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`-1`).
@@ -3401,6 +3218,57 @@ int rd_kafka_brokers_add(struct rd_kafka_t *rk, const char *brokerlist);
 // None: no argument is read.
 void rd_kafka_set_logger(struct rd_kafka_t *rk,
                          void (*func)(const struct rd_kafka_t*, int, const char*, const char*));
+
+// Produces one message to `rkt`'s topic and `partition` (`RD_KAFKA_PARTITION_UA`: the
+// partitioner chooses). Returns 0 when queued (its delivery report comes from `rd_kafka_poll`),
+// or -1 with `rd_kafka_last_error()` (`_QUEUE_FULL`, `MSG_SIZE_TOO_LARGE`, `_UNKNOWN_PARTITION`,
+// `_INVALID_ARG`) and `errno` set. `msg_opaque` comes back as the report's `_private`.
+//
+// # Safety
+// `rkt` is NULL or a live topic object of a live handle; `payload`/`key` are NULL or point to
+// `len`/`keylen` readable bytes; with `RD_KAFKA_MSG_F_FREE`, `payload` came from `malloc`.
+int rd_kafka_produce(struct rd_kafka_topic_t *rkt,
+                     int32_t partition,
+                     int msgflags,
+                     void *payload,
+                     size_t len,
+                     const void *key,
+                     size_t keylen,
+                     void *msg_opaque);
+
+// Produces `message_cnt` messages to `rkt`'s topic: to `partition`, or with
+// `RD_KAFKA_MSG_F_PARTITION` to each message's own `partition`. Each message's `err` is set
+// (0 when queued); `_private` is its opaque. Returns how many were queued. With
+// `RD_KAFKA_MSG_F_FREE` the payloads of queued messages are freed.
+//
+// # Safety
+// `rkt` is NULL or a live topic object; `rkmessages` points to `message_cnt` messages whose
+// payload and key pointers are NULL or valid for their lengths.
+int rd_kafka_produce_batch(struct rd_kafka_topic_t *rkt,
+                           int32_t partition,
+                           int msgflags,
+                           struct rd_kafka_message_t *rkmessages,
+                           int message_cnt);
+
+// Produces one message described by `cnt` typed values (`RD_KAFKA_VTYPE_*`). Returns NULL when
+// queued, or an error the caller frees with `rd_kafka_error_destroy`. On success the library
+// owns an `RD_KAFKA_VTYPE_HEADERS` list (and a `RD_KAFKA_MSG_F_FREE` payload); on failure the
+// caller keeps them.
+//
+// # Safety
+// `rk` is NULL or a live handle; `vus` points to `cnt` values whose pointers are valid as their
+// vtype says.
+struct rd_kafka_error_t *rd_kafka_produceva(struct rd_kafka_t *rk,
+                                            const struct rd_kafka_vu_t *vus,
+                                            size_t cnt);
+
+// Fails messages not yet delivered: queued ones (`RD_KAFKA_PURGE_F_QUEUE`, reported with
+// `_PURGE_QUEUE`) and those waiting for a broker's answer (`RD_KAFKA_PURGE_F_INFLIGHT`,
+// `_PURGE_INFLIGHT`); their delivery reports come from `rd_kafka_poll`.
+//
+// # Safety
+// `rk` is NULL or a live handle.
+rd_kafka_resp_err_t rd_kafka_purge(struct rd_kafka_t *rk, int purge_flags);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`not_implemented_error("rd_kafka_sasl_background_callbacks_enable")`).
@@ -5822,73 +5690,6 @@ rd_kafka_conf_res_t rd_kafka_conf_set_ssl_cert_verify_cb(struct rd_kafka_conf_t 
 struct rd_kafka_topic_conf_t *rd_kafka_default_topic_conf_dup(struct rd_kafka_t *rk);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`-1`).
-//
-// C prototype: `int32_t rd_kafka_msg_partitioner_consistent_random(const rd_kafka_topic_t *rkt, const void *key, size_t keylen, int32_t partition_cnt, void *rkt_opaque, void *msg_opaque);`
-//
-// # Safety
-// None: no argument is read.
-int32_t rd_kafka_msg_partitioner_consistent_random(const struct rd_kafka_topic_t *rkt,
-                                                   const void *key,
-                                                   size_t keylen,
-                                                   int32_t partition_cnt,
-                                                   void *rkt_opaque,
-                                                   void *msg_opaque);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`-1`).
-//
-// C prototype: `int32_t rd_kafka_msg_partitioner_fnv1a_random(const rd_kafka_topic_t *rkt, const void *key, size_t keylen, int32_t partition_cnt, void *rkt_opaque, void *msg_opaque);`
-//
-// # Safety
-// None: no argument is read.
-int32_t rd_kafka_msg_partitioner_fnv1a_random(const struct rd_kafka_topic_t *rkt,
-                                              const void *key,
-                                              size_t keylen,
-                                              int32_t partition_cnt,
-                                              void *rkt_opaque,
-                                              void *msg_opaque);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`-1`).
-//
-// C prototype: `int32_t rd_kafka_msg_partitioner_murmur2_random(const rd_kafka_topic_t *rkt, const void *key, size_t keylen, int32_t partition_cnt, void *rkt_opaque, void *msg_opaque);`
-//
-// # Safety
-// None: no argument is read.
-int32_t rd_kafka_msg_partitioner_murmur2_random(const struct rd_kafka_topic_t *rkt,
-                                                const void *key,
-                                                size_t keylen,
-                                                int32_t partition_cnt,
-                                                void *rkt_opaque,
-                                                void *msg_opaque);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`-1`).
-//
-// C prototype: `int32_t rd_kafka_msg_partitioner_random(const rd_kafka_topic_t *rkt, const void *key, size_t keylen, int32_t partition_cnt, void *rkt_opaque, void *msg_opaque);`
-//
-// # Safety
-// None: no argument is read.
-int32_t rd_kafka_msg_partitioner_random(const struct rd_kafka_topic_t *rkt,
-                                        const void *key,
-                                        size_t keylen,
-                                        int32_t partition_cnt,
-                                        void *rkt_opaque,
-                                        void *msg_opaque);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`not_implemented_error("rd_kafka_produceva")`).
-//
-// C prototype: `rd_kafka_error_t * rd_kafka_produceva(rd_kafka_t *rk, const rd_kafka_vu_t *vus, size_t cnt);`
-//
-// # Safety
-// None: no argument is read.
-struct rd_kafka_error_t *rd_kafka_produceva(struct rd_kafka_t *rk,
-                                            const struct rd_kafka_vu_t *vus,
-                                            size_t cnt);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`not_implemented_error("rd_kafka_AclBinding_error")`).
 //
 // C prototype: `const rd_kafka_error_t * rd_kafka_AclBinding_error(const rd_kafka_AclBinding_t *acl);`
@@ -6683,6 +6484,44 @@ rd_kafka_resp_err_t rd_kafka_mock_telemetry_set_requested_metrics(struct rd_kafk
 rd_kafka_resp_err_t rd_kafka_mock_topic_delete(struct rd_kafka_mock_cluster_t *mcluster,
                                                const char *topic);
 
+// Returns the handle's object for topic `topic` with a new reference (release it with
+// `rd_kafka_topic_destroy`). Takes ownership of `conf` (may be NULL: the handle's default topic
+// configuration); when the object already exists, `conf` is freed and the object's configuration
+// is kept. NULL (with `rd_kafka_last_error() == RD_KAFKA_RESP_ERR__INVALID_ARG`) for a NULL or
+// empty name or a NULL handle.
+//
+// # Safety
+// `rk` is NULL or a live handle; `topic` is NULL or a NUL-terminated string; `conf` is NULL or
+// a topic configuration owned by the caller.
+struct rd_kafka_topic_t *rd_kafka_topic_new(struct rd_kafka_t *rk,
+                                            const char *topic,
+                                            struct rd_kafka_topic_conf_t *conf);
+
+// Releases a reference from `rd_kafka_topic_new`. NULL is ignored.
+//
+// # Safety
+// `rkt` is NULL or a topic object the caller holds a reference on, not used afterwards.
+void rd_kafka_topic_destroy(struct rd_kafka_topic_t *rkt);
+
+// The topic name, owned by the topic object. NULL for NULL.
+//
+// # Safety
+// `rkt` is NULL or a live topic object.
+const char *rd_kafka_topic_name(const struct rd_kafka_topic_t *rkt);
+
+// The opaque of the topic's configuration (`rd_kafka_topic_conf_set_opaque`), NULL if none.
+//
+// # Safety
+// `rkt` is NULL or a live topic object.
+void *rd_kafka_topic_opaque(const struct rd_kafka_topic_t *rkt);
+
+// Whether `partition` exists (for partitioner callbacks): 1 if it is below the partition count
+// the producer looked up for the topic, else 0.
+//
+// # Safety
+// `rkt` is NULL or a live topic object.
+int rd_kafka_topic_partition_available(const struct rd_kafka_topic_t *rkt, int32_t partition);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus
@@ -6698,3 +6537,13 @@ struct rd_kafka_metadata {
   char *orig_broker_name;
 };
 typedef struct rd_kafka_metadata rd_kafka_metadata_t;
+
+/* Variadic: defined in src/capi/producev.c, exported by a naked Rust trampoline cbindgen cannot
+ * describe. Arguments: RD_KAFKA_V_*() pairs ending with RD_KAFKA_V_END. */
+#ifdef __cplusplus
+extern "C" {
+#endif
+rd_kafka_resp_err_t rd_kafka_producev(struct rd_kafka_t *rk, ...);
+#ifdef __cplusplus
+}
+#endif

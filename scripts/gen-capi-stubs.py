@@ -157,9 +157,9 @@ def implemented_names():
     for f in os.listdir(CAPI):
         if f.endswith(".rs") and f not in GENERATED:
             text = open(os.path.join(CAPI, f)).read()
-        names |= set(re.findall(r'extern "C" fn (rd_kafka_\w+)\s*\(', text))
-        # Functions defined through a setter macro: `cb_setter!( /// doc... name, ...)`.
-        names |= set(re.findall(r'cb_setter!\(\s*(?:///[^\n]*\n\s*)*(rd_kafka_\w+),', text))
+            names |= set(re.findall(r'extern "C" fn (rd_kafka_\w+)\s*\(', text))
+            # Functions defined through a macro: `cb_setter!(` or `partitioner_fn!( /// doc... name, ...)`.
+            names |= set(re.findall(r'(?:cb_setter|partitioner_fn)!\(\s*(?:///[^\n]*\n\s*)*(rd_kafka_\w+),', text))
     return names
 
 
@@ -274,6 +274,7 @@ def main():
     with open(os.path.join(CAPI, "ctypes.rs"), "w") as f:
         f.write("//! librdkafka's enum typedefs (as `int`) and opaque handle types.\n" + HEADER)
         f.write("#![allow(non_camel_case_types)]\n\nuse std::os::raw::c_int;\n\n")
+        f.write("pub use super::handle::rd_kafka_t;\npub use super::topic::rd_kafka_topic_t;\n\n")
         for e in ENUMS:
             f.write("/// A C enum of librdkafka's header, passed as `int`.\npub type %s = c_int;\n" % e)
         opaque = sorted(t for t in types_seen
@@ -282,7 +283,7 @@ def main():
                         and not t.startswith("rd_kafka_group_")
                         or t == "rd_kafka_group_result_t")
         handwritten = {"rd_kafka_conf_t", "rd_kafka_topic_conf_t", "rd_kafka_headers_t",
-                       "rd_kafka_error_t"}
+                       "rd_kafka_error_t", "rd_kafka_t", "rd_kafka_topic_t"}
         for t in opaque:
             if t in handwritten or t in LAYOUT:
                 continue

@@ -4,6 +4,9 @@
 
 use std::os::raw::c_int;
 
+pub use super::handle::rd_kafka_t;
+pub use super::topic::rd_kafka_topic_t;
+
 /// A C enum of librdkafka's header, passed as `int`.
 pub type rd_kafka_resp_err_t = c_int;
 /// A C enum of librdkafka's header, passed as `int`.
@@ -320,22 +323,12 @@ pub struct rd_kafka_share_t {
 }
 
 /// An opaque librdkafka object (only used through pointers).
-pub struct rd_kafka_t {
-    _opaque: [u8; 0],
-}
-
-/// An opaque librdkafka object (only used through pointers).
 pub struct rd_kafka_topic_partition_result_t {
     _opaque: [u8; 0],
 }
 
 /// An opaque librdkafka object (only used through pointers).
 pub struct rd_kafka_topic_result_t {
-    _opaque: [u8; 0],
-}
-
-/// An opaque librdkafka object (only used through pointers).
-pub struct rd_kafka_topic_t {
     _opaque: [u8; 0],
 }
 

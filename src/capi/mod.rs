@@ -37,13 +37,17 @@ pub mod conf;
 pub mod ctypes;
 pub mod errcodes;
 pub mod error;
+pub mod handle;
 pub mod headers;
 pub mod layout;
 pub mod message;
 pub mod misc;
 pub mod partition_list;
+pub mod partitioners;
 pub mod pending;
+pub mod produce;
 pub mod stubs;
+pub mod topic;
 pub mod types;
 
 pub use ctypes::*;

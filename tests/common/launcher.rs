@@ -63,7 +63,7 @@ pub fn expected_message(i: u64, size: usize) -> ExpectedMessage {
         j += 1;
     }
     let mut headers = vec![("idx".to_string(), i.to_string().into_bytes())];
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         headers.push(("dup".to_string(), b"a".to_vec()));
         headers.push(("dup".to_string(), b"b".to_vec()));
     }

@@ -29,7 +29,8 @@ fn work_dir() -> PathBuf {
     dir
 }
 
-/// The cdylib with the `capi` feature (built here if a test run did not build it).
+/// The cdylib with the `capi` feature, rebuilt first: `cargo test` links tests against the rlib
+/// and leaves the cdylib as it was, so an old one would be tested otherwise.
 fn our_lib() -> PathBuf {
     let lib = profile_dir().join("libkafka.so");
     let has_capi = |p: &Path| {
@@ -39,14 +40,12 @@ fn our_lib() -> PathBuf {
             .output()
             .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(" T rd_kafka_producev"))
     };
-    if !has_capi(&lib) {
-        let st = Command::new(env!("CARGO"))
-            .args(["build", "--lib", "--features", "capi"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .unwrap();
-        assert!(st.success());
-    }
+    let st = Command::new(env!("CARGO"))
+        .args(["build", "--lib", "--features", "capi"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .unwrap();
+    assert!(st.success());
     assert!(has_capi(&lib), "{} lacks the C ABI", lib.display());
     lib
 }

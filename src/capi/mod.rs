@@ -34,6 +34,7 @@ macro_rules! ffi_guard {
 }
 
 pub mod conf;
+pub mod consumer;
 pub mod ctypes;
 pub mod errcodes;
 pub mod error;

@@ -1,0 +1,128 @@
+//! The high-level consumer path of the C ABI against librdkafka's mock cluster:
+//! - `tests/c/consume.c` (compiled against the system rdkafka.h) subscribes with a rebalance
+//!   callback, consumes what librdkafka produced, commits and reads the committed offsets back,
+//!   linked once against librskafka's cdylib and once against the system librdkafka; both must
+//!   print the same;
+//! - Debian's `kcat -G` (high-level consumer) runs with our library as `librdkafka.so.1`.
+#![cfg(feature = "capi")]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{produce_with_librdkafka, MockCluster};
+
+const HEADER: &str = "/usr/include/librdkafka/rdkafka.h";
+
+fn profile_dir() -> PathBuf {
+    // target/<profile>/deps/capi_consumer-<hash>
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().unwrap().parent().unwrap().to_path_buf()
+}
+
+fn work_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("capi_consumer");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The cdylib with the `capi` feature (built here if a test run did not build it).
+fn our_lib() -> PathBuf {
+    let lib = profile_dir().join("libkafka.so");
+    let has_capi = |p: &Path| {
+        Command::new("nm")
+            .arg("-D")
+            .arg(p)
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(" T rd_kafka_producev"))
+    };
+    if !has_capi(&lib) {
+        let st = Command::new(env!("CARGO"))
+            .args(["build", "--lib", "--features", "capi"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+    assert!(has_capi(&lib), "{} lacks the C ABI", lib.display());
+    lib
+}
+
+fn compile(src: &str, out: &Path, link: &[String]) {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(src);
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let st = Command::new(cc)
+        .args(["-Wall", "-Wno-deprecated-declarations", "-o"])
+        .arg(out)
+        .arg(&src)
+        .args(link)
+        .status()
+        .unwrap();
+    assert!(st.success(), "compiling {} failed", src.display());
+}
+
+fn run(exe: &Path, args: &[&str]) -> String {
+    let out = Command::new(exe).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{} failed ({}): stdout {} stderr {}",
+        exe.display(),
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn consume_c_program_matches_librdkafka() {
+    if !Path::new(HEADER).exists() {
+        eprintln!("SKIP: the system rdkafka.h is not installed (apt-get install librdkafka-dev)");
+        return;
+    }
+    let lib = our_lib();
+    let lib_dir = lib.parent().unwrap();
+    let dir = work_dir();
+    let ours = dir.join("consume_librskafka");
+    compile(
+        "tests/c/consume.c",
+        &ours,
+        &[
+            format!("-L{}", lib_dir.display()),
+            "-lkafka".to_string(),
+            format!("-Wl,-rpath,{}", lib_dir.display()),
+        ],
+    );
+    let theirs = dir.join("consume_librdkafka");
+    compile("tests/c/consume.c", &theirs, &["-lrdkafka".to_string()]);
+
+    let cluster = MockCluster::builder(3)
+        .topic("cons-ours", 4)
+        .topic("cons-theirs", 4)
+        .initial_rebalance_delay_ms(0)
+        .start();
+    let n = 1000;
+    produce_with_librdkafka(cluster.bootstrap(), "cons-ours", n, 100, "none");
+    produce_with_librdkafka(cluster.bootstrap(), "cons-theirs", n, 100, "none");
+    let n = n.to_string();
+    let expected = run(
+        &theirs,
+        &[cluster.bootstrap(), "cons-theirs", "g-theirs", &n, "4"],
+    );
+    let out = run(
+        &ours,
+        &[cluster.bootstrap(), "cons-ours", "g-ours", &n, "4"],
+    );
+    let norm = |s: &str| s.replace("cons-ours", "T").replace("cons-theirs", "T");
+    eprintln!("librdkafka:\n{expected}\nlibrskafka:\n{out}");
+    assert_eq!(
+        norm(&expected),
+        norm(&out),
+        "left: linked against librdkafka, right: against librskafka"
+    );
+    assert!(out.contains("consumed 1000 dups 0 bad 0 eofs 4\n"), "{out}");
+    assert!(out.contains("rebalance _ASSIGN_PARTITIONS"), "{out}");
+    assert!(out.contains("rebalance _REVOKE_PARTITIONS"), "{out}");
+    assert!(out.ends_with("done\n"));
+}

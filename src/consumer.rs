@@ -547,6 +547,11 @@ impl Consumer {
         })
     }
 
+    /// The member id the group coordinator assigned ("" before joining or without a group).
+    pub fn member_id(&self) -> Result<String> {
+        self.call(Command::MemberId)
+    }
+
     /// Commits (with `enable.auto.commit`), revokes the assignment, leaves the group and stops the
     /// engine thread. Called by `Drop` if not called before.
     pub fn close(&self) -> Result<()> {

@@ -126,3 +126,81 @@ fn consume_c_program_matches_librdkafka() {
     assert!(out.contains("rebalance _REVOKE_PARTITIONS"), "{out}");
     assert!(out.ends_with("done\n"));
 }
+
+/// Runs kcat with `args`; `lib_dir` (if any) goes on `LD_LIBRARY_PATH`. Returns (success,
+/// stdout, stderr).
+fn kcat(lib_dir: Option<&Path>, args: &[&str]) -> (bool, String, String) {
+    let mut cmd = Command::new("timeout");
+    cmd.arg("60").arg("kcat").args(args);
+    if let Some(d) = lib_dir {
+        cmd.env("LD_LIBRARY_PATH", d);
+    }
+    let out = cmd
+        .output()
+        .expect("running kcat (scripts/install-deps.sh installs it)");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn sorted_lines(s: &str) -> Vec<String> {
+    let mut v: Vec<String> = s.lines().map(str::to_string).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn kcat_group_consumer_through_librskafka() {
+    if Command::new("kcat").arg("-V").output().is_err() {
+        eprintln!("SKIP: kcat is not installed");
+        return;
+    }
+    let lib = our_lib();
+    // A directory where librdkafka.so.1 is our library.
+    let dir = work_dir().join("kcat-lib");
+    std::fs::create_dir_all(&dir).unwrap();
+    let link = dir.join("librdkafka.so.1");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(&lib, &link).unwrap();
+
+    let cluster = MockCluster::builder(3)
+        .topic("kcat-c", 4)
+        .initial_rebalance_delay_ms(0)
+        .start();
+    let n = 200;
+    produce_with_librdkafka(cluster.bootstrap(), "kcat-c", n, 20, "none");
+    let b = cluster.bootstrap();
+    let fmt = "%t %p %o %k\\n";
+    let args = |g: &'static str| {
+        vec![
+            "-b",
+            b,
+            "-G",
+            g,
+            "-o",
+            "beginning",
+            "-e",
+            "-f",
+            fmt,
+            "kcat-c",
+        ]
+    };
+    let (ok_theirs, out_theirs, err_theirs) = kcat(None, &args("kcat-theirs"));
+    assert!(
+        ok_theirs,
+        "kcat on the system librdkafka failed: {err_theirs}"
+    );
+    let (ok_ours, out_ours, err_ours) = kcat(Some(&dir), &args("kcat-ours"));
+    eprintln!(
+        "kcat -G on librdkafka: stderr:\n{err_theirs}\nkcat -G on librskafka: stderr:\n{err_ours}"
+    );
+    assert!(ok_ours, "kcat on librskafka failed: {err_ours}");
+    assert!(
+        !err_ours.contains("NOTIMPL"),
+        "kcat called functions librskafka does not implement:\n{err_ours}"
+    );
+    assert_eq!(sorted_lines(&out_theirs).len(), n as usize);
+    assert_eq!(sorted_lines(&out_theirs), sorted_lines(&out_ours));
+}

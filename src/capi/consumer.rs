@@ -695,6 +695,25 @@ pub unsafe extern "C" fn rd_kafka_seek_partitions(
     })
 }
 
+/// The group member id given by the coordinator, as a `malloc`ed string the application frees
+/// with `rd_kafka_mem_free`; NULL before the consumer joined its group (and for producers).
+///
+/// # Safety
+/// `rk` is NULL or a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_memberid(rk: *const rd_kafka_t) -> *mut c_char {
+    ffi_guard!(std::ptr::null_mut(), {
+        // SAFETY: per the contract.
+        let Ok(c) = (unsafe { consumer(rk) }) else {
+            return std::ptr::null_mut();
+        };
+        match c.member_id() {
+            Ok(id) if !id.is_empty() => super::c_strdup(&id),
+            _ => std::ptr::null_mut(),
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse_eof;

@@ -37,6 +37,8 @@ use super::{cstr, write_errstr};
 const EINVAL: c_int = 22;
 
 /// What the handle is.
+// One per handle: the size difference between the variants does not matter.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Kind {
     /// `RD_KAFKA_PRODUCER`.
     Producer(Producer),

@@ -2060,6 +2060,59 @@ rd_kafka_resp_err_t rd_kafka_header_get_all(const struct rd_kafka_headers_t *hdr
 // `hdrs` is NULL or live.
 size_t rd_kafka_header_cnt(const struct rd_kafka_headers_t *hdrs);
 
+// Frees a result of `rd_kafka_metadata`. NULL is ignored.
+//
+// # Safety
+// `metadata` is NULL or from `rd_kafka_metadata`, not used afterwards.
+void rd_kafka_metadata_destroy(const struct rd_kafka_metadata *metadata);
+
+// A queue for the legacy consumer of `rk` (all started partitions deliver to it).
+//
+// # Safety
+// `rk` is NULL or a live handle.
+struct rd_kafka_queue_t *rd_kafka_queue_new(struct rd_kafka_t *rk);
+
+// Frees a queue from `rd_kafka_queue_new`. NULL is ignored.
+//
+// # Safety
+// `rkqu` is NULL or from `rd_kafka_queue_new`, not used afterwards.
+void rd_kafka_queue_destroy(struct rd_kafka_queue_t *rkqu);
+
+// Starts consuming `partition` of `rkt` from `offset` (an offset or `RD_KAFKA_OFFSET_*`) into
+// `rkqu`: 0, or -1 with `rd_kafka_last_error()` set.
+//
+// # Safety
+// `rkt` is NULL or a live topic object; `rkqu` NULL or a queue of the same handle.
+int rd_kafka_consume_start_queue(struct rd_kafka_topic_t *rkt,
+                                 int32_t partition,
+                                 int64_t offset,
+                                 struct rd_kafka_queue_t *rkqu);
+
+// Stops consuming `partition` of `rkt`: 0, or -1 with `rd_kafka_last_error()` set.
+//
+// # Safety
+// `rkt` is NULL or a live topic object.
+int rd_kafka_consume_stop(struct rd_kafka_topic_t *rkt, int32_t partition);
+
+// Waits up to `timeout_ms` for messages of the queue and calls `consume_cb` for each one that
+// is ready (messages and error events, the message owned by the library); returns how many.
+//
+// # Safety
+// `rkqu` is NULL or a live queue; `consume_cb` a valid callback.
+int rd_kafka_consume_callback_queue(struct rd_kafka_queue_t *rkqu,
+                                    int timeout_ms,
+                                    void (*consume_cb)(struct rd_kafka_message_t*, void*),
+                                    void *commit_opaque);
+
+// Stores `offset + 1` (the next offset to consume) of `partition` for the next commit.
+// `_INVALID_ARG` with `enable.auto.offset.store=true`, `_STATE` for a partition not consumed.
+//
+// # Safety
+// `rkt` is NULL or a live topic object.
+rd_kafka_resp_err_t rd_kafka_offset_store(struct rd_kafka_topic_t *rkt,
+                                          int32_t partition,
+                                          int64_t offset);
+
 // Frees a message returned by a consume call. NULL is ignored.
 //
 // # Safety
@@ -2368,50 +2421,6 @@ ptrdiff_t rd_kafka_consume_batch_queue(struct rd_kafka_queue_t *rkqu,
                                        size_t rkmessages_size);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`-1`).
-//
-// C prototype: `int rd_kafka_consume_callback_queue(rd_kafka_queue_t *rkqu, int timeout_ms, void (*consume_cb)(rd_kafka_message_t *rkmessage, void *commit_opaque), void *commit_opaque);`
-//
-// # Safety
-// None: no argument is read.
-int rd_kafka_consume_callback_queue(struct rd_kafka_queue_t *rkqu,
-                                    int timeout_ms,
-                                    void (*consume_cb)(struct rd_kafka_message_t*, void*),
-                                    void *commit_opaque);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`-1`).
-//
-// C prototype: `int rd_kafka_consume_start_queue(rd_kafka_topic_t *rkt, int32_t partition, int64_t offset, rd_kafka_queue_t *rkqu);`
-//
-// # Safety
-// None: no argument is read.
-int rd_kafka_consume_start_queue(struct rd_kafka_topic_t *rkt,
-                                 int32_t partition,
-                                 int64_t offset,
-                                 struct rd_kafka_queue_t *rkqu);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`-1`).
-//
-// C prototype: `int rd_kafka_consume_stop(rd_kafka_topic_t *rkt, int32_t partition);`
-//
-// # Safety
-// None: no argument is read.
-int rd_kafka_consume_stop(struct rd_kafka_topic_t *rkt, int32_t partition);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_offset_store(rd_kafka_topic_t *rkt, int32_t partition, int64_t offset);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_offset_store(struct rd_kafka_topic_t *rkt,
-                                          int32_t partition,
-                                          int64_t offset);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
 //
 // C prototype: `rd_kafka_resp_err_t rd_kafka_seek(rd_kafka_topic_t *rkt, int32_t partition, int64_t offset, int timeout_ms);`
@@ -2577,15 +2586,6 @@ void rd_kafka_queue_cb_event_enable(struct rd_kafka_queue_t *rkqu,
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value.
 //
-// C prototype: `void rd_kafka_queue_destroy(rd_kafka_queue_t *rkqu);`
-//
-// # Safety
-// None: no argument is read.
-void rd_kafka_queue_destroy(struct rd_kafka_queue_t *rkqu);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value.
-//
 // C prototype: `void rd_kafka_queue_forward(rd_kafka_queue_t *src, rd_kafka_queue_t *dst);`
 //
 // # Safety
@@ -2620,15 +2620,6 @@ struct rd_kafka_queue_t *rd_kafka_queue_get_main(struct rd_kafka_t *rk);
 struct rd_kafka_queue_t *rd_kafka_queue_get_partition(struct rd_kafka_t *rk,
                                                       const char *topic,
                                                       int32_t partition);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-//
-// C prototype: `rd_kafka_queue_t *rd_kafka_queue_new(rd_kafka_t *rk);`
-//
-// # Safety
-// None: no argument is read.
-struct rd_kafka_queue_t *rd_kafka_queue_new(struct rd_kafka_t *rk);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`std::ptr::null_mut()`).
@@ -2733,15 +2724,6 @@ rd_kafka_resp_err_t rd_kafka_list_groups(struct rd_kafka_t *rk,
                                          const char *group,
                                          const struct rd_kafka_group_list **grplistp,
                                          int timeout_ms);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value.
-//
-// C prototype: `void rd_kafka_metadata_destroy(const struct rd_kafka_metadata *metadata);`
-//
-// # Safety
-// None: no argument is read.
-void rd_kafka_metadata_destroy(const struct rd_kafka_metadata *metadata);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).

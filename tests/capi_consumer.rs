@@ -3,7 +3,9 @@
 //!   callback, consumes what librdkafka produced, commits and reads the committed offsets back,
 //!   linked once against librskafka's cdylib and once against the system librdkafka; both must
 //!   print the same;
-//! - Debian's `kcat -G` (high-level consumer) runs with our library as `librdkafka.so.1`.
+//! - Debian's `kcat -G` (high-level consumer) and `kcat -C` (legacy consumer: metadata, queue,
+//!   `rd_kafka_consume_start_queue`, `rd_kafka_consume_callback_queue`) run with our library as
+//!   `librdkafka.so.1` and print what they print on the system librdkafka.
 #![cfg(feature = "capi")]
 
 mod common;
@@ -203,4 +205,28 @@ fn kcat_group_consumer_through_librskafka() {
     );
     assert_eq!(sorted_lines(&out_theirs).len(), n as usize);
     assert_eq!(sorted_lines(&out_theirs), sorted_lines(&out_ours));
+
+    // The legacy consumer (no group): from the beginning, and the last 5 of each partition.
+    for offset in ["beginning", "-5"] {
+        let args = ["-b", b, "-C", "-t", "kcat-c", "-o", offset, "-e", "-f", fmt];
+        let (ok_theirs, out_theirs, err_theirs) = kcat(None, &args);
+        assert!(
+            ok_theirs,
+            "kcat -C on the system librdkafka failed: {err_theirs}"
+        );
+        let (ok_ours, out_ours, err_ours) = kcat(Some(&dir), &args);
+        assert!(ok_ours, "kcat -C on librskafka failed: {err_ours}");
+        assert!(
+            !err_ours.contains("NOTIMPL"),
+            "kcat -C called functions librskafka does not implement:\n{err_ours}"
+        );
+        assert_eq!(
+            sorted_lines(&out_theirs),
+            sorted_lines(&out_ours),
+            "kcat -C -o {offset}"
+        );
+        // Which partition reaches its end last (": exiting") is timing-dependent.
+        let eofs = |s: &str| sorted_lines(&s.replace(": exiting", ""));
+        assert_eq!(eofs(&err_theirs), eofs(&err_ours));
+    }
 }

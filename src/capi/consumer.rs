@@ -264,7 +264,7 @@ pub unsafe extern "C" fn rd_kafka_consumer_poll(
     })
 }
 
-fn error_message(h: &rd_kafka_t, e: &KafkaError) -> Box<OwnedMessage> {
+pub(crate) fn error_message(h: &rd_kafka_t, e: &KafkaError) -> Box<OwnedMessage> {
     if e.code == ErrorCode::L_PARTITION_EOF {
         if let Some((topic, partition, offset)) = parse_eof(&e.message) {
             let rkt = h.topic_by_name(topic);

@@ -41,6 +41,7 @@ pub mod error;
 pub mod handle;
 pub mod headers;
 pub mod layout;
+pub mod legacy;
 pub mod message;
 pub mod misc;
 pub mod partition_list;

@@ -226,91 +226,6 @@ pub unsafe extern "C" fn rd_kafka_consume_batch_queue(
 }
 
 /// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`-1`).
-///
-/// C prototype: `int rd_kafka_consume_callback_queue(rd_kafka_queue_t *rkqu, int timeout_ms, void (*consume_cb)(rd_kafka_message_t *rkmessage, void *commit_opaque), void *commit_opaque);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_consume_callback_queue(
-    rkqu: *mut rd_kafka_queue_t,
-    timeout_ms: c_int,
-    consume_cb: Option<unsafe extern "C" fn(*mut rd_kafka_message_t, *mut c_void)>,
-    commit_opaque: *mut c_void,
-) -> c_int {
-    ffi_guard!(-1, {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_consume_callback_queue");
-        -1
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`-1`).
-///
-/// C prototype: `int rd_kafka_consume_start_queue(rd_kafka_topic_t *rkt, int32_t partition, int64_t offset, rd_kafka_queue_t *rkqu);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_consume_start_queue(
-    rkt: *mut rd_kafka_topic_t,
-    partition: i32,
-    offset: i64,
-    rkqu: *mut rd_kafka_queue_t,
-) -> c_int {
-    ffi_guard!(-1, {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_consume_start_queue");
-        -1
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`-1`).
-///
-/// C prototype: `int rd_kafka_consume_stop(rd_kafka_topic_t *rkt, int32_t partition);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_consume_stop(
-    rkt: *mut rd_kafka_topic_t,
-    partition: i32,
-) -> c_int {
-    ffi_guard!(-1, {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_consume_stop");
-        -1
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-///
-/// C prototype: `rd_kafka_resp_err_t rd_kafka_offset_store(rd_kafka_topic_t *rkt, int32_t partition, int64_t offset);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_offset_store(
-    rkt: *mut rd_kafka_topic_t,
-    partition: i32,
-    offset: i64,
-) -> rd_kafka_resp_err_t {
-    ffi_guard!(RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED, {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_offset_store");
-        RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
 /// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
 ///
 /// C prototype: `rd_kafka_resp_err_t rd_kafka_seek(rd_kafka_topic_t *rkt, int32_t partition, int64_t offset, int timeout_ms);`
@@ -628,22 +543,6 @@ pub unsafe extern "C" fn rd_kafka_queue_cb_event_enable(
 /// Not implemented by librskafka yet: logs once to stderr and returns
 /// librdkafka's "not implemented" value.
 ///
-/// C prototype: `void rd_kafka_queue_destroy(rd_kafka_queue_t *rkqu);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_queue_destroy(rkqu: *mut rd_kafka_queue_t) {
-    ffi_guard!((), {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_queue_destroy");
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value.
-///
 /// C prototype: `void rd_kafka_queue_forward(rd_kafka_queue_t *src, rd_kafka_queue_t *dst);`
 ///
 /// # Safety
@@ -711,23 +610,6 @@ pub unsafe extern "C" fn rd_kafka_queue_get_partition(
     ffi_guard!(std::ptr::null_mut(), {
         static LOGGED: AtomicBool = AtomicBool::new(false);
         not_implemented(&LOGGED, "rd_kafka_queue_get_partition");
-        std::ptr::null_mut()
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-///
-/// C prototype: `rd_kafka_queue_t *rd_kafka_queue_new(rd_kafka_t *rk);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_queue_new(rk: *mut rd_kafka_t) -> *mut rd_kafka_queue_t {
-    ffi_guard!(std::ptr::null_mut(), {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_queue_new");
         std::ptr::null_mut()
     })
 }
@@ -928,45 +810,6 @@ pub unsafe extern "C" fn rd_kafka_list_groups(
         static LOGGED: AtomicBool = AtomicBool::new(false);
         not_implemented(&LOGGED, "rd_kafka_list_groups");
         RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-///
-/// C prototype: `rd_kafka_resp_err_t rd_kafka_metadata(rd_kafka_t *rk, int all_topics, rd_kafka_topic_t *only_rkt, const struct rd_kafka_metadata **metadatap, int timeout_ms);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_metadata(
-    rk: *mut rd_kafka_t,
-    all_topics: c_int,
-    only_rkt: *mut rd_kafka_topic_t,
-    metadatap: *mut *const rd_kafka_metadata,
-    timeout_ms: c_int,
-) -> rd_kafka_resp_err_t {
-    ffi_guard!(RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED, {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_metadata");
-        RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value.
-///
-/// C prototype: `void rd_kafka_metadata_destroy(const struct rd_kafka_metadata *metadata);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_metadata_destroy(metadata: *const rd_kafka_metadata) {
-    ffi_guard!((), {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_metadata_destroy");
     })
 }
 

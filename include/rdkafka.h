@@ -1748,6 +1748,12 @@ struct rd_kafka_error_t *rd_kafka_incremental_unassign(struct rd_kafka_t *rk,
 rd_kafka_resp_err_t rd_kafka_assignment(struct rd_kafka_t *rk,
                                         struct rd_kafka_topic_partition_list_t **partitions);
 
+// 1 once `rd_kafka_consumer_close` has returned, else 0.
+//
+// # Safety
+// `rk` is NULL or a live handle.
+int rd_kafka_consumer_closed(struct rd_kafka_t *rk);
+
 // Whether the last revoked assignment was lost (session timeout, fencing) rather than revoked.
 //
 // # Safety
@@ -2113,6 +2119,33 @@ rd_kafka_resp_err_t rd_kafka_offset_store(struct rd_kafka_topic_t *rkt,
                                           int32_t partition,
                                           int64_t offset);
 
+// Waits up to `timeout_ms` for one message of the queue; NULL on timeout (last error
+// `_TIMED_OUT`). The caller frees it with `rd_kafka_message_destroy`.
+//
+// # Safety
+// `rkqu` is NULL or a live queue.
+struct rd_kafka_message_t *rd_kafka_consume_queue(struct rd_kafka_queue_t *rkqu, int timeout_ms);
+
+// Waits up to `timeout_ms` for the first message and fills `rkmessages` with up to
+// `rkmessages_size` ready ones (each freed by the caller); returns how many, -1 on bad arguments.
+//
+// # Safety
+// `rkqu` is NULL or a live queue; `rkmessages` has room for `rkmessages_size` pointers.
+ptrdiff_t rd_kafka_consume_batch_queue(struct rd_kafka_queue_t *rkqu,
+                                       int timeout_ms,
+                                       struct rd_kafka_message_t **rkmessages,
+                                       size_t rkmessages_size);
+
+// Moves the consume position of a started partition to `offset`; `timeout_ms` is not needed
+// (the engine applies the seek before answering).
+//
+// # Safety
+// `rkt` is NULL or a live topic object.
+rd_kafka_resp_err_t rd_kafka_seek(struct rd_kafka_topic_t *rkt,
+                                  int32_t partition,
+                                  int64_t offset,
+                                  int timeout_ms);
+
 // Frees a message returned by a consume call. NULL is ignored.
 //
 // # Safety
@@ -2360,15 +2393,6 @@ struct rd_kafka_error_t *rd_kafka_consumer_close_queue(struct rd_kafka_t *rk,
                                                        struct rd_kafka_queue_t *rkqu);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`0`).
-//
-// C prototype: `int rd_kafka_consumer_closed(rd_kafka_t *rk);`
-//
-// # Safety
-// None: no argument is read.
-int rd_kafka_consumer_closed(struct rd_kafka_t *rk);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`std::ptr::null_mut()`).
 //
 // C prototype: `rd_kafka_consumer_group_metadata_t * rd_kafka_consumer_group_metadata(rd_kafka_t *rk);`
@@ -2407,30 +2431,6 @@ struct rd_kafka_error_t *rd_kafka_consumer_group_metadata_read(struct rd_kafka_c
 struct rd_kafka_error_t *rd_kafka_consumer_group_metadata_write(const struct rd_kafka_consumer_group_metadata_t *cgmd,
                                                                 void **bufferp,
                                                                 size_t *sizep);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`-1`).
-//
-// C prototype: `ssize_t rd_kafka_consume_batch_queue(rd_kafka_queue_t *rkqu, int timeout_ms, rd_kafka_message_t **rkmessages, size_t rkmessages_size);`
-//
-// # Safety
-// None: no argument is read.
-ptrdiff_t rd_kafka_consume_batch_queue(struct rd_kafka_queue_t *rkqu,
-                                       int timeout_ms,
-                                       struct rd_kafka_message_t **rkmessages,
-                                       size_t rkmessages_size);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_seek(rd_kafka_topic_t *rkt, int32_t partition, int64_t offset, int timeout_ms);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_seek(struct rd_kafka_topic_t *rkt,
-                                  int32_t partition,
-                                  int64_t offset,
-                                  int timeout_ms);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`std::ptr::null()`).
@@ -3037,16 +3037,6 @@ int rd_kafka_consume_callback(struct rd_kafka_topic_t *rkt,
                               int timeout_ms,
                               void (*consume_cb)(struct rd_kafka_message_t*, void*),
                               void *commit_opaque);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-//
-// C prototype: `rd_kafka_message_t *rd_kafka_consume_queue(rd_kafka_queue_t *rkqu, int timeout_ms);`
-//
-// # Safety
-// None: no argument is read.
-struct rd_kafka_message_t *rd_kafka_consume_queue(struct rd_kafka_queue_t *rkqu,
-                                                  int timeout_ms);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`-1`).

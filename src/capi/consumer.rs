@@ -29,6 +29,8 @@ pub(crate) struct GroupState {
     lost: AtomicBool,
     /// 0: no rebalance yet, 1: eager, 2: cooperative.
     protocol: AtomicU8,
+    /// Set by `rd_kafka_consumer_close`.
+    closed: AtomicBool,
 }
 
 /// Installs the Rust consumer's rebalance and commit closures, which call the application's C
@@ -306,7 +308,12 @@ pub unsafe extern "C" fn rd_kafka_consumer_close(rk: *mut rd_kafka_t) -> rd_kafk
     ffi_guard!(RD_KAFKA_RESP_ERR__FAIL, {
         // SAFETY: per the contract.
         match unsafe { consumer(rk) } {
-            Ok(c) => code_of(c.close()),
+            Ok(c) => {
+                let r = code_of(c.close());
+                // SAFETY: a consumer handle, so live.
+                unsafe { (*rk).group.closed.store(true, Ordering::Release) };
+                r
+            }
             Err(e) => e,
         }
     })
@@ -531,6 +538,18 @@ pub unsafe extern "C" fn rd_kafka_assignment(
         // SAFETY: checked non-NULL, writable per the contract.
         unsafe { *partitions = from_slice(&c.assignment()) };
         RD_KAFKA_RESP_ERR_NO_ERROR
+    })
+}
+
+/// 1 once `rd_kafka_consumer_close` has returned, else 0.
+///
+/// # Safety
+/// `rk` is NULL or a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_consumer_closed(rk: *mut rd_kafka_t) -> c_int {
+    ffi_guard!(0, {
+        // SAFETY: per the contract.
+        unsafe { handle(rk) }.map_or(0, |h| h.group.closed.load(Ordering::Acquire) as c_int)
     })
 }
 

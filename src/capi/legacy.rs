@@ -259,14 +259,10 @@ pub unsafe extern "C" fn rd_kafka_consume_callback_queue(
         let mut timeout = timeout_of(timeout_ms);
         // Everything ready now, after waiting for the first (bounded, to return regularly).
         while served < 10_000 {
-            let Some(r) = c.poll(timeout) else {
+            let Some(mut m) = next(h, c, timeout) else {
                 break;
             };
             timeout = std::time::Duration::ZERO;
-            let mut m = match r {
-                Ok(m) => OwnedMessage::from_message(&m, h.topic_by_name(m.topic())),
-                Err(e) => super::consumer::error_message(h, &e),
-            };
             served += 1;
             if let Some(cb) = consume_cb {
                 // SAFETY: the application's callback; the message lives across the call.
@@ -294,6 +290,118 @@ pub unsafe extern "C" fn rd_kafka_offset_store(
             return RD_KAFKA_RESP_ERR__INVALID_ARG;
         };
         match c.store_offset(t.name(), partition, offset + 1) {
+            Ok(()) => RD_KAFKA_RESP_ERR_NO_ERROR,
+            Err(e) => e.code.0,
+        }
+    })
+}
+
+/// The handle and consumer behind a queue.
+///
+/// # Safety
+/// `rkqu` is NULL or a live queue.
+unsafe fn queue_consumer<'a>(
+    rkqu: *mut rd_kafka_queue_t,
+) -> Option<(&'a rd_kafka_t, &'a crate::Consumer)> {
+    // SAFETY: per the contract; the queue's handle outlives it.
+    let h = unsafe { handle(rkqu.cast::<Queue>().as_ref()?.rk) }?;
+    Some((h, h.consumer()?))
+}
+
+/// One message (or error event) of the queue within `timeout`, owned by the caller.
+fn next(
+    h: &rd_kafka_t,
+    c: &crate::Consumer,
+    timeout: std::time::Duration,
+) -> Option<Box<OwnedMessage>> {
+    Some(match c.poll(timeout)? {
+        Ok(m) => OwnedMessage::from_message(&m, h.topic_by_name(m.topic())),
+        Err(e) => super::consumer::error_message(h, &e),
+    })
+}
+
+/// Waits up to `timeout_ms` for one message of the queue; NULL on timeout (last error
+/// `_TIMED_OUT`). The caller frees it with `rd_kafka_message_destroy`.
+///
+/// # Safety
+/// `rkqu` is NULL or a live queue.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_consume_queue(
+    rkqu: *mut rd_kafka_queue_t,
+    timeout_ms: c_int,
+) -> *mut rd_kafka_message_t {
+    ffi_guard!(std::ptr::null_mut(), {
+        // SAFETY: per the contract.
+        let Some((h, c)) = (unsafe { queue_consumer(rkqu) }) else {
+            set_last_error(RD_KAFKA_RESP_ERR__INVALID_ARG, 22);
+            return std::ptr::null_mut();
+        };
+        match next(h, c, timeout_of(timeout_ms)) {
+            Some(m) => m.into_raw(),
+            None => {
+                set_last_error(RD_KAFKA_RESP_ERR__TIMED_OUT, 110);
+                std::ptr::null_mut()
+            }
+        }
+    })
+}
+
+/// Waits up to `timeout_ms` for the first message and fills `rkmessages` with up to
+/// `rkmessages_size` ready ones (each freed by the caller); returns how many, -1 on bad arguments.
+///
+/// # Safety
+/// `rkqu` is NULL or a live queue; `rkmessages` has room for `rkmessages_size` pointers.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_consume_batch_queue(
+    rkqu: *mut rd_kafka_queue_t,
+    timeout_ms: c_int,
+    rkmessages: *mut *mut rd_kafka_message_t,
+    rkmessages_size: usize,
+) -> isize {
+    ffi_guard!(-1, {
+        // SAFETY: per the contract.
+        let Some((h, c)) = (unsafe { queue_consumer(rkqu) }) else {
+            set_last_error(RD_KAFKA_RESP_ERR__INVALID_ARG, 22);
+            return -1;
+        };
+        if rkmessages.is_null() {
+            set_last_error(RD_KAFKA_RESP_ERR__INVALID_ARG, 22);
+            return -1;
+        }
+        let mut n = 0;
+        let mut timeout = timeout_of(timeout_ms);
+        while n < rkmessages_size {
+            let Some(m) = next(h, c, timeout) else {
+                break;
+            };
+            timeout = std::time::Duration::ZERO;
+            // SAFETY: `n < rkmessages_size`, within the caller's array.
+            unsafe { *rkmessages.add(n) = m.into_raw() };
+            n += 1;
+        }
+        n as isize
+    })
+}
+
+/// Moves the consume position of a started partition to `offset`; `timeout_ms` is not needed
+/// (the engine applies the seek before answering).
+///
+/// # Safety
+/// `rkt` is NULL or a live topic object.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_seek(
+    rkt: *mut rd_kafka_topic_t,
+    partition: i32,
+    offset: i64,
+    timeout_ms: c_int,
+) -> rd_kafka_resp_err_t {
+    let _ = timeout_ms;
+    ffi_guard!(RD_KAFKA_RESP_ERR__FAIL, {
+        // SAFETY: per the contract.
+        let Some((t, c)) = (unsafe { topic_consumer(rkt) }) else {
+            return RD_KAFKA_RESP_ERR__INVALID_ARG;
+        };
+        match c.seek(t.name(), partition, offset) {
             Ok(()) => RD_KAFKA_RESP_ERR_NO_ERROR,
             Err(e) => e.code.0,
         }

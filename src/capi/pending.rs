@@ -102,23 +102,6 @@ pub unsafe extern "C" fn rd_kafka_consumer_close_queue(
 }
 
 /// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`0`).
-///
-/// C prototype: `int rd_kafka_consumer_closed(rd_kafka_t *rk);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_consumer_closed(rk: *mut rd_kafka_t) -> c_int {
-    ffi_guard!(0, {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_consumer_closed");
-        0
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
 /// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
 ///
 /// C prototype: `rd_kafka_consumer_group_metadata_t * rd_kafka_consumer_group_metadata(rd_kafka_t *rk);`
@@ -201,50 +184,6 @@ pub unsafe extern "C" fn rd_kafka_consumer_group_metadata_write(
             super::error::not_implemented_error("rd_kafka_consumer_group_metadata_write")
         }
     )
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`-1`).
-///
-/// C prototype: `ssize_t rd_kafka_consume_batch_queue(rd_kafka_queue_t *rkqu, int timeout_ms, rd_kafka_message_t **rkmessages, size_t rkmessages_size);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_consume_batch_queue(
-    rkqu: *mut rd_kafka_queue_t,
-    timeout_ms: c_int,
-    rkmessages: *mut *mut rd_kafka_message_t,
-    rkmessages_size: usize,
-) -> isize {
-    ffi_guard!(-1, {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_consume_batch_queue");
-        -1
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-///
-/// C prototype: `rd_kafka_resp_err_t rd_kafka_seek(rd_kafka_topic_t *rkt, int32_t partition, int64_t offset, int timeout_ms);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_seek(
-    rkt: *mut rd_kafka_topic_t,
-    partition: i32,
-    offset: i64,
-    timeout_ms: c_int,
-) -> rd_kafka_resp_err_t {
-    ffi_guard!(RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED, {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_seek");
-        RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED
-    })
 }
 
 /// Not implemented by librskafka yet: logs once to stderr and returns
@@ -1445,26 +1384,6 @@ pub unsafe extern "C" fn rd_kafka_consume_callback(
         static LOGGED: AtomicBool = AtomicBool::new(false);
         not_implemented(&LOGGED, "rd_kafka_consume_callback");
         -1
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-///
-/// C prototype: `rd_kafka_message_t *rd_kafka_consume_queue(rd_kafka_queue_t *rkqu, int timeout_ms);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_consume_queue(
-    rkqu: *mut rd_kafka_queue_t,
-    timeout_ms: c_int,
-) -> *mut rd_kafka_message_t {
-    ffi_guard!(std::ptr::null_mut(), {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_consume_queue");
-        std::ptr::null_mut()
     })
 }
 

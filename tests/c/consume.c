@@ -176,7 +176,9 @@ int main(int argc, char **argv) {
                 rd_kafka_topic_partition_list_destroy(asg);
         }
 
+        printf("closed before %d\n", rd_kafka_consumer_closed(rk));
         printf("close %s\n", rd_kafka_err2name(rd_kafka_consumer_close(rk)));
+        printf("closed after %d\n", rd_kafka_consumer_closed(rk));
         rd_kafka_destroy(rk);
         printf("wait_destroyed %d\n", rd_kafka_wait_destroyed(5000));
         free(seen);

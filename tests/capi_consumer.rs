@@ -129,6 +129,46 @@ fn consume_c_program_matches_librdkafka() {
     assert!(out.ends_with("done\n"));
 }
 
+#[test]
+fn consume_legacy_c_program_matches_librdkafka() {
+    if !Path::new(HEADER).exists() {
+        eprintln!("SKIP: the system rdkafka.h is not installed (apt-get install librdkafka-dev)");
+        return;
+    }
+    let lib = our_lib();
+    let lib_dir = lib.parent().unwrap();
+    let dir = work_dir();
+    let ours = dir.join("consume_legacy_librskafka");
+    compile(
+        "tests/c/consume_legacy.c",
+        &ours,
+        &[
+            format!("-L{}", lib_dir.display()),
+            "-lkafka".to_string(),
+            format!("-Wl,-rpath,{}", lib_dir.display()),
+        ],
+    );
+    let theirs = dir.join("consume_legacy_librdkafka");
+    compile(
+        "tests/c/consume_legacy.c",
+        &theirs,
+        &["-lrdkafka".to_string()],
+    );
+
+    let cluster = MockCluster::builder(3).topic("legacy", 3).start();
+    produce_with_librdkafka(cluster.bootstrap(), "legacy", 600, 50, "none");
+    let expected = run(&theirs, &[cluster.bootstrap(), "legacy", "600"]);
+    let out = run(&ours, &[cluster.bootstrap(), "legacy", "600"]);
+    eprintln!("librdkafka:\n{expected}\nlibrskafka:\n{out}");
+    assert_eq!(
+        expected, out,
+        "left: linked against librdkafka, right: against librskafka"
+    );
+    assert!(out.contains("consumed 600 bad 0 eofs 3\n"), "{out}");
+    assert!(out.contains("after seek [0] offset 10\n"), "{out}");
+    assert!(out.ends_with("done\n"));
+}
+
 /// Runs kcat with `args`; `lib_dir` (if any) goes on `LD_LIBRARY_PATH`. Returns (success,
 /// stdout, stderr).
 fn kcat(lib_dir: Option<&Path>, args: &[&str]) -> (bool, String, String) {

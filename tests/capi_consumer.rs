@@ -126,6 +126,10 @@ fn consume_c_program_matches_librdkafka() {
     assert!(out.contains("consumed 1000 dups 0 bad 0 eofs 4\n"), "{out}");
     assert!(out.contains("rebalance _ASSIGN_PARTITIONS"), "{out}");
     assert!(out.contains("rebalance _REVOKE_PARTITIONS"), "{out}");
+    assert!(
+        out.contains("offset_commit_cb NO_ERROR (4 partitions)\n"),
+        "{out}"
+    );
     assert!(out.ends_with("done\n"));
 }
 

@@ -9,6 +9,7 @@
 
 use std::os::raw::{c_char, c_int};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::Mutex;
 
 use crate::consumer::{CommitMode, RebalanceType};
 use crate::topic_partition::TopicPartition;
@@ -31,6 +32,37 @@ pub(crate) struct GroupState {
     protocol: AtomicU8,
     /// Set by `rd_kafka_consumer_close`.
     closed: AtomicBool,
+    /// Results of synchronous commits for `offset_commit_cb`, served by the next
+    /// `rd_kafka_consumer_poll` or `rd_kafka_consumer_close` (as librdkafka does).
+    commits: Mutex<Vec<(rd_kafka_resp_err_t, Vec<TopicPartition>)>>,
+}
+
+/// Calls `offset_commit_cb` for the queued synchronous commit results, with no lock held.
+///
+/// # Safety
+/// `rk` is a live handle.
+unsafe fn serve_commits(rk: *mut rd_kafka_t) {
+    // SAFETY: per the contract.
+    let h = unsafe { &*rk };
+    let cbs = h.callbacks();
+    let Some(cb) = cbs.offset_commit_cb else {
+        return;
+    };
+    loop {
+        let next = {
+            let mut q = h.group.commits.lock().unwrap_or_else(|e| e.into_inner());
+            if q.is_empty() {
+                return;
+            }
+            q.remove(0)
+        };
+        let list = from_slice(&next.1);
+        // SAFETY: the application's callback; the list lives across the call.
+        unsafe {
+            cb(rk, next.0, list, cbs.opaque);
+            rd_kafka_topic_partition_list_destroy(list);
+        }
+    }
 }
 
 /// Installs the Rust consumer's rebalance and commit closures, which call the application's C
@@ -258,6 +290,8 @@ pub unsafe extern "C" fn rd_kafka_consumer_poll(
         let Some(c) = h.consumer() else {
             return std::ptr::null_mut();
         };
+        // SAFETY: `rk` is this live handle.
+        unsafe { serve_commits(rk) };
         match c.poll(timeout_of(timeout_ms)) {
             None => std::ptr::null_mut(),
             Some(Ok(m)) => OwnedMessage::from_message(&m, h.topic_by_name(m.topic())).into_raw(),
@@ -309,6 +343,8 @@ pub unsafe extern "C" fn rd_kafka_consumer_close(rk: *mut rd_kafka_t) -> rd_kafk
         // SAFETY: per the contract.
         match unsafe { consumer(rk) } {
             Ok(c) => {
+                // SAFETY: a consumer handle, so live.
+                unsafe { serve_commits(rk) };
                 let r = code_of(c.close());
                 // SAFETY: a consumer handle, so live.
                 unsafe { (*rk).group.closed.store(true, Ordering::Release) };
@@ -317,6 +353,33 @@ pub unsafe extern "C" fn rd_kafka_consumer_close(rk: *mut rd_kafka_t) -> rd_kafk
             Err(e) => e,
         }
     })
+}
+
+/// Keeps the result of a synchronous commit for `offset_commit_cb` (asynchronous results come
+/// through the Rust consumer's commit callback).
+///
+/// # Safety
+/// `rk` is a live handle.
+unsafe fn queue_commit_result(
+    rk: *mut rd_kafka_t,
+    async_: c_int,
+    r: &crate::Result<Vec<TopicPartition>>,
+    requested: Vec<TopicPartition>,
+) {
+    // SAFETY: per the contract.
+    let h = unsafe { &*rk };
+    if async_ != 0 || h.callbacks().offset_commit_cb.is_none() {
+        return;
+    }
+    let entry = match r {
+        Ok(v) => (RD_KAFKA_RESP_ERR_NO_ERROR, v.clone()),
+        Err(e) => (e.code.0, requested),
+    };
+    h.group
+        .commits
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(entry);
 }
 
 fn mode(async_: c_int) -> CommitMode {
@@ -348,7 +411,10 @@ pub unsafe extern "C" fn rd_kafka_commit(
             // SAFETY: per the contract.
             unsafe { to_vec(offsets) }
         });
-        code_of(c.commit(list.as_deref(), mode(async_)).map(|_| ()))
+        let r = c.commit(list.as_deref(), mode(async_));
+        // SAFETY: a consumer handle, so live.
+        unsafe { queue_commit_result(rk, async_, &r, list.unwrap_or_default()) };
+        code_of(r.map(|_| ()))
     })
 }
 
@@ -378,7 +444,10 @@ pub unsafe extern "C" fn rd_kafka_commit_message(
         // SAFETY: a message's topic object is alive while the message is.
         let topic = unsafe { (*m.rkt).name() };
         let tp = TopicPartition::with_offset(topic, m.partition, m.offset + 1);
-        code_of(c.commit(Some(&[tp]), mode(async_)).map(|_| ()))
+        let r = c.commit(Some(std::slice::from_ref(&tp)), mode(async_));
+        // SAFETY: a consumer handle, so live.
+        unsafe { queue_commit_result(rk, async_, &r, vec![tp]) };
+        code_of(r.map(|_| ()))
     })
 }
 

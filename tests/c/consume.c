@@ -56,7 +56,7 @@ static void commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                       rd_kafka_topic_partition_list_t *offsets, void *opaque) {
         (void)rk;
         (void)opaque;
-        fprintf(stderr, "offset_commit_cb %s (%d partitions)\n", rd_kafka_err2name(err),
+        printf("offset_commit_cb %s (%d partitions)\n", rd_kafka_err2name(err),
                 offsets ? offsets->cnt : -1);
 }
 

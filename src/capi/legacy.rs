@@ -32,7 +32,7 @@ struct OwnedMetadata {
 }
 
 /// Cluster metadata: the topics (all, or `only_rkt`) with their partitions. Brokers, leaders
-/// and replicas are not reported yet (counts 0, leader -1). Consumers only.
+/// and replicas are not reported yet (counts 0, leader -1).
 ///
 /// # Safety
 /// `rk` is NULL or a live handle; `only_rkt` NULL or a topic of it; `metadatap` writable.
@@ -53,12 +53,15 @@ pub unsafe extern "C" fn rd_kafka_metadata(
         if metadatap.is_null() {
             return RD_KAFKA_RESP_ERR__INVALID_ARG;
         }
-        let Some(c) = h.consumer() else {
-            return RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED;
-        };
         // SAFETY: per the contract.
         let only = unsafe { only_rkt.as_ref() }.map(|t| t.name().to_string());
-        let (list, topic_err) = match c.fetch_metadata(only.as_deref(), timeout_of(timeout_ms)) {
+        let timeout = timeout_of(timeout_ms);
+        let fetched = match (h.consumer(), h.producer()) {
+            (Some(c), _) => c.fetch_metadata(only.as_deref(), timeout),
+            (None, Some(p)) => p.fetch_metadata(only.as_deref(), timeout),
+            (None, None) => return RD_KAFKA_RESP_ERR__INVALID_ARG,
+        };
+        let (list, topic_err) = match fetched {
             Ok(l) => (l, RD_KAFKA_RESP_ERR_NO_ERROR),
             Err(e) if only.is_some() && e.code.0 != RD_KAFKA_RESP_ERR__TIMED_OUT => {
                 (vec![(only.clone().unwrap_or_default(), 0)], e.code.0)

@@ -1,7 +1,7 @@
 /* The high-level consumer through the C ABI, compiled against the system rdkafka.h and linked
  * once against librskafka and once against librdkafka: both runs must print the same.
  *
- * usage: consume <bootstrap> <topic> <group> <count> <partitions>
+ * usage: consume <bootstrap> <topic> <group> <count> <partitions> [cooperative]
  *
  * Subscribes with a rebalance callback that prints and applies each rebalance, consumes <count>
  * messages written by the mock launcher (key "key-<i>", value "value-<i>-..."), waits for the
@@ -46,7 +46,16 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                rd_kafka_rebalance_protocol(rk), rd_kafka_assignment_lost(rk));
         print_list("  partitions", copy, 0);
         rd_kafka_topic_partition_list_destroy(copy);
-        if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS)
+        if (!strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE")) {
+                rd_kafka_error_t *e = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS
+                                          ? rd_kafka_incremental_assign(rk, parts)
+                                          : rd_kafka_incremental_unassign(rk, parts);
+                printf("  incremental %s -> %s\n",
+                       err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ? "assign" : "unassign",
+                       e ? rd_kafka_error_name(e) : "OK");
+                if (e)
+                        rd_kafka_error_destroy(e);
+        } else if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS)
                 printf("  assign -> %s\n", rd_kafka_err2name(rd_kafka_assign(rk, parts)));
         else
                 printf("  unassign -> %s\n", rd_kafka_err2name(rd_kafka_assign(rk, NULL)));
@@ -78,7 +87,7 @@ int main(int argc, char **argv) {
         long long *eof_at;
         time_t deadline;
 
-        if (argc != 6) {
+        if (argc != 6 && argc != 7) {
                 fprintf(stderr, "usage: %s bootstrap topic group count partitions\n", argv[0]);
                 return 2;
         }
@@ -95,6 +104,8 @@ int main(int argc, char **argv) {
         set(conf, "auto.offset.reset", "earliest");
         set(conf, "enable.auto.commit", "false");
         set(conf, "enable.partition.eof", "true");
+        if (argc == 7)
+                set(conf, "partition.assignment.strategy", "cooperative-sticky");
         rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
         rd_kafka_conf_set_offset_commit_cb(conf, commit_cb);
         rd_kafka_conf_set_opaque(conf, &rebalances);

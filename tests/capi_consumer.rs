@@ -306,3 +306,61 @@ fn kcat_group_consumer_through_librskafka() {
         assert_eq!(eofs(&err_theirs), eofs(&err_ours));
     }
 }
+
+/// Consumer functions refuse NULL handles and producer handles with `_INVALID_ARG` (no broker
+/// needed: nothing is sent).
+#[test]
+fn consumer_functions_refuse_bad_handles() {
+    use kafka::capi::conf::{rd_kafka_conf_new, rd_kafka_conf_set};
+    use kafka::capi::consumer::*;
+    use kafka::capi::handle::*;
+    use kafka::capi::*;
+    use std::ffi::{CStr, CString};
+    use std::os::raw::c_char;
+
+    let mut errstr = [0 as c_char; 256];
+    unsafe {
+        let conf = rd_kafka_conf_new();
+        let (n, v) = (
+            CString::new("bootstrap.servers").unwrap(),
+            CString::new("127.0.0.1:1").unwrap(),
+        );
+        assert_eq!(
+            rd_kafka_conf_set(conf, n.as_ptr(), v.as_ptr(), errstr.as_mut_ptr(), 256),
+            RD_KAFKA_CONF_OK
+        );
+        let producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr.as_mut_ptr(), errstr.len());
+        assert!(!producer.is_null());
+        for rk in [std::ptr::null_mut(), producer] {
+            assert_eq!(
+                rd_kafka_subscribe(rk, std::ptr::null()),
+                RD_KAFKA_RESP_ERR__INVALID_ARG
+            );
+            assert_eq!(rd_kafka_unsubscribe(rk), RD_KAFKA_RESP_ERR__INVALID_ARG);
+            assert_eq!(
+                rd_kafka_assign(rk, std::ptr::null()),
+                RD_KAFKA_RESP_ERR__INVALID_ARG
+            );
+            assert_eq!(
+                rd_kafka_commit(rk, std::ptr::null(), 0),
+                RD_KAFKA_RESP_ERR__INVALID_ARG
+            );
+            assert!(rd_kafka_consumer_poll(rk, 0).is_null());
+            assert!(rd_kafka_memberid(rk).is_null());
+            assert_eq!(rd_kafka_assignment_lost(rk), 0);
+            assert_eq!(rd_kafka_consumer_closed(rk), 0);
+            assert_eq!(
+                CStr::from_ptr(rd_kafka_rebalance_protocol(rk)).to_str(),
+                Ok("NONE")
+            );
+            let e = rd_kafka_incremental_assign(rk, std::ptr::null());
+            assert!(!e.is_null());
+            assert_eq!(
+                kafka::capi::error::rd_kafka_error_code(e),
+                RD_KAFKA_RESP_ERR__INVALID_ARG
+            );
+            kafka::capi::error::rd_kafka_error_destroy(e);
+        }
+        rd_kafka_destroy(producer);
+    }
+}

@@ -2146,6 +2146,18 @@ rd_kafka_resp_err_t rd_kafka_seek(struct rd_kafka_topic_t *rkt,
                                   int64_t offset,
                                   int timeout_ms);
 
+// Asks the partition's leader for its low and high watermarks (consumers only).
+//
+// # Safety
+// `rk` is NULL or a live handle; `topic` NULL or a NUL-terminated string; `low`/`high` NULL or
+// writable.
+rd_kafka_resp_err_t rd_kafka_query_watermark_offsets(struct rd_kafka_t *rk,
+                                                     const char *topic,
+                                                     int32_t partition,
+                                                     int64_t *low,
+                                                     int64_t *high,
+                                                     int timeout_ms);
+
 // Frees a message returned by a consume call. NULL is ignored.
 //
 // # Safety
@@ -2748,20 +2760,6 @@ rd_kafka_resp_err_t rd_kafka_get_watermark_offsets(struct rd_kafka_t *rk,
 rd_kafka_resp_err_t rd_kafka_offsets_for_times(struct rd_kafka_t *rk,
                                                struct rd_kafka_topic_partition_list_t *offsets,
                                                int timeout_ms);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_query_watermark_offsets(rd_kafka_t *rk, const char *topic, int32_t partition, int64_t *low, int64_t *high, int timeout_ms);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_query_watermark_offsets(struct rd_kafka_t *rk,
-                                                     const char *topic,
-                                                     int32_t partition,
-                                                     int64_t *low,
-                                                     int64_t *high,
-                                                     int timeout_ms);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`not_implemented_error("rd_kafka_abort_transaction")`).

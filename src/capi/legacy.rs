@@ -410,3 +410,42 @@ pub unsafe extern "C" fn rd_kafka_seek(
         }
     })
 }
+
+/// Asks the partition's leader for its low and high watermarks (consumers only).
+///
+/// # Safety
+/// `rk` is NULL or a live handle; `topic` NULL or a NUL-terminated string; `low`/`high` NULL or
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_query_watermark_offsets(
+    rk: *mut rd_kafka_t,
+    topic: *const std::os::raw::c_char,
+    partition: i32,
+    low: *mut i64,
+    high: *mut i64,
+    timeout_ms: c_int,
+) -> rd_kafka_resp_err_t {
+    ffi_guard!(RD_KAFKA_RESP_ERR__FAIL, {
+        // SAFETY: per the contract.
+        let (Some(h), Some(topic)) = (unsafe { handle(rk) }, unsafe { super::cstr(topic) }) else {
+            return RD_KAFKA_RESP_ERR__INVALID_ARG;
+        };
+        if low.is_null() || high.is_null() {
+            return RD_KAFKA_RESP_ERR__INVALID_ARG;
+        }
+        let Some(c) = h.consumer() else {
+            return RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED;
+        };
+        match c.fetch_watermarks(topic, partition, timeout_of(timeout_ms)) {
+            Ok((l, hi)) => {
+                // SAFETY: checked non-NULL, writable per the contract.
+                unsafe {
+                    *low = l;
+                    *high = hi;
+                }
+                RD_KAFKA_RESP_ERR_NO_ERROR
+            }
+            Err(e) => e.code.0,
+        }
+    })
+}

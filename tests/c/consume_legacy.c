@@ -102,6 +102,12 @@ int main(int argc, char **argv) {
         for (p = 0; p < nparts; p++)
                 printf("eof [%d] at %lld\n", p, eof_at[p]);
 
+        for (p = 0; p < nparts; p++) {
+                int64_t lo = -5, hi = -5;
+                err = rd_kafka_query_watermark_offsets(rk, argv[2], p, &lo, &hi, 5000);
+                printf("watermarks [%d] %s %lld %lld\n", p, rd_kafka_err2name(err),
+                       (long long)lo, (long long)hi);
+        }
         printf("seek %s\n", rd_kafka_err2name(rd_kafka_seek(rkt, 0, 10, 5000)));
         deadline = time(NULL) + 30;
         while (time(NULL) < deadline) {

@@ -1647,6 +1647,163 @@ void rd_kafka_topic_conf_set_msg_order_cmp(struct rd_kafka_topic_conf_t *topic_c
                                            int (*msg_order_cmp)(const struct rd_kafka_message_t*,
                                                                 const struct rd_kafka_message_t*));
 
+// Subscribes to the topics named in `topics` (partition numbers are ignored).
+//
+// # Safety
+// `rk` is NULL or a live handle; `topics` is NULL or a valid list.
+rd_kafka_resp_err_t rd_kafka_subscribe(struct rd_kafka_t *rk,
+                                       const struct rd_kafka_topic_partition_list_t *topics);
+
+// Leaves the subscription.
+//
+// # Safety
+// `rk` is NULL or a live handle.
+rd_kafka_resp_err_t rd_kafka_unsubscribe(struct rd_kafka_t *rk);
+
+// The current subscription as a new list (partition `RD_KAFKA_PARTITION_UA`) in `*topics`.
+//
+// # Safety
+// `rk` is NULL or a live handle; `topics` is NULL or writable.
+rd_kafka_resp_err_t rd_kafka_subscription(struct rd_kafka_t *rk,
+                                          struct rd_kafka_topic_partition_list_t **topics);
+
+// Waits up to `timeout_ms` for a message: a message, an error event as a message with `err`
+// set, or NULL on timeout. Rebalance and commit callbacks run inside this call.
+//
+// # Safety
+// `rk` is NULL or a live handle.
+struct rd_kafka_message_t *rd_kafka_consumer_poll(struct rd_kafka_t *rk, int timeout_ms);
+
+// Routes `rd_kafka_poll` events to `rd_kafka_consumer_poll`: the consumer's events are always
+// served there, so this only checks the handle.
+//
+// # Safety
+// `rk` is NULL or a live handle.
+rd_kafka_resp_err_t rd_kafka_poll_set_consumer(struct rd_kafka_t *rk);
+
+// Commits (with `enable.auto.commit`), revokes the assignment through the rebalance callback
+// and leaves the group. The handle must still be destroyed.
+//
+// # Safety
+// `rk` is NULL or a live handle.
+rd_kafka_resp_err_t rd_kafka_consumer_close(struct rd_kafka_t *rk);
+
+// Commits `offsets` (NULL: the stored offsets of the assignment); waits for the result unless
+// `async_`.
+//
+// # Safety
+// `rk` is NULL or a live handle; `offsets` is NULL or a valid list.
+rd_kafka_resp_err_t rd_kafka_commit(struct rd_kafka_t *rk,
+                                    const struct rd_kafka_topic_partition_list_t *offsets,
+                                    int async_);
+
+// Commits the offset after `rkmessage`.
+//
+// # Safety
+// `rk` is NULL or a live handle; `rkmessage` is NULL or a message from this library.
+rd_kafka_resp_err_t rd_kafka_commit_message(struct rd_kafka_t *rk,
+                                            const struct rd_kafka_message_t *rkmessage,
+                                            int async_);
+
+// Fills the list with the group's committed offsets (and per-partition errors).
+//
+// # Safety
+// `rk` is NULL or a live handle; `partitions` is NULL or a valid list.
+rd_kafka_resp_err_t rd_kafka_committed(struct rd_kafka_t *rk,
+                                       struct rd_kafka_topic_partition_list_t *partitions,
+                                       int timeout_ms);
+
+// Fills the list with the consume positions (the offset after the last message returned).
+//
+// # Safety
+// `rk` is NULL or a live handle; `partitions` is NULL or a valid list.
+rd_kafka_resp_err_t rd_kafka_position(struct rd_kafka_t *rk,
+                                      struct rd_kafka_topic_partition_list_t *partitions);
+
+// Replaces the assignment (NULL: clears it).
+//
+// # Safety
+// `rk` is NULL or a live handle; `partitions` is NULL or a valid list.
+rd_kafka_resp_err_t rd_kafka_assign(struct rd_kafka_t *rk,
+                                    const struct rd_kafka_topic_partition_list_t *partitions);
+
+// Adds partitions to the assignment (cooperative rebalancing); NULL on success.
+//
+// # Safety
+// `rk` is NULL or a live handle; `partitions` is NULL or a valid list.
+struct rd_kafka_error_t *rd_kafka_incremental_assign(struct rd_kafka_t *rk,
+                                                     const struct rd_kafka_topic_partition_list_t *partitions);
+
+// Removes partitions from the assignment (cooperative rebalancing); NULL on success.
+//
+// # Safety
+// `rk` is NULL or a live handle; `partitions` is NULL or a valid list.
+struct rd_kafka_error_t *rd_kafka_incremental_unassign(struct rd_kafka_t *rk,
+                                                       const struct rd_kafka_topic_partition_list_t *partitions);
+
+// The current assignment as a new list in `*partitions`.
+//
+// # Safety
+// `rk` is NULL or a live handle; `partitions` is NULL or writable.
+rd_kafka_resp_err_t rd_kafka_assignment(struct rd_kafka_t *rk,
+                                        struct rd_kafka_topic_partition_list_t **partitions);
+
+// 1 once `rd_kafka_consumer_close` has returned, else 0.
+//
+// # Safety
+// `rk` is NULL or a live handle.
+int rd_kafka_consumer_closed(struct rd_kafka_t *rk);
+
+// Whether the last revoked assignment was lost (session timeout, fencing) rather than revoked.
+//
+// # Safety
+// `rk` is NULL or a live handle.
+int rd_kafka_assignment_lost(struct rd_kafka_t *rk);
+
+// "COOPERATIVE" or "EAGER" once the group has rebalanced, "NONE" before (and for producers).
+//
+// # Safety
+// `rk` is NULL or a live handle.
+const char *rd_kafka_rebalance_protocol(struct rd_kafka_t *rk);
+
+// Stops fetching from the listed partitions; per-partition results in `err`.
+//
+// # Safety
+// `rk` is NULL or a live handle; `partitions` is NULL or a valid list.
+rd_kafka_resp_err_t rd_kafka_pause_partitions(struct rd_kafka_t *rk,
+                                              struct rd_kafka_topic_partition_list_t *partitions);
+
+// Resumes fetching from the listed partitions.
+//
+// # Safety
+// `rk` is NULL or a live handle; `partitions` is NULL or a valid list.
+rd_kafka_resp_err_t rd_kafka_resume_partitions(struct rd_kafka_t *rk,
+                                               struct rd_kafka_topic_partition_list_t *partitions);
+
+// Stores the listed offsets for the next commit (`enable.auto.offset.store=false`);
+// per-partition results in `err`.
+//
+// # Safety
+// `rk` is NULL or a live handle; `offsets` is NULL or a valid list.
+rd_kafka_resp_err_t rd_kafka_offsets_store(struct rd_kafka_t *rk,
+                                           struct rd_kafka_topic_partition_list_t *offsets);
+
+// Moves the fetch positions of assigned partitions; NULL on success, per-partition results in
+// `err`. `timeout_ms` is not needed: the seek is applied by the engine before it answers.
+//
+// # Safety
+// `rk` is NULL or a live handle; `partitions` is NULL or a valid list.
+struct rd_kafka_error_t *rd_kafka_seek_partitions(struct rd_kafka_t *rk,
+                                                  struct rd_kafka_topic_partition_list_t *partitions,
+                                                  int timeout_ms);
+
+// The group member id given by the coordinator, as a `malloc`ed string the application frees
+// with `rd_kafka_mem_free`; NULL before the consumer joined its group (and for producers).
+//
+// # Safety
+// `rk` is NULL or a live handle.
+char *rd_kafka_memberid(const struct rd_kafka_t *rk);
+
 extern int *errno_location(void);
 
 // Returns a human-readable description of an error code.
@@ -1738,8 +1895,7 @@ int rd_kafka_error_txn_requires_abort(const struct rd_kafka_error_t *error);
 // `error` is NULL or an `rd_kafka_error_t` owned by the caller, not used afterwards.
 void rd_kafka_error_destroy(struct rd_kafka_error_t *error);
 
-// Creates a client handle of `type` (`RD_KAFKA_PRODUCER`; `RD_KAFKA_CONSUMER` is not available
-// yet) from `conf`. On success the handle owns `conf` (NULL: the default configuration) and the
+// Creates a client handle of `type` (`RD_KAFKA_PRODUCER` or `RD_KAFKA_CONSUMER`) from `conf`. On success the handle owns `conf` (NULL: the default configuration) and the
 // caller frees the handle with `rd_kafka_destroy`. On failure returns NULL, writes the reason
 // into `errstr`, and the caller still owns `conf`.
 //
@@ -1759,16 +1915,18 @@ struct rd_kafka_t *rd_kafka_new(rd_kafka_type_t type_,
 // `rk` is NULL or a handle from `rd_kafka_new`, not used afterwards.
 void rd_kafka_destroy(struct rd_kafka_t *rk);
 
-// Waits up to `timeout_ms` for every handle of the process to be completely destroyed: 0 when
-// none is left, -1 on timeout. (`rd_kafka_destroy` returns once the engine thread has stopped,
-// so this only waits for handles other threads are still destroying.)
-int rd_kafka_wait_destroyed(int timeout_ms);
-
-// `rd_kafka_destroy` with `RD_KAFKA_DESTROY_F_*` flags (which only concern consumers).
+// `rd_kafka_destroy` with `RD_KAFKA_DESTROY_F_*` flags: a consumer is closed first (revoking its
+// assignment through the rebalance callback and leaving the group) unless
+// `RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE` is given.
 //
 // # Safety
 // As `rd_kafka_destroy`.
 void rd_kafka_destroy_flags(struct rd_kafka_t *rk, int flags);
+
+// Waits up to `timeout_ms` for every handle of the process to be completely destroyed: 0 when
+// none is left, -1 on timeout. (`rd_kafka_destroy` returns once the engine thread has stopped,
+// so this only waits for handles other threads are still destroying.)
+int rd_kafka_wait_destroyed(int timeout_ms);
 
 // The handle's name (`rdkafka#producer-1`), owned by the handle. NULL for a NULL handle.
 //
@@ -1907,6 +2065,98 @@ rd_kafka_resp_err_t rd_kafka_header_get_all(const struct rd_kafka_headers_t *hdr
 // # Safety
 // `hdrs` is NULL or live.
 size_t rd_kafka_header_cnt(const struct rd_kafka_headers_t *hdrs);
+
+// Frees a result of `rd_kafka_metadata`. NULL is ignored.
+//
+// # Safety
+// `metadata` is NULL or from `rd_kafka_metadata`, not used afterwards.
+void rd_kafka_metadata_destroy(const struct rd_kafka_metadata *metadata);
+
+// A queue for the legacy consumer of `rk` (all started partitions deliver to it).
+//
+// # Safety
+// `rk` is NULL or a live handle.
+struct rd_kafka_queue_t *rd_kafka_queue_new(struct rd_kafka_t *rk);
+
+// Frees a queue from `rd_kafka_queue_new`. NULL is ignored.
+//
+// # Safety
+// `rkqu` is NULL or from `rd_kafka_queue_new`, not used afterwards.
+void rd_kafka_queue_destroy(struct rd_kafka_queue_t *rkqu);
+
+// Starts consuming `partition` of `rkt` from `offset` (an offset or `RD_KAFKA_OFFSET_*`) into
+// `rkqu`: 0, or -1 with `rd_kafka_last_error()` set.
+//
+// # Safety
+// `rkt` is NULL or a live topic object; `rkqu` NULL or a queue of the same handle.
+int rd_kafka_consume_start_queue(struct rd_kafka_topic_t *rkt,
+                                 int32_t partition,
+                                 int64_t offset,
+                                 struct rd_kafka_queue_t *rkqu);
+
+// Stops consuming `partition` of `rkt`: 0, or -1 with `rd_kafka_last_error()` set.
+//
+// # Safety
+// `rkt` is NULL or a live topic object.
+int rd_kafka_consume_stop(struct rd_kafka_topic_t *rkt, int32_t partition);
+
+// Waits up to `timeout_ms` for messages of the queue and calls `consume_cb` for each one that
+// is ready (messages and error events, the message owned by the library); returns how many.
+//
+// # Safety
+// `rkqu` is NULL or a live queue; `consume_cb` a valid callback.
+int rd_kafka_consume_callback_queue(struct rd_kafka_queue_t *rkqu,
+                                    int timeout_ms,
+                                    void (*consume_cb)(struct rd_kafka_message_t*, void*),
+                                    void *commit_opaque);
+
+// Stores `offset + 1` (the next offset to consume) of `partition` for the next commit.
+// `_INVALID_ARG` with `enable.auto.offset.store=true`, `_STATE` for a partition not consumed.
+//
+// # Safety
+// `rkt` is NULL or a live topic object.
+rd_kafka_resp_err_t rd_kafka_offset_store(struct rd_kafka_topic_t *rkt,
+                                          int32_t partition,
+                                          int64_t offset);
+
+// Waits up to `timeout_ms` for one message of the queue; NULL on timeout (last error
+// `_TIMED_OUT`). The caller frees it with `rd_kafka_message_destroy`.
+//
+// # Safety
+// `rkqu` is NULL or a live queue.
+struct rd_kafka_message_t *rd_kafka_consume_queue(struct rd_kafka_queue_t *rkqu, int timeout_ms);
+
+// Waits up to `timeout_ms` for the first message and fills `rkmessages` with up to
+// `rkmessages_size` ready ones (each freed by the caller); returns how many, -1 on bad arguments.
+//
+// # Safety
+// `rkqu` is NULL or a live queue; `rkmessages` has room for `rkmessages_size` pointers.
+ptrdiff_t rd_kafka_consume_batch_queue(struct rd_kafka_queue_t *rkqu,
+                                       int timeout_ms,
+                                       struct rd_kafka_message_t **rkmessages,
+                                       size_t rkmessages_size);
+
+// Moves the consume position of a started partition to `offset`; `timeout_ms` is not needed
+// (the engine applies the seek before answering).
+//
+// # Safety
+// `rkt` is NULL or a live topic object.
+rd_kafka_resp_err_t rd_kafka_seek(struct rd_kafka_topic_t *rkt,
+                                  int32_t partition,
+                                  int64_t offset,
+                                  int timeout_ms);
+
+// Asks the partition's leader for its low and high watermarks (consumers only).
+//
+// # Safety
+// `rk` is NULL or a live handle; `topic` NULL or a NUL-terminated string; `low`/`high` NULL or
+// writable.
+rd_kafka_resp_err_t rd_kafka_query_watermark_offsets(struct rd_kafka_t *rk,
+                                                     const char *topic,
+                                                     int32_t partition,
+                                                     int64_t *low,
+                                                     int64_t *high,
+                                                     int timeout_ms);
 
 // Frees a message returned by a consume call. NULL is ignored.
 //
@@ -2129,66 +2379,6 @@ char *rd_kafka_clusterid(struct rd_kafka_t *rk, int timeout_ms);
 int32_t rd_kafka_controllerid(struct rd_kafka_t *rk, int timeout_ms);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-//
-// C prototype: `char *rd_kafka_memberid(const rd_kafka_t *rk);`
-//
-// # Safety
-// None: no argument is read.
-char *rd_kafka_memberid(const struct rd_kafka_t *rk);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_assign(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *partitions);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_assign(struct rd_kafka_t *rk,
-                                    const struct rd_kafka_topic_partition_list_t *partitions);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_assignment(rd_kafka_t *rk, rd_kafka_topic_partition_list_t **partitions);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_assignment(struct rd_kafka_t *rk,
-                                        struct rd_kafka_topic_partition_list_t **partitions);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`0`).
-//
-// C prototype: `int rd_kafka_assignment_lost(rd_kafka_t *rk);`
-//
-// # Safety
-// None: no argument is read.
-int rd_kafka_assignment_lost(struct rd_kafka_t *rk);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_commit(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *offsets, int async);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_commit(struct rd_kafka_t *rk,
-                                    const struct rd_kafka_topic_partition_list_t *offsets,
-                                    int async_);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_commit_message(rd_kafka_t *rk, const rd_kafka_message_t *rkmessage, int async);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_commit_message(struct rd_kafka_t *rk,
-                                            const struct rd_kafka_message_t *rkmessage,
-                                            int async_);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
 //
 // C prototype: `rd_kafka_resp_err_t rd_kafka_commit_queue(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *offsets, rd_kafka_queue_t *rkqu, void (*cb)(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *offsets, void *commit_opaque), void *commit_opaque);`
@@ -2205,15 +2395,6 @@ rd_kafka_resp_err_t rd_kafka_commit_queue(struct rd_kafka_t *rk,
                                           void *commit_opaque);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_consumer_close(rd_kafka_t *rk);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_consumer_close(struct rd_kafka_t *rk);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`not_implemented_error("rd_kafka_consumer_close_queue")`).
 //
 // C prototype: `rd_kafka_error_t *rd_kafka_consumer_close_queue(rd_kafka_t *rk, rd_kafka_queue_t *rkqu);`
@@ -2222,15 +2403,6 @@ rd_kafka_resp_err_t rd_kafka_consumer_close(struct rd_kafka_t *rk);
 // None: no argument is read.
 struct rd_kafka_error_t *rd_kafka_consumer_close_queue(struct rd_kafka_t *rk,
                                                        struct rd_kafka_queue_t *rkqu);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`0`).
-//
-// C prototype: `int rd_kafka_consumer_closed(rd_kafka_t *rk);`
-//
-// # Safety
-// None: no argument is read.
-int rd_kafka_consumer_closed(struct rd_kafka_t *rk);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`std::ptr::null_mut()`).
@@ -2271,191 +2443,6 @@ struct rd_kafka_error_t *rd_kafka_consumer_group_metadata_read(struct rd_kafka_c
 struct rd_kafka_error_t *rd_kafka_consumer_group_metadata_write(const struct rd_kafka_consumer_group_metadata_t *cgmd,
                                                                 void **bufferp,
                                                                 size_t *sizep);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-//
-// C prototype: `rd_kafka_message_t *rd_kafka_consumer_poll(rd_kafka_t *rk, int timeout_ms);`
-//
-// # Safety
-// None: no argument is read.
-struct rd_kafka_message_t *rd_kafka_consumer_poll(struct rd_kafka_t *rk, int timeout_ms);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`not_implemented_error("rd_kafka_incremental_assign")`).
-//
-// C prototype: `rd_kafka_error_t * rd_kafka_incremental_assign(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *partitions);`
-//
-// # Safety
-// None: no argument is read.
-struct rd_kafka_error_t *rd_kafka_incremental_assign(struct rd_kafka_t *rk,
-                                                     const struct rd_kafka_topic_partition_list_t *partitions);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`not_implemented_error("rd_kafka_incremental_unassign")`).
-//
-// C prototype: `rd_kafka_error_t *rd_kafka_incremental_unassign(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *partitions);`
-//
-// # Safety
-// None: no argument is read.
-struct rd_kafka_error_t *rd_kafka_incremental_unassign(struct rd_kafka_t *rk,
-                                                       const struct rd_kafka_topic_partition_list_t *partitions);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_pause_partitions(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *partitions);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_pause_partitions(struct rd_kafka_t *rk,
-                                              struct rd_kafka_topic_partition_list_t *partitions);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_poll_set_consumer(rd_kafka_t *rk);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_poll_set_consumer(struct rd_kafka_t *rk);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null()`).
-//
-// C prototype: `const char *rd_kafka_rebalance_protocol(rd_kafka_t *rk);`
-//
-// # Safety
-// None: no argument is read.
-const char *rd_kafka_rebalance_protocol(struct rd_kafka_t *rk);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_resume_partitions(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *partitions);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_resume_partitions(struct rd_kafka_t *rk,
-                                               struct rd_kafka_topic_partition_list_t *partitions);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_subscribe(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *topics);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_subscribe(struct rd_kafka_t *rk,
-                                       const struct rd_kafka_topic_partition_list_t *topics);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_subscription(rd_kafka_t *rk, rd_kafka_topic_partition_list_t **topics);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_subscription(struct rd_kafka_t *rk,
-                                          struct rd_kafka_topic_partition_list_t **topics);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_unsubscribe(rd_kafka_t *rk);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_unsubscribe(struct rd_kafka_t *rk);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`-1`).
-//
-// C prototype: `ssize_t rd_kafka_consume_batch_queue(rd_kafka_queue_t *rkqu, int timeout_ms, rd_kafka_message_t **rkmessages, size_t rkmessages_size);`
-//
-// # Safety
-// None: no argument is read.
-ptrdiff_t rd_kafka_consume_batch_queue(struct rd_kafka_queue_t *rkqu,
-                                       int timeout_ms,
-                                       struct rd_kafka_message_t **rkmessages,
-                                       size_t rkmessages_size);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`-1`).
-//
-// C prototype: `int rd_kafka_consume_callback_queue(rd_kafka_queue_t *rkqu, int timeout_ms, void (*consume_cb)(rd_kafka_message_t *rkmessage, void *commit_opaque), void *commit_opaque);`
-//
-// # Safety
-// None: no argument is read.
-int rd_kafka_consume_callback_queue(struct rd_kafka_queue_t *rkqu,
-                                    int timeout_ms,
-                                    void (*consume_cb)(struct rd_kafka_message_t*, void*),
-                                    void *commit_opaque);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`-1`).
-//
-// C prototype: `int rd_kafka_consume_start_queue(rd_kafka_topic_t *rkt, int32_t partition, int64_t offset, rd_kafka_queue_t *rkqu);`
-//
-// # Safety
-// None: no argument is read.
-int rd_kafka_consume_start_queue(struct rd_kafka_topic_t *rkt,
-                                 int32_t partition,
-                                 int64_t offset,
-                                 struct rd_kafka_queue_t *rkqu);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`-1`).
-//
-// C prototype: `int rd_kafka_consume_stop(rd_kafka_topic_t *rkt, int32_t partition);`
-//
-// # Safety
-// None: no argument is read.
-int rd_kafka_consume_stop(struct rd_kafka_topic_t *rkt, int32_t partition);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_offset_store(rd_kafka_topic_t *rkt, int32_t partition, int64_t offset);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_offset_store(struct rd_kafka_topic_t *rkt,
-                                          int32_t partition,
-                                          int64_t offset);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_offsets_store(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *offsets);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_offsets_store(struct rd_kafka_t *rk,
-                                           struct rd_kafka_topic_partition_list_t *offsets);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_seek(rd_kafka_topic_t *rkt, int32_t partition, int64_t offset, int timeout_ms);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_seek(struct rd_kafka_topic_t *rkt,
-                                  int32_t partition,
-                                  int64_t offset,
-                                  int timeout_ms);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`not_implemented_error("rd_kafka_seek_partitions")`).
-//
-// C prototype: `rd_kafka_error_t * rd_kafka_seek_partitions(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *partitions, int timeout_ms);`
-//
-// # Safety
-// None: no argument is read.
-struct rd_kafka_error_t *rd_kafka_seek_partitions(struct rd_kafka_t *rk,
-                                                  struct rd_kafka_topic_partition_list_t *partitions,
-                                                  int timeout_ms);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`std::ptr::null()`).
@@ -2611,15 +2598,6 @@ void rd_kafka_queue_cb_event_enable(struct rd_kafka_queue_t *rkqu,
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value.
 //
-// C prototype: `void rd_kafka_queue_destroy(rd_kafka_queue_t *rkqu);`
-//
-// # Safety
-// None: no argument is read.
-void rd_kafka_queue_destroy(struct rd_kafka_queue_t *rkqu);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value.
-//
 // C prototype: `void rd_kafka_queue_forward(rd_kafka_queue_t *src, rd_kafka_queue_t *dst);`
 //
 // # Safety
@@ -2654,15 +2632,6 @@ struct rd_kafka_queue_t *rd_kafka_queue_get_main(struct rd_kafka_t *rk);
 struct rd_kafka_queue_t *rd_kafka_queue_get_partition(struct rd_kafka_t *rk,
                                                       const char *topic,
                                                       int32_t partition);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-//
-// C prototype: `rd_kafka_queue_t *rd_kafka_queue_new(rd_kafka_t *rk);`
-//
-// # Safety
-// None: no argument is read.
-struct rd_kafka_queue_t *rd_kafka_queue_new(struct rd_kafka_t *rk);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`std::ptr::null_mut()`).
@@ -2769,26 +2738,6 @@ rd_kafka_resp_err_t rd_kafka_list_groups(struct rd_kafka_t *rk,
                                          int timeout_ms);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value.
-//
-// C prototype: `void rd_kafka_metadata_destroy(const struct rd_kafka_metadata *metadata);`
-//
-// # Safety
-// None: no argument is read.
-void rd_kafka_metadata_destroy(const struct rd_kafka_metadata *metadata);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_committed(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *partitions, int timeout_ms);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_committed(struct rd_kafka_t *rk,
-                                       struct rd_kafka_topic_partition_list_t *partitions,
-                                       int timeout_ms);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
 //
 // C prototype: `rd_kafka_resp_err_t rd_kafka_get_watermark_offsets(rd_kafka_t *rk, const char *topic, int32_t partition, int64_t *low, int64_t *high);`
@@ -2811,30 +2760,6 @@ rd_kafka_resp_err_t rd_kafka_get_watermark_offsets(struct rd_kafka_t *rk,
 rd_kafka_resp_err_t rd_kafka_offsets_for_times(struct rd_kafka_t *rk,
                                                struct rd_kafka_topic_partition_list_t *offsets,
                                                int timeout_ms);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_position(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *partitions);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_position(struct rd_kafka_t *rk,
-                                      struct rd_kafka_topic_partition_list_t *partitions);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_query_watermark_offsets(rd_kafka_t *rk, const char *topic, int32_t partition, int64_t *low, int64_t *high, int timeout_ms);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_query_watermark_offsets(struct rd_kafka_t *rk,
-                                                     const char *topic,
-                                                     int32_t partition,
-                                                     int64_t *low,
-                                                     int64_t *high,
-                                                     int timeout_ms);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`not_implemented_error("rd_kafka_abort_transaction")`).
@@ -3110,16 +3035,6 @@ int rd_kafka_consume_callback(struct rd_kafka_topic_t *rkt,
                               int timeout_ms,
                               void (*consume_cb)(struct rd_kafka_message_t*, void*),
                               void *commit_opaque);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-//
-// C prototype: `rd_kafka_message_t *rd_kafka_consume_queue(rd_kafka_queue_t *rkqu, int timeout_ms);`
-//
-// # Safety
-// None: no argument is read.
-struct rd_kafka_message_t *rd_kafka_consume_queue(struct rd_kafka_queue_t *rkqu,
-                                                  int timeout_ms);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`-1`).

@@ -62,6 +62,8 @@ pub struct Consumer {
     rebalance_cb: Mutex<Option<RebalanceCallback>>,
     commit_cb: Mutex<Option<CommitCallback>>,
     acked: AtomicBool,
+    /// Whether the group's last rebalance was cooperative (the close's revoke follows it).
+    cooperative: AtomicBool,
     auto_store: bool,
     closed: AtomicBool,
     decompress_threads: usize,
@@ -110,6 +112,7 @@ impl Consumer {
             rebalance_cb: Mutex::new(None),
             commit_cb: Mutex::new(None),
             acked: AtomicBool::new(false),
+            cooperative: AtomicBool::new(false),
             auto_store,
             closed: AtomicBool::new(false),
             decompress_threads,
@@ -400,6 +403,7 @@ impl Consumer {
     /// Hands a rebalance to the callback, or applies it the way librdkafka does without one.
     fn apply_rebalance(&self, r: &Rebalance) {
         self.acked.store(false, Ordering::Release);
+        self.cooperative.store(r.cooperative, Ordering::Release);
         if let Some(cb) = lock(&self.rebalance_cb).as_mut() {
             cb(self, r);
         }
@@ -547,6 +551,11 @@ impl Consumer {
         })
     }
 
+    /// The member id the group coordinator assigned ("" before joining or without a group).
+    pub fn member_id(&self) -> Result<String> {
+        self.call(Command::MemberId)
+    }
+
     /// Commits (with `enable.auto.commit`), revokes the assignment, leaves the group and stops the
     /// engine thread. Called by `Drop` if not called before.
     pub fn close(&self) -> Result<()> {
@@ -558,7 +567,7 @@ impl Consumer {
             let r = Rebalance {
                 kind: RebalanceKind::Revoke,
                 partitions: assigned,
-                cooperative: false,
+                cooperative: self.cooperative.load(Ordering::Acquire),
                 lost: false,
             };
             if let Some(cb) = lock(&self.rebalance_cb).as_mut() {

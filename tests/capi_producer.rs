@@ -248,11 +248,12 @@ fn handle_lifecycle_and_refusals() {
             .to_string()
     };
     unsafe {
-        // A consumer is refused for now, and the caller keeps the configuration.
+        // A consumer without a broker: the Rust consumer refuses it, and the caller keeps the
+        // configuration.
         let conf = rd_kafka_conf_new();
         let rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr.as_mut_ptr(), errstr.len());
         assert!(rk.is_null());
-        assert_eq!(s(&errstr), "consumer not yet implemented by librskafka");
+        assert!(!s(&errstr).is_empty());
         let (n, v) = (
             CString::new("client.id").unwrap(),
             CString::new("app").unwrap(),

@@ -37,10 +37,13 @@ use super::{cstr, write_errstr};
 const EINVAL: c_int = 22;
 
 /// What the handle is.
+// One per handle: the size difference between the variants does not matter.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Kind {
     /// `RD_KAFKA_PRODUCER`.
     Producer(Producer),
-    // `RD_KAFKA_CONSUMER`: the consumer author adds `Consumer(crate::Consumer)` here.
+    /// `RD_KAFKA_CONSUMER`.
+    Consumer(crate::Consumer),
 }
 
 /// Something for `rd_kafka_poll` to hand to the application's callbacks.
@@ -83,6 +86,9 @@ pub struct rd_kafka_t {
     dr_headers: Mutex<HashMap<usize, Box<DrHeaders>>>,
     /// The first fatal error the client reported (`rd_kafka_fatal_error`).
     fatal: Arc<Mutex<Option<KafkaError>>>,
+    /// Consumer group state seen by the rebalance callback (`rd_kafka_assignment_lost`,
+    /// `rd_kafka_rebalance_protocol`).
+    pub(crate) group: super::consumer::GroupState,
 }
 
 /// What a delivery report needs beyond the Rust client's report.
@@ -103,10 +109,7 @@ impl rd_kafka_t {
         let config: ClientConfig = conf.client_config();
         match rk_type {
             RD_KAFKA_PRODUCER => Ok(Kind::Producer(Producer::new(&config)?)),
-            RD_KAFKA_CONSUMER => Err(KafkaError::new(
-                crate::ErrorCode::L_NOT_IMPLEMENTED,
-                "consumer not yet implemented by librskafka",
-            )),
+            RD_KAFKA_CONSUMER => Ok(Kind::Consumer(crate::Consumer::new(&config)?)),
             _ => Err(KafkaError::new(
                 crate::ErrorCode::L_INVALID_ARG,
                 format!("Invalid client type {rk_type}"),
@@ -123,6 +126,15 @@ impl rd_kafka_t {
     pub(crate) fn producer(&self) -> Option<&Producer> {
         match &self.kind {
             Kind::Producer(p) => Some(p),
+            Kind::Consumer(_) => None,
+        }
+    }
+
+    /// The consumer, if this is a consumer handle.
+    pub(crate) fn consumer(&self) -> Option<&crate::Consumer> {
+        match &self.kind {
+            Kind::Consumer(c) => Some(c),
+            Kind::Producer(_) => None,
         }
     }
 
@@ -336,8 +348,7 @@ pub(crate) unsafe fn handle<'a>(rk: *const rd_kafka_t) -> Option<&'a rd_kafka_t>
     unsafe { rk.as_ref() }
 }
 
-/// Creates a client handle of `type` (`RD_KAFKA_PRODUCER`; `RD_KAFKA_CONSUMER` is not available
-/// yet) from `conf`. On success the handle owns `conf` (NULL: the default configuration) and the
+/// Creates a client handle of `type` (`RD_KAFKA_PRODUCER` or `RD_KAFKA_CONSUMER`) from `conf`. On success the handle owns `conf` (NULL: the default configuration) and the
 /// caller frees the handle with `rd_kafka_destroy`. On failure returns NULL, writes the reason
 /// into `errstr`, and the caller still owns `conf`.
 ///
@@ -384,6 +395,7 @@ pub unsafe extern "C" fn rd_kafka_new(
         let events = Arc::new(Mutex::new(VecDeque::new()));
         let fatal = Arc::new(Mutex::new(None));
         match &kind {
+            Kind::Consumer(_) => {}
             Kind::Producer(p) => {
                 // Without a delivery callback reports are dropped here, as librdkafka does not
                 // queue them either (they would only hold memory until the next poll).
@@ -405,7 +417,7 @@ pub unsafe extern "C" fn rd_kafka_new(
             }
         }
         LIVE_HANDLES.fetch_add(1, Ordering::AcqRel);
-        Box::into_raw(Box::new(rd_kafka_t {
+        let rk = Box::into_raw(Box::new(rd_kafka_t {
             kind,
             rk_type: type_,
             name,
@@ -414,7 +426,11 @@ pub unsafe extern "C" fn rd_kafka_new(
             topics: Mutex::new(HashMap::new()),
             dr_headers: Mutex::new(HashMap::new()),
             fatal,
-        }))
+            group: Default::default(),
+        }));
+        // SAFETY: just created; the callbacks need the handle's final address.
+        unsafe { super::consumer::install_callbacks(rk) };
+        rk
     })
 }
 
@@ -426,10 +442,24 @@ pub unsafe extern "C" fn rd_kafka_new(
 /// `rk` is NULL or a handle from `rd_kafka_new`, not used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn rd_kafka_destroy(rk: *mut rd_kafka_t) {
+    // SAFETY: forwarded.
+    unsafe { rd_kafka_destroy_flags(rk, 0) }
+}
+
+/// `rd_kafka_destroy` with `RD_KAFKA_DESTROY_F_*` flags: a consumer is closed first (revoking its
+/// assignment through the rebalance callback and leaving the group) unless
+/// `RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE` is given.
+///
+/// # Safety
+/// As `rd_kafka_destroy`.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_destroy_flags(rk: *mut rd_kafka_t, flags: c_int) {
     ffi_guard!((), {
         if rk.is_null() {
             return;
         }
+        // SAFETY: the handle is still whole: its callbacks may run during the close.
+        unsafe { super::consumer::close_for_destroy(rk, flags) };
         // SAFETY: per the contract, ours to free.
         let rk = unsafe { Box::from_raw(rk) };
         let rk = *rk;
@@ -458,17 +488,6 @@ pub extern "C" fn rd_kafka_wait_destroyed(timeout_ms: c_int) -> c_int {
         }
         0
     })
-}
-
-/// `rd_kafka_destroy` with `RD_KAFKA_DESTROY_F_*` flags (which only concern consumers).
-///
-/// # Safety
-/// As `rd_kafka_destroy`.
-#[no_mangle]
-pub unsafe extern "C" fn rd_kafka_destroy_flags(rk: *mut rd_kafka_t, flags: c_int) {
-    let _ = flags;
-    // SAFETY: forwarded.
-    unsafe { rd_kafka_destroy(rk) }
 }
 
 /// The handle's name (`rdkafka#producer-1`), owned by the handle. NULL for a NULL handle.

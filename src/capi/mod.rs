@@ -34,12 +34,14 @@ macro_rules! ffi_guard {
 }
 
 pub mod conf;
+pub mod consumer;
 pub mod ctypes;
 pub mod errcodes;
 pub mod error;
 pub mod handle;
 pub mod headers;
 pub mod layout;
+pub mod legacy;
 pub mod message;
 pub mod misc;
 pub mod partition_list;

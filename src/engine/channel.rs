@@ -191,5 +191,7 @@ pub(crate) enum Command {
     },
     /// The application made room in its queue.
     Wake,
+    /// The member id the group coordinator gave this consumer ("" before joining).
+    MemberId(Reply<String>),
     Close(Reply<()>),
 }

@@ -124,6 +124,10 @@ impl Engine {
                 self.queries.add_metadata(topic, now + timeout, reply);
             }
             Command::Wake => {}
+            Command::MemberId(reply) => {
+                let id = self.group.as_ref().map(|g| g.member_id.clone());
+                let _ = reply.send(Ok(id.unwrap_or_default()));
+            }
             Command::Close(reply) => self.close(reply, now),
         }
     }

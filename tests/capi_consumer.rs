@@ -1,0 +1,366 @@
+//! The high-level consumer path of the C ABI against librdkafka's mock cluster:
+//! - `tests/c/consume.c` (compiled against the system rdkafka.h) subscribes with a rebalance
+//!   callback, consumes what librdkafka produced, commits and reads the committed offsets back,
+//!   linked once against librskafka's cdylib and once against the system librdkafka; both must
+//!   print the same;
+//! - Debian's `kcat -G` (high-level consumer) and `kcat -C` (legacy consumer: metadata, queue,
+//!   `rd_kafka_consume_start_queue`, `rd_kafka_consume_callback_queue`) run with our library as
+//!   `librdkafka.so.1` and print what they print on the system librdkafka.
+#![cfg(feature = "capi")]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{produce_with_librdkafka, MockCluster};
+
+const HEADER: &str = "/usr/include/librdkafka/rdkafka.h";
+
+fn profile_dir() -> PathBuf {
+    // target/<profile>/deps/capi_consumer-<hash>
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().unwrap().parent().unwrap().to_path_buf()
+}
+
+fn work_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("capi_consumer");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The cdylib with the `capi` feature, rebuilt first: `cargo test` builds the test's rlib but
+/// leaves `libkafka.so` as it was, so the C programs would run an older library.
+fn our_lib() -> PathBuf {
+    use std::sync::OnceLock;
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.args(["build", "--lib", "--features", "capi"]);
+        if profile_dir().ends_with("release") {
+            cmd.arg("--release");
+        }
+        let st = cmd
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .unwrap();
+        assert!(st.success());
+    });
+    let lib = profile_dir().join("libkafka.so");
+    assert!(lib.exists(), "{} missing", lib.display());
+    lib
+}
+
+fn compile(src: &str, out: &Path, link: &[String]) {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(src);
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let st = Command::new(cc)
+        .args(["-Wall", "-Wno-deprecated-declarations", "-o"])
+        .arg(out)
+        .arg(&src)
+        .args(link)
+        .status()
+        .unwrap();
+    assert!(st.success(), "compiling {} failed", src.display());
+}
+
+fn run(exe: &Path, args: &[&str]) -> String {
+    let out = Command::new(exe).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{} failed ({}): stdout {} stderr {}",
+        exe.display(),
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn consume_c_program_matches_librdkafka() {
+    if !Path::new(HEADER).exists() {
+        eprintln!("SKIP: the system rdkafka.h is not installed (apt-get install librdkafka-dev)");
+        return;
+    }
+    let lib = our_lib();
+    let lib_dir = lib.parent().unwrap();
+    let dir = work_dir();
+    let ours = dir.join("consume_librskafka");
+    compile(
+        "tests/c/consume.c",
+        &ours,
+        &[
+            format!("-L{}", lib_dir.display()),
+            "-lkafka".to_string(),
+            format!("-Wl,-rpath,{}", lib_dir.display()),
+        ],
+    );
+    let theirs = dir.join("consume_librdkafka");
+    compile("tests/c/consume.c", &theirs, &["-lrdkafka".to_string()]);
+
+    let cluster = MockCluster::builder(3)
+        .topic("cons-ours", 4)
+        .topic("cons-theirs", 4)
+        .initial_rebalance_delay_ms(0)
+        .start();
+    let n = 1000;
+    produce_with_librdkafka(cluster.bootstrap(), "cons-ours", n, 100, "none");
+    produce_with_librdkafka(cluster.bootstrap(), "cons-theirs", n, 100, "none");
+    let n = n.to_string();
+    let expected = run(
+        &theirs,
+        &[cluster.bootstrap(), "cons-theirs", "g-theirs", &n, "4"],
+    );
+    let out = run(
+        &ours,
+        &[cluster.bootstrap(), "cons-ours", "g-ours", &n, "4"],
+    );
+    let norm = |s: &str| s.replace("cons-ours", "T").replace("cons-theirs", "T");
+    eprintln!("librdkafka:\n{expected}\nlibrskafka:\n{out}");
+    assert_eq!(
+        norm(&expected),
+        norm(&out),
+        "left: linked against librdkafka, right: against librskafka"
+    );
+    assert!(out.contains("consumed 1000 dups 0 bad 0 eofs 4\n"), "{out}");
+    assert!(out.contains("rebalance _ASSIGN_PARTITIONS"), "{out}");
+    assert!(out.contains("rebalance _REVOKE_PARTITIONS"), "{out}");
+    assert!(
+        out.contains("offset_commit_cb NO_ERROR (4 partitions)\n"),
+        "{out}"
+    );
+    assert!(out.ends_with("done\n"));
+
+    // Cooperative rebalancing: the callback applies it with incremental_assign/unassign.
+    let expected = run(
+        &theirs,
+        &[
+            cluster.bootstrap(),
+            "cons-theirs",
+            "gc-theirs",
+            &n,
+            "4",
+            "cooperative",
+        ],
+    );
+    let out = run(
+        &ours,
+        &[
+            cluster.bootstrap(),
+            "cons-ours",
+            "gc-ours",
+            &n,
+            "4",
+            "cooperative",
+        ],
+    );
+    eprintln!("cooperative, librdkafka:\n{expected}\nlibrskafka:\n{out}");
+    assert_eq!(
+        norm(&expected),
+        norm(&out),
+        "left: linked against librdkafka, right: against librskafka"
+    );
+    assert!(out.contains("protocol COOPERATIVE"), "{out}");
+    assert!(out.contains("incremental assign -> OK"), "{out}");
+}
+
+#[test]
+fn consume_legacy_c_program_matches_librdkafka() {
+    if !Path::new(HEADER).exists() {
+        eprintln!("SKIP: the system rdkafka.h is not installed (apt-get install librdkafka-dev)");
+        return;
+    }
+    let lib = our_lib();
+    let lib_dir = lib.parent().unwrap();
+    let dir = work_dir();
+    let ours = dir.join("consume_legacy_librskafka");
+    compile(
+        "tests/c/consume_legacy.c",
+        &ours,
+        &[
+            format!("-L{}", lib_dir.display()),
+            "-lkafka".to_string(),
+            format!("-Wl,-rpath,{}", lib_dir.display()),
+        ],
+    );
+    let theirs = dir.join("consume_legacy_librdkafka");
+    compile(
+        "tests/c/consume_legacy.c",
+        &theirs,
+        &["-lrdkafka".to_string()],
+    );
+
+    let cluster = MockCluster::builder(3).topic("legacy", 3).start();
+    produce_with_librdkafka(cluster.bootstrap(), "legacy", 600, 50, "none");
+    let expected = run(&theirs, &[cluster.bootstrap(), "legacy", "600"]);
+    let out = run(&ours, &[cluster.bootstrap(), "legacy", "600"]);
+    eprintln!("librdkafka:\n{expected}\nlibrskafka:\n{out}");
+    assert_eq!(
+        expected, out,
+        "left: linked against librdkafka, right: against librskafka"
+    );
+    assert!(out.contains("consumed 600 bad 0 eofs 3\n"), "{out}");
+    assert!(out.contains("after seek [0] offset 10\n"), "{out}");
+    assert!(out.ends_with("done\n"));
+}
+
+/// Runs kcat with `args`; `lib_dir` (if any) goes on `LD_LIBRARY_PATH`. Returns (success,
+/// stdout, stderr).
+fn kcat(lib_dir: Option<&Path>, args: &[&str]) -> (bool, String, String) {
+    let mut cmd = Command::new("timeout");
+    cmd.arg("60").arg("kcat").args(args);
+    if let Some(d) = lib_dir {
+        cmd.env("LD_LIBRARY_PATH", d);
+    }
+    let out = cmd
+        .output()
+        .expect("running kcat (scripts/install-deps.sh installs it)");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn sorted_lines(s: &str) -> Vec<String> {
+    let mut v: Vec<String> = s.lines().map(str::to_string).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn kcat_group_consumer_through_librskafka() {
+    if Command::new("kcat").arg("-V").output().is_err() {
+        eprintln!("SKIP: kcat is not installed");
+        return;
+    }
+    let lib = our_lib();
+    // A directory where librdkafka.so.1 is our library.
+    let dir = work_dir().join("kcat-lib");
+    std::fs::create_dir_all(&dir).unwrap();
+    let link = dir.join("librdkafka.so.1");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(&lib, &link).unwrap();
+
+    let cluster = MockCluster::builder(3)
+        .topic("kcat-c", 4)
+        .initial_rebalance_delay_ms(0)
+        .start();
+    let n = 200;
+    produce_with_librdkafka(cluster.bootstrap(), "kcat-c", n, 20, "none");
+    let b = cluster.bootstrap();
+    let fmt = "%t %p %o %k\\n";
+    let args = |g: &'static str| {
+        vec![
+            "-b",
+            b,
+            "-G",
+            g,
+            "-o",
+            "beginning",
+            "-e",
+            "-f",
+            fmt,
+            "kcat-c",
+        ]
+    };
+    let (ok_theirs, out_theirs, err_theirs) = kcat(None, &args("kcat-theirs"));
+    assert!(
+        ok_theirs,
+        "kcat on the system librdkafka failed: {err_theirs}"
+    );
+    let (ok_ours, out_ours, err_ours) = kcat(Some(&dir), &args("kcat-ours"));
+    eprintln!(
+        "kcat -G on librdkafka: stderr:\n{err_theirs}\nkcat -G on librskafka: stderr:\n{err_ours}"
+    );
+    assert!(ok_ours, "kcat on librskafka failed: {err_ours}");
+    assert!(
+        !err_ours.contains("NOTIMPL"),
+        "kcat called functions librskafka does not implement:\n{err_ours}"
+    );
+    assert_eq!(sorted_lines(&out_theirs).len(), n as usize);
+    assert_eq!(sorted_lines(&out_theirs), sorted_lines(&out_ours));
+
+    // The legacy consumer (no group): from the beginning, and the last 5 of each partition.
+    for offset in ["beginning", "-5"] {
+        let args = ["-b", b, "-C", "-t", "kcat-c", "-o", offset, "-e", "-f", fmt];
+        let (ok_theirs, out_theirs, err_theirs) = kcat(None, &args);
+        assert!(
+            ok_theirs,
+            "kcat -C on the system librdkafka failed: {err_theirs}"
+        );
+        let (ok_ours, out_ours, err_ours) = kcat(Some(&dir), &args);
+        assert!(ok_ours, "kcat -C on librskafka failed: {err_ours}");
+        assert!(
+            !err_ours.contains("NOTIMPL"),
+            "kcat -C called functions librskafka does not implement:\n{err_ours}"
+        );
+        assert_eq!(
+            sorted_lines(&out_theirs),
+            sorted_lines(&out_ours),
+            "kcat -C -o {offset}"
+        );
+        // Which partition reaches its end last (": exiting") is timing-dependent.
+        let eofs = |s: &str| sorted_lines(&s.replace(": exiting", ""));
+        assert_eq!(eofs(&err_theirs), eofs(&err_ours));
+    }
+}
+
+/// Consumer functions refuse NULL handles and producer handles with `_INVALID_ARG` (no broker
+/// needed: nothing is sent).
+#[test]
+fn consumer_functions_refuse_bad_handles() {
+    use kafka::capi::conf::{rd_kafka_conf_new, rd_kafka_conf_set};
+    use kafka::capi::consumer::*;
+    use kafka::capi::handle::*;
+    use kafka::capi::*;
+    use std::ffi::{CStr, CString};
+    use std::os::raw::c_char;
+
+    let mut errstr = [0 as c_char; 256];
+    unsafe {
+        let conf = rd_kafka_conf_new();
+        let (n, v) = (
+            CString::new("bootstrap.servers").unwrap(),
+            CString::new("127.0.0.1:1").unwrap(),
+        );
+        assert_eq!(
+            rd_kafka_conf_set(conf, n.as_ptr(), v.as_ptr(), errstr.as_mut_ptr(), 256),
+            RD_KAFKA_CONF_OK
+        );
+        let producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr.as_mut_ptr(), errstr.len());
+        assert!(!producer.is_null());
+        for rk in [std::ptr::null_mut(), producer] {
+            assert_eq!(
+                rd_kafka_subscribe(rk, std::ptr::null()),
+                RD_KAFKA_RESP_ERR__INVALID_ARG
+            );
+            assert_eq!(rd_kafka_unsubscribe(rk), RD_KAFKA_RESP_ERR__INVALID_ARG);
+            assert_eq!(
+                rd_kafka_assign(rk, std::ptr::null()),
+                RD_KAFKA_RESP_ERR__INVALID_ARG
+            );
+            assert_eq!(
+                rd_kafka_commit(rk, std::ptr::null(), 0),
+                RD_KAFKA_RESP_ERR__INVALID_ARG
+            );
+            assert!(rd_kafka_consumer_poll(rk, 0).is_null());
+            assert!(rd_kafka_memberid(rk).is_null());
+            assert_eq!(rd_kafka_assignment_lost(rk), 0);
+            assert_eq!(rd_kafka_consumer_closed(rk), 0);
+            assert_eq!(
+                CStr::from_ptr(rd_kafka_rebalance_protocol(rk)).to_str(),
+                Ok("NONE")
+            );
+            let e = rd_kafka_incremental_assign(rk, std::ptr::null());
+            assert!(!e.is_null());
+            assert_eq!(
+                kafka::capi::error::rd_kafka_error_code(e),
+                RD_KAFKA_RESP_ERR__INVALID_ARG
+            );
+            kafka::capi::error::rd_kafka_error_destroy(e);
+        }
+        rd_kafka_destroy(producer);
+    }
+}

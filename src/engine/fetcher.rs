@@ -57,6 +57,9 @@ pub(crate) struct PartitionCursor {
     pub high_watermark: i64,
     pub last_stable_offset: i64,
     pub log_start_offset: i64,
+    /// Where delivery of the current version starts: pausing restarts here when the
+    /// application has consumed nothing since (its position is invalid).
+    resume_offset: i64,
     eof_reported_at: i64,
     backoff_until: Option<Instant>,
 }
@@ -81,6 +84,7 @@ impl PartitionCursor {
             high_watermark: -1,
             last_stable_offset: -1,
             log_start_offset: -1,
+            resume_offset: start.max(-1),
             eof_reported_at: -1,
             backoff_until: None,
         }
@@ -96,16 +100,20 @@ impl PartitionCursor {
         self.paused = pause;
         if pause && self.state == CursorState::Active {
             let pos = self.shared.position.load(Ordering::Acquire);
-            if pos >= 0 {
-                self.fetch_offset = pos;
-            }
+            self.fetch_offset = if pos >= 0 { pos } else { self.resume_offset };
+            self.resume_offset = self.fetch_offset;
             self.shared.bump_version();
         }
     }
 
     /// Moves the cursor to `target` (an offset or a logical one) and invalidates queued data.
+    /// As librdkafka, the application's position becomes invalid until it consumes again, so
+    /// that a later pause does not rewind to a position from before the seek.
     pub fn seek(&mut self, target: i64) {
         self.shared.bump_version();
+        self.shared
+            .position
+            .store(offset::INVALID, Ordering::Release);
         *self = PartitionCursor {
             paused: self.paused,
             ..PartitionCursor::new(&self.topic, self.partition, self.shared.clone(), target)
@@ -216,6 +224,7 @@ impl Fetcher {
         if committed >= 0 {
             c.state = CursorState::Active;
             c.fetch_offset = committed;
+            c.resume_offset = committed;
         } else {
             apply_reset(c, reset, "no committed offset", out);
         }
@@ -542,6 +551,7 @@ impl Fetcher {
                     off
                 };
                 c.fetch_offset = target;
+                c.resume_offset = target;
                 c.state = CursorState::Active;
                 c.backoff_until = None;
             } else {

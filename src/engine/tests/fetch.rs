@@ -219,3 +219,31 @@ fn corrupt_records_are_bad_msg() {
     );
     assert_eq!(h.batches[0].header.base_offset, 0);
 }
+
+/// Pausing a partition before the application consumed anything of it restarts at the offset
+/// fetching started from, not after what was prefetched (that data is dropped); after some
+/// consumption it restarts at the position; a seek invalidates the position (librdkafka #3567).
+#[test]
+fn pause_restarts_at_the_application_position() {
+    use crate::engine::channel::PartitionShared;
+    use crate::engine::fetcher::PartitionCursor;
+    use std::sync::atomic::Ordering;
+
+    let shared = PartitionShared::new();
+    let mut c = PartitionCursor::new("t", 0, shared.clone(), 5);
+    c.fetch_offset = 100;
+    c.pause(true);
+    assert_eq!(c.fetch_offset, 5);
+    c.pause(false);
+    c.fetch_offset = 100;
+    shared.position.store(42, Ordering::Release);
+    c.pause(true);
+    assert_eq!(c.fetch_offset, 42);
+    c.seek(7);
+    assert_eq!(
+        shared.position.load(Ordering::Acquire),
+        crate::offset::INVALID
+    );
+    assert_eq!(c.fetch_offset, 7);
+    assert!(c.paused);
+}

@@ -98,12 +98,15 @@ use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use rdkafka_sys as rd;
 use rdkafka_sys::bindings::rd_kafka_resp_err_t as RespErr;
 
+mod group;
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("cluster") => cmd_cluster(&args[1..]),
         Some("produce") => cmd_produce(&args[1..]),
         Some("consume") => cmd_consume(&args[1..]),
+        Some("group") => group::cmd_group(&args[1..]),
         _ => Err(USAGE.to_string()),
     };
     match result {
@@ -119,7 +122,8 @@ const USAGE: &str = "usage:
   mock-launcher cluster --brokers N [--topic NAME:PARTITIONS[:RF]]... [--initial-rebalance-delay-ms MS]
   mock-launcher produce --bootstrap LIST --topic T --count N [--size S] [--codec none|gzip|snappy|lz4|zstd] [--no-idempotence]
                         [--partitioner NAME] [--set NAME=VALUE]... [--keys FILE|-] [--print-partitions] [--warmup]
-  mock-launcher consume --bootstrap LIST --topic T --count N [--timeout-ms MS] [--headers] [--positions] [--until-eof]";
+  mock-launcher consume --bootstrap LIST --topic T --count N [--timeout-ms MS] [--headers] [--positions] [--until-eof]
+  mock-launcher group --bootstrap LIST --topic T --group G [--assignor NAME] [--seconds S] [--client-id ID]";
 
 /// Parsed `--flag value` options; flags listed in `switches` take no value.
 struct Opts {

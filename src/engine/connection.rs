@@ -549,6 +549,11 @@ impl<C> Net<C> {
         self.io.pop_front()
     }
 
+    /// The address of `key`, if known.
+    pub fn addr(&self, key: BrokerKey) -> Option<&str> {
+        self.addrs.get(&key).map(String::as_str)
+    }
+
     /// The statistics counters of `key`, created on first use.
     pub fn stats_mut(&mut self, key: BrokerKey, now: Instant) -> &mut BrokerStats {
         self.stats

@@ -12,6 +12,17 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use json::JsonWriter;
 
+/// A broker's throttle time, as librdkafka's `throttle_cb` receives it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Throttle {
+    /// The broker's name (`host:port/id`).
+    pub broker_name: String,
+    /// The broker's node id.
+    pub broker_id: i32,
+    /// How long the broker throttled the client, in milliseconds (0: throttling ended).
+    pub throttle_time_ms: i32,
+}
+
 /// A duration in whole microseconds, the unit of librdkafka's ages and latencies.
 pub(crate) fn micros(d: Duration) -> i64 {
     i64::try_from(d.as_micros()).unwrap_or(i64::MAX)

@@ -35,11 +35,6 @@ impl Window {
         }
     }
 
-    /// Number of samples in the window.
-    pub fn count(&self) -> u64 {
-        self.cnt
-    }
-
     /// Writes the window as object `key` and starts a new window (as librdkafka rolls them).
     pub fn write_and_roll(&mut self, w: &mut JsonWriter, key: &str) {
         self.samples.sort_unstable();

@@ -57,8 +57,13 @@ pub(crate) struct PartitionCursor {
     pub high_watermark: i64,
     pub last_stable_offset: i64,
     pub log_start_offset: i64,
-    eof_reported_at: i64,
+    pub eof_reported_at: i64,
     backoff_until: Option<Instant>,
+    /// Messages and bytes of the batches handed to the application (statistics).
+    pub rx_msgs: u64,
+    pub rx_bytes: u64,
+    /// Partition responses dropped because a seek or revoke made them stale.
+    pub rx_ver_drops: u64,
 }
 
 impl PartitionCursor {
@@ -83,6 +88,9 @@ impl PartitionCursor {
             log_start_offset: -1,
             eof_reported_at: -1,
             backoff_until: None,
+            rx_msgs: 0,
+            rx_bytes: 0,
+            rx_ver_drops: 0,
         }
     }
 
@@ -108,6 +116,9 @@ impl PartitionCursor {
         self.shared.bump_version();
         *self = PartitionCursor {
             paused: self.paused,
+            rx_msgs: self.rx_msgs,
+            rx_bytes: self.rx_bytes,
+            rx_ver_drops: self.rx_ver_drops,
             ..PartitionCursor::new(&self.topic, self.partition, self.shared.clone(), target)
         };
     }
@@ -150,6 +161,8 @@ pub(crate) struct Fetcher {
     fetching: HashSet<i32>,
     looking_up: HashSet<i32>,
     pub settings: FetchSettings,
+    /// Messages and bytes received for partitions no longer assigned (statistics totals).
+    pub removed_rx: (u64, u64),
 }
 
 /// Everything the fetcher writes to besides itself.
@@ -167,6 +180,7 @@ impl Fetcher {
             fetching: HashSet::new(),
             looking_up: HashSet::new(),
             settings,
+            removed_rx: (0, 0),
         }
     }
 
@@ -186,6 +200,8 @@ impl Fetcher {
     pub fn remove(&mut self, topic: &str, partition: i32) -> Option<PartitionCursor> {
         let c = self.cursors.remove(&(Arc::from(topic), partition))?;
         c.shared.bump_version();
+        self.removed_rx.0 += c.rx_msgs;
+        self.removed_rx.1 += c.rx_bytes;
         Some(c)
     }
 
@@ -418,6 +434,7 @@ impl Fetcher {
                 };
                 if c.shared.version() != version || c.state != CursorState::Active {
                     // Seeked or reset since the request: the broker session no longer matches either.
+                    c.rx_ver_drops += 1;
                     session.sent.remove(&key);
                     continue;
                 }
@@ -715,6 +732,9 @@ fn handle_partition(
         c.shared
             .queued_msgs
             .fetch_add(h.records_count as i64, Ordering::Relaxed);
+        c.shared.queued_bytes.fetch_add(bytes, Ordering::Relaxed);
+        c.rx_msgs += h.records_count as u64;
+        c.rx_bytes += bytes as u64;
         sinks
             .shared
             .queued_bytes

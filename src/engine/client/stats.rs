@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use super::*;
 use crate::engine::group::AppStep;
 use crate::engine::stats::json::JsonWriter;
+use crate::engine::stats::window::Window;
 use crate::engine::stats::{
     lag, micros, open_topic, Header, PartitionStats, StateClock, StatsTimer, Throttle, Totals,
     NO_OFFSET,
@@ -199,6 +200,9 @@ impl Engine {
         for t in names {
             let since = *self.stats.topics_seen.entry(t.clone()).or_insert(now);
             open_topic(w, t, micros(now - since), metadata_age);
+            // Producer batch windows: always empty for a consumer, as in librdkafka.
+            Window::default().write_and_roll(w, "batchsize");
+            Window::default().write_and_roll(w, "batchcnt");
             w.open(Some("partitions"));
             let meta = &self.metadata.topics[t];
             let key: Arc<str> = Arc::from(t.as_str());

@@ -15,7 +15,7 @@ use serde_json::Value;
 
 type Docs = Arc<Mutex<Vec<Value>>>;
 
-fn collector() -> (Docs, Box<dyn FnMut(&str) + Send>) {
+fn collector() -> (Docs, kafka::producer::StatsCallback) {
     let docs: Docs = Arc::default();
     let d = docs.clone();
     let cb = Box::new(move |json: &str| {
@@ -95,9 +95,13 @@ fn producer_statistics_count_what_was_sent() {
             .unwrap();
     }
     p.flush(Duration::from_secs(10)).unwrap();
-    let doc = wait_doc(&docs, || {
-        p.poll(Duration::from_millis(50));
-    }, |d| d["txmsgs"] == 200);
+    let doc = wait_doc(
+        &docs,
+        || {
+            p.poll(Duration::from_millis(50));
+        },
+        |d| d["txmsgs"] == 200,
+    );
     assert_eq!(doc["type"], "producer");
     assert_eq!(doc["name"], p.name());
     assert!(p.name().starts_with("stats-rust#producer-"));
@@ -190,7 +194,9 @@ fn consumer_statistics_match_committed_offsets() {
             consumer.poll(Duration::from_millis(50));
         },
         |d| {
-            (0..4).all(|p| d["topics"]["stats-c"]["partitions"][p.to_string()]["committed_offset"] == 25)
+            (0..4).all(|p| {
+                d["topics"]["stats-c"]["partitions"][p.to_string()]["committed_offset"] == 25
+            })
         },
     );
     assert_eq!(doc["type"], "consumer");
@@ -236,9 +242,13 @@ fn statistics_are_off_by_default_and_report_unreachable_brokers() {
     let p = Producer::new(&c).unwrap();
     let (docs, cb) = collector();
     p.set_stats_callback(cb);
-    let doc = wait_doc(&docs, || {
-        p.poll(Duration::from_millis(50));
-    }, |d| d["brokers"]["127.0.0.1:1/bootstrap"]["connects"].as_u64() >= Some(1));
+    let doc = wait_doc(
+        &docs,
+        || {
+            p.poll(Duration::from_millis(50));
+        },
+        |d| d["brokers"]["127.0.0.1:1/bootstrap"]["connects"].as_u64() >= Some(1),
+    );
     let b = &doc["brokers"]["127.0.0.1:1/bootstrap"];
     assert_eq!(b["nodeid"], -1);
     assert_eq!(b["source"], "configured");

@@ -315,7 +315,15 @@ impl rd_kafka_t {
         };
         let name = CString::new(t.broker_name.replace('\0', "")).unwrap_or_default();
         // SAFETY: the application's callback; the name lives across the call.
-        unsafe { cb(rk, name.as_ptr(), t.broker_id, t.throttle_time_ms, cbs.opaque) };
+        unsafe {
+            cb(
+                rk,
+                name.as_ptr(),
+                t.broker_id,
+                t.throttle_time_ms,
+                cbs.opaque,
+            )
+        };
     }
 
     /// One delivery report to `dr_msg_cb` and/or `dr_cb`.

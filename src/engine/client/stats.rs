@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use super::*;
+use crate::engine::fetcher::CursorState;
 use crate::engine::group::AppStep;
 use crate::engine::stats::json::JsonWriter;
 use crate::engine::stats::window::Window;
@@ -11,7 +12,6 @@ use crate::engine::stats::{
     lag, micros, open_topic, Header, PartitionStats, StateClock, StatsTimer, Throttle, Totals,
     NO_OFFSET,
 };
-use crate::engine::fetcher::CursorState;
 
 /// What the consumer keeps for statistics besides the cursors' and connections' counters.
 pub(crate) struct ConsumerStats {
@@ -101,7 +101,9 @@ impl Engine {
                 (false, Some(_)) => "wait-broker-transport",
             };
             self.stats.cgrp_state.observe(state, now);
-            self.stats.join_state.observe(join_state_name(&g.phase), now);
+            self.stats
+                .join_state
+                .observe(join_state_name(&g.phase), now);
         }
         if self.stats.timer.due(now) {
             let doc = self.stats_document(now);
@@ -183,8 +185,19 @@ impl Engine {
                 BrokerKey::Node(id) => (format!("{addr}/{id}"), id, "learned"),
                 BrokerKey::Coordinator(id) => ("GroupCoordinator".to_string(), id, "logical"),
             };
-            let tp = toppars.get(&id).filter(|_| matches!(key, BrokerKey::Node(_)));
-            st.write(w, &name, id, addr, source, waitresp, tp.map_or(&[], |v| v), now);
+            let tp = toppars
+                .get(&id)
+                .filter(|_| matches!(key, BrokerKey::Node(_)));
+            st.write(
+                w,
+                &name,
+                id,
+                addr,
+                source,
+                waitresp,
+                tp.map_or(&[], |v| v),
+                now,
+            );
         });
         w.close();
     }

@@ -202,8 +202,19 @@ impl ProducerEngine {
                 BrokerKey::Node(id) => (format!("{addr}/{id}"), id, "learned"),
                 BrokerKey::Coordinator(id) => ("GroupCoordinator".to_string(), id, "logical"),
             };
-            let tp = toppars.get(&id).filter(|_| matches!(key, BrokerKey::Node(_)));
-            st.write(w, &name, id, addr, source, waitresp, tp.map_or(&[], |v| v), now);
+            let tp = toppars
+                .get(&id)
+                .filter(|_| matches!(key, BrokerKey::Node(_)));
+            st.write(
+                w,
+                &name,
+                id,
+                addr,
+                source,
+                waitresp,
+                tp.map_or(&[], |v| v),
+                now,
+            );
         });
         w.close();
     }
@@ -243,7 +254,11 @@ impl ProducerEngine {
                     PartitionStats::new(p as i32, leader)
                 })
                 .collect();
-            for ((_, p), q) in self.acc.queues.range((t.clone(), i32::MIN)..=(t.clone(), i32::MAX)) {
+            for ((_, p), q) in self
+                .acc
+                .queues
+                .range((t.clone(), i32::MIN)..=(t.clone(), i32::MAX))
+            {
                 let Some(ps) = usize::try_from(*p).ok().and_then(|i| parts.get_mut(i)) else {
                     continue;
                 };

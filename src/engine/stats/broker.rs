@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::json::JsonWriter;
-use super::window::Window;
 use super::micros;
+use super::window::Window;
 
 /// librdkafka's request-type names, by API key, for the `req` object.
 const REQUEST_NAMES: &[(i16, &str)] = &[
@@ -144,7 +144,10 @@ impl BrokerStats {
         w.str("nodename", nodename);
         w.str("source", source);
         w.str("state", self.state);
-        w.int("stateage", micros(now.saturating_duration_since(self.state_since)));
+        w.int(
+            "stateage",
+            micros(now.saturating_duration_since(self.state_since)),
+        );
         w.int("outbuf_cnt", 0);
         w.int("outbuf_msg_cnt", 0);
         w.uint("waitresp_cnt", waitresp as u64);

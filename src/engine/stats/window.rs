@@ -52,7 +52,9 @@ impl Window {
         };
         let stddev = if self.cnt > 0 {
             let mean = self.sum as f64 / self.cnt as f64;
-            (self.sum_sq / self.cnt as f64 - mean * mean).max(0.0).sqrt() as i64
+            (self.sum_sq / self.cnt as f64 - mean * mean)
+                .max(0.0)
+                .sqrt() as i64
         } else {
             0
         };

@@ -35,7 +35,10 @@ fn fetch_throttle_reports_non_zero_times_then_one_zero() {
         .map(|t| (t.broker_name, t.broker_id, t.throttle_time_ms))
         .collect();
     let b1 = "b1:9092/1".to_string();
-    assert_eq!(got, vec![(b1.clone(), 1, 120), (b1.clone(), 1, 80), (b1, 1, 0)]);
+    assert_eq!(
+        got,
+        vec![(b1.clone(), 1, 120), (b1.clone(), 1, 80), (b1, 1, 0)]
+    );
 
     // The next statistics document carries the window of the five throttle times.
     let _ = h.take(ApiKey::Fetch);

@@ -40,6 +40,10 @@ pub enum CommitMode {
 pub type RebalanceCallback = Box<dyn FnMut(&Consumer, &Rebalance) + Send>;
 /// Called from `poll` with the result of each asynchronous or automatic commit.
 pub type CommitCallback = Box<dyn FnMut(&Result<()>, &[TopicPartition]) + Send>;
+/// Called from `poll` with each statistics document (librdkafka's JSON, `statistics.interval.ms`).
+pub type StatsCallback = Box<dyn FnMut(&str) + Send>;
+/// Called from `poll` when a broker throttles a Fetch, and once when throttling ends.
+pub type ThrottleCallback = Box<dyn FnMut(&crate::Throttle) + Send>;
 
 struct CurrentBatch {
     batch: FetchedBatch,
@@ -61,6 +65,10 @@ pub struct Consumer {
     subscription: Mutex<Vec<String>>,
     rebalance_cb: Mutex<Option<RebalanceCallback>>,
     commit_cb: Mutex<Option<CommitCallback>>,
+    stats_cb: Mutex<Option<StatsCallback>>,
+    throttle_cb: Mutex<Option<ThrottleCallback>>,
+    /// librdkafka's instance name (`<client.id>#consumer-<n>`).
+    name: String,
     acked: AtomicBool,
     /// Whether the group's last rebalance was cooperative (the close's revoke follows it).
     cooperative: AtomicBool,
@@ -85,6 +93,7 @@ impl Consumer {
     pub fn new(config: &ClientConfig) -> Result<Consumer> {
         let settings = EngineSettings::from_config(config)?;
         let auto_store = settings.enable_auto_offset_store;
+        let name = settings.name.clone();
         let start = Instant::now();
         let shared = Arc::new(ClientShared::default());
         let engine = Engine::new(settings, shared.clone(), start, start).map_err(|e| {
@@ -111,6 +120,9 @@ impl Consumer {
             subscription: Mutex::new(Vec::new()),
             rebalance_cb: Mutex::new(None),
             commit_cb: Mutex::new(None),
+            stats_cb: Mutex::new(None),
+            throttle_cb: Mutex::new(None),
+            name,
             acked: AtomicBool::new(false),
             cooperative: AtomicBool::new(false),
             auto_store,
@@ -141,6 +153,22 @@ impl Consumer {
     /// Sets the rebalance callback (librdkafka's `rebalance_cb`).
     pub fn set_rebalance_callback(&self, cb: RebalanceCallback) {
         *lock(&self.rebalance_cb) = Some(cb);
+    }
+
+    /// Sets the statistics callback, called from `poll` every `statistics.interval.ms` with a
+    /// JSON document in librdkafka's format.
+    pub fn set_stats_callback(&self, cb: StatsCallback) {
+        *lock(&self.stats_cb) = Some(cb);
+    }
+
+    /// Sets the throttle callback, called from `poll` with brokers' Fetch throttle times.
+    pub fn set_throttle_callback(&self, cb: ThrottleCallback) {
+        *lock(&self.throttle_cb) = Some(cb);
+    }
+
+    /// librdkafka's instance name: `<client.id>#consumer-<n>` (the statistics' `name`).
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// Sets the offset-commit callback (librdkafka's `offset_commit_cb`).
@@ -341,6 +369,9 @@ impl Consumer {
         b.shared
             .queued_msgs
             .fetch_sub(b.header.records_count as i64, Ordering::Relaxed);
+        b.shared
+            .queued_bytes
+            .fetch_sub(b.accounted_bytes, Ordering::Relaxed);
         self.shared
             .queued_bytes
             .fetch_sub(b.accounted_bytes, Ordering::Relaxed);
@@ -394,6 +425,18 @@ impl Consumer {
             ConsumerEvent::OffsetCommit { result, offsets } => {
                 if let Some(cb) = lock(&self.commit_cb).as_mut() {
                     cb(&result, &offsets);
+                }
+                None
+            }
+            ConsumerEvent::Stats(json) => {
+                if let Some(cb) = lock(&self.stats_cb).as_mut() {
+                    cb(&json);
+                }
+                None
+            }
+            ConsumerEvent::Throttle(t) => {
+                if let Some(cb) = lock(&self.throttle_cb).as_mut() {
+                    cb(&t);
                 }
                 None
             }

@@ -39,6 +39,6 @@ pub use consumer::{CommitMode, Consumer, Rebalance, RebalanceType};
 pub use engine::channel::ConsumerEvent;
 pub use error::{ErrorCode, KafkaError, Result};
 pub use message::{Message, TimestampType};
-pub use producer::{DeliveryFuture, DeliveryReport, Producer, Record};
+pub use producer::{DeliveryFuture, DeliveryReport, Producer, Record, Throttle};
 pub use protocol::records::Header;
 pub use topic_partition::{offset, TopicPartition};

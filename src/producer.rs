@@ -11,6 +11,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError};
 
 use crate::config::{ClientConfig, ProducerSettings};
 use crate::engine::producer::{ProduceRecord, ProducerCommand, ProducerEngine, ProducerOutput};
+pub use crate::engine::stats::Throttle;
 use crate::error::{ErrorCode, KafkaError, Result};
 use crate::runtime::event_loop::{self, EngineThread};
 
@@ -84,6 +85,10 @@ impl<'a> Record<'a> {
 pub type DeliveryCallback = Box<dyn FnMut(&DeliveryReport) + Send>;
 /// Called from `poll` for client-level errors (librdkafka's `error_cb`).
 pub type ErrorCallback = Box<dyn FnMut(&KafkaError) + Send>;
+/// Called from `poll` with each statistics document (librdkafka's JSON, `statistics.interval.ms`).
+pub type StatsCallback = Box<dyn FnMut(&str) + Send>;
+/// Called from `poll` when a broker throttles the client, and once when throttling ends.
+pub type ThrottleCallback = Box<dyn FnMut(&Throttle) + Send>;
 
 /// The delivery report of one message, to wait for.
 pub struct DeliveryFuture {
@@ -118,6 +123,10 @@ pub struct Producer {
     message_max_bytes: usize,
     dr_cb: Mutex<Option<DeliveryCallback>>,
     error_cb: Mutex<Option<ErrorCallback>>,
+    stats_cb: Mutex<Option<StatsCallback>>,
+    throttle_cb: Mutex<Option<ThrottleCallback>>,
+    /// librdkafka's instance name (`<client.id>#producer-<n>`).
+    name: String,
     closed: AtomicBool,
     /// The last topic name sent, shared with the engine so a message carries no name copy.
     last_topic: Mutex<Option<Arc<str>>>,
@@ -141,7 +150,8 @@ impl Producer {
         let max_messages = s.queue_buffering_max_messages.max(1) as usize;
         let max_bytes = (s.queue_buffering_max_kbytes.max(1) as usize) * 1024;
         let message_max_bytes = s.message_max_bytes.max(1) as usize;
-        let engine = ProducerEngine::new(s, debug, Instant::now())?;
+        let name = crate::engine::stats::client_name(&s.client_id, "producer");
+        let engine = ProducerEngine::new(s, name.clone(), debug, Instant::now())?;
         let (tx, rx) = crossbeam_channel::unbounded();
         let mut engine = event_loop::spawn(engine, tx, "rskafka-producer".into()).map_err(|e| {
             KafkaError::new(
@@ -161,6 +171,9 @@ impl Producer {
             message_max_bytes,
             dr_cb: Mutex::new(None),
             error_cb: Mutex::new(None),
+            stats_cb: Mutex::new(None),
+            throttle_cb: Mutex::new(None),
+            name,
             closed: AtomicBool::new(false),
             last_topic: Mutex::new(None),
         })
@@ -174,6 +187,22 @@ impl Producer {
     /// Sets the error callback, called from `poll`.
     pub fn set_error_callback(&self, cb: ErrorCallback) {
         *lock(&self.error_cb) = Some(cb);
+    }
+
+    /// Sets the statistics callback, called from `poll` every `statistics.interval.ms` with a
+    /// JSON document in librdkafka's format.
+    pub fn set_stats_callback(&self, cb: StatsCallback) {
+        *lock(&self.stats_cb) = Some(cb);
+    }
+
+    /// Sets the throttle callback, called from `poll` with brokers' Produce throttle times.
+    pub fn set_throttle_callback(&self, cb: ThrottleCallback) {
+        *lock(&self.throttle_cb) = Some(cb);
+    }
+
+    /// librdkafka's instance name: `<client.id>#producer-<n>` (the statistics' `name`).
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     fn make(
@@ -345,6 +374,16 @@ impl Producer {
                 ProducerOutput::Error(e) => {
                     if let Some(cb) = lock(&self.error_cb).as_mut() {
                         cb(&e);
+                    }
+                }
+                ProducerOutput::Stats(json) => {
+                    if let Some(cb) = lock(&self.stats_cb).as_mut() {
+                        cb(&json);
+                    }
+                }
+                ProducerOutput::Throttle(t) => {
+                    if let Some(cb) = lock(&self.throttle_cb).as_mut() {
+                        cb(&t);
                     }
                 }
             }

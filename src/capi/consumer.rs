@@ -99,6 +99,24 @@ pub(crate) unsafe fn install_callbacks(rk: *mut rd_kafka_t) {
             }
         }
     }));
+    // Statistics and throttle times join the handle's event queue and are served at once, from
+    // inside `rd_kafka_consumer_poll` (or `rd_kafka_poll`), as librdkafka serves them.
+    c.set_stats_callback(Box::new(move |json: &str| {
+        let rk = addr as *mut rd_kafka_t;
+        // SAFETY: as above.
+        let h = unsafe { &*rk };
+        h.push_event(super::handle::Event::Stats(json.to_string()));
+        // SAFETY: `rk` is this live handle; no lock is held.
+        unsafe { h.serve(rk) };
+    }));
+    c.set_throttle_callback(Box::new(move |t: &crate::Throttle| {
+        let rk = addr as *mut rd_kafka_t;
+        // SAFETY: as above.
+        let h = unsafe { &*rk };
+        h.push_event(super::handle::Event::Throttle(t.clone()));
+        // SAFETY: `rk` is this live handle; no lock is held.
+        unsafe { h.serve(rk) };
+    }));
     if h.callbacks().offset_commit_cb.is_some() {
         c.set_commit_callback(Box::new(move |res: &crate::Result<()>, offs| {
             let rk = addr as *mut rd_kafka_t;

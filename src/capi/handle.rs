@@ -52,15 +52,16 @@ pub(crate) enum Event {
     Delivery(DeliveryReport),
     /// A client error (`error_cb`).
     Error(KafkaError),
+    /// A statistics JSON document (`stats_cb`).
+    Stats(String),
+    /// A broker's throttle time (`throttle_cb`).
+    Throttle(crate::Throttle),
 }
 
 /// A topic object pointer kept in the handle's table (the handle holds one reference).
 struct TopicPtr(*mut rd_kafka_topic_t);
 // SAFETY: the topic object is reference-counted with atomics and immutable after creation.
 unsafe impl Send for TopicPtr {}
-
-/// Numbers the handles of this process, as librdkafka does in their names (`rdkafka#producer-1`).
-static HANDLE_SEQ: AtomicUsize = AtomicUsize::new(0);
 
 /// Handles created and not yet completely destroyed (for `rd_kafka_wait_destroyed`).
 static LIVE_HANDLES: AtomicUsize = AtomicUsize::new(0);
@@ -187,6 +188,11 @@ impl rd_kafka_t {
         Some(key)
     }
 
+    /// Queues an event for the next `rd_kafka_poll` (or `rd_kafka_consumer_poll`).
+    pub(crate) fn push_event(&self, ev: Event) {
+        lock(&self.events).push_back(ev);
+    }
+
     /// Takes back what [`keep_headers`](Self::keep_headers) kept under `key`.
     pub(crate) fn take_headers(&self, key: usize) -> Option<Box<DrHeaders>> {
         lock(&self.dr_headers).remove(&key)
@@ -234,6 +240,10 @@ impl rd_kafka_t {
                 Event::Delivery(dr) => unsafe { self.deliver(rk, &dr) },
                 // SAFETY: forwarded.
                 Event::Error(e) => unsafe { self.report_error(rk, &e) },
+                // SAFETY: forwarded.
+                Event::Stats(json) => unsafe { self.stats(rk, &json) },
+                // SAFETY: forwarded.
+                Event::Throttle(t) => unsafe { self.throttle(rk, &t) },
             }
         }
     }
@@ -270,6 +280,50 @@ impl rd_kafka_t {
                 );
             }
         }
+    }
+
+    /// A statistics document to `stats_cb` in a `malloc`ed copy: librdkafka's contract is that a
+    /// callback returning 1 keeps it (and frees it with `rd_kafka_mem_free`), 0 lets us free it.
+    ///
+    /// # Safety
+    /// `rk` is the live handle `self`.
+    unsafe fn stats(&self, rk: *mut rd_kafka_t, json: &str) {
+        let cbs = self.callbacks();
+        let Some(cb) = cbs.stats_cb else {
+            return;
+        };
+        let p = super::c_strdup(json);
+        if p.is_null() {
+            return;
+        }
+        // SAFETY: the application's callback; `p` holds `json.len()` bytes plus the NUL.
+        let keep = unsafe { cb(rk, p, json.len(), cbs.opaque) };
+        if keep == 0 {
+            // SAFETY: allocated by `c_strdup` with `malloc`; the application did not keep it.
+            unsafe { super::libc_free(p.cast()) };
+        }
+    }
+
+    /// A broker throttle time to `throttle_cb`.
+    ///
+    /// # Safety
+    /// `rk` is the live handle `self`.
+    unsafe fn throttle(&self, rk: *mut rd_kafka_t, t: &crate::Throttle) {
+        let cbs = self.callbacks();
+        let Some(cb) = cbs.throttle_cb else {
+            return;
+        };
+        let name = CString::new(t.broker_name.replace('\0', "")).unwrap_or_default();
+        // SAFETY: the application's callback; the name lives across the call.
+        unsafe {
+            cb(
+                rk,
+                name.as_ptr(),
+                t.broker_id,
+                t.throttle_time_ms,
+                cbs.opaque,
+            )
+        };
     }
 
     /// One delivery report to `dr_msg_cb` and/or `dr_cb`.
@@ -380,18 +434,12 @@ pub unsafe extern "C" fn rd_kafka_new(
         };
         // SAFETY: creation succeeded: the configuration is ours now.
         let conf = unsafe { Box::from_raw(conf) };
-        let client_id = conf
-            .config
-            .get("client.id")
-            .unwrap_or_else(|| "rdkafka".into());
-        let seq = HANDLE_SEQ.fetch_add(1, Ordering::Relaxed) + 1;
-        let kind_name = if type_ == RD_KAFKA_PRODUCER {
-            "producer"
-        } else {
-            "consumer"
+        // The Rust client's name (`<client.id>#<type>-<n>`), which its statistics carry too.
+        let name = match &kind {
+            Kind::Producer(p) => p.name(),
+            Kind::Consumer(c) => c.name(),
         };
-        let name = CString::new(format!("{client_id}#{kind_name}-{seq}").replace('\0', ""))
-            .unwrap_or_default();
+        let name = CString::new(name.replace('\0', "")).unwrap_or_default();
         let events = Arc::new(Mutex::new(VecDeque::new()));
         let fatal = Arc::new(Mutex::new(None));
         match &kind {
@@ -413,6 +461,14 @@ pub unsafe extern "C" fn rd_kafka_new(
                         lock(&f).get_or_insert_with(|| e.clone());
                     }
                     lock(&q).push_back(Event::Error(e.clone()))
+                }));
+                let q = Arc::clone(&events);
+                p.set_stats_callback(Box::new(move |json| {
+                    lock(&q).push_back(Event::Stats(json.to_string()))
+                }));
+                let q = Arc::clone(&events);
+                p.set_throttle_callback(Box::new(move |t| {
+                    lock(&q).push_back(Event::Throttle(t.clone()))
                 }));
             }
         }

@@ -27,6 +27,8 @@ pub(crate) struct PartitionShared {
     pub stored: AtomicI64,
     /// Messages fetched but not yet consumed by the application.
     pub queued_msgs: AtomicI64,
+    /// Bytes of the batches behind `queued_msgs` (statistics `fetchq_size`).
+    pub queued_bytes: AtomicI64,
 }
 
 impl PartitionShared {
@@ -36,6 +38,7 @@ impl PartitionShared {
             position: AtomicI64::new(offset::INVALID),
             stored: AtomicI64::new(offset::INVALID),
             queued_msgs: AtomicI64::new(0),
+            queued_bytes: AtomicI64::new(0),
         })
     }
 
@@ -107,6 +110,10 @@ pub enum ConsumerEvent {
         /// The offsets committed, each with its own error.
         offsets: Vec<TopicPartition>,
     },
+    /// A statistics document (`statistics.interval.ms`), in librdkafka's JSON format.
+    Stats(String),
+    /// A broker throttled a Fetch (librdkafka's throttle_cb), or throttling ended.
+    Throttle(crate::engine::stats::Throttle),
 }
 
 /// The records of one fetched batch, either ready or being decompressed on the pool.

@@ -4,7 +4,7 @@
 //! The runtime performs the [`IoAction`]s this module emits and reports back connects, frames and
 //! closes. Kafka answers requests on one connection in order, so in-flight requests are a queue.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
@@ -13,6 +13,8 @@ use kafka_protocol::protocol::StrBytes;
 
 use crate::protocol::frame::{self, Request};
 use crate::protocol::versions::ApiVersionTable;
+
+use super::stats::broker::BrokerStats;
 
 /// Identifies one socket for the runtime (it becomes the mio token).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -46,6 +48,8 @@ pub(crate) struct InFlight<C> {
     pub version: i16,
     pub ctx: C,
     pub deadline: Instant,
+    /// When the request was queued for sending (round-trip times).
+    pub sent: Instant,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,6 +109,8 @@ pub(crate) struct Net<C> {
     next_conn: usize,
     next_correlation: i32,
     scratch: BytesMut,
+    /// Counters per logical broker for statistics; kept across reconnects.
+    stats: BTreeMap<BrokerKey, BrokerStats>,
 }
 
 /// A response matched to its request.
@@ -139,6 +145,7 @@ impl<C> Net<C> {
             next_conn: 1,
             next_correlation: 1,
             scratch: BytesMut::with_capacity(4096),
+            stats: BTreeMap::new(),
         }
     }
 
@@ -190,6 +197,9 @@ impl<C> Net<C> {
         );
         self.by_key.insert(key, id);
         self.io.push_back(IoAction::Connect(id, addr));
+        let st = self.stats_mut(key, now);
+        st.connects += 1;
+        st.set_state("CONNECT", now);
         false
     }
 
@@ -253,14 +263,17 @@ impl<C> Net<C> {
         }
         let bytes = self.scratch.split().freeze();
         let deadline = now + self.settings.socket_timeout + extra_timeout;
-        let conn = self.conns.get_mut(&id).expect("connection exists");
         let api_key = R::KEY;
+        self.stats_mut(key, now)
+            .on_sent(api_key as i16, bytes.len(), now);
+        let conn = self.conns.get_mut(&id).expect("connection exists");
         conn.inflight.push_back(InFlight {
             correlation_id,
             api_key,
             version,
             ctx: Some(ctx),
             deadline,
+            sent: now,
         });
         self.io.push_back(IoAction::Send(id, bytes));
         Ok(())
@@ -272,7 +285,7 @@ impl<C> Net<C> {
         key: BrokerKey,
         req: &R,
         version: i16,
-        _now: Instant,
+        now: Instant,
     ) -> Result<(), SendError> {
         let Some(&id) = self.by_key.get(&key) else {
             return Err(SendError::NotReady);
@@ -291,6 +304,8 @@ impl<C> Net<C> {
         )
         .map_err(|_| SendError::Unsupported)?;
         let bytes = self.scratch.split().freeze();
+        self.stats_mut(key, now)
+            .on_sent(R::KEY as i16, bytes.len(), now);
         self.io.push_back(IoAction::Send(id, bytes));
         Ok(())
     }
@@ -310,6 +325,8 @@ impl<C> Net<C> {
             return;
         }
         conn.state = State::Handshake;
+        let key = conn.key;
+        self.stats_mut(key, now).set_state("APIVERSION_QUERY", now);
         self.send_api_versions(id, 3, now);
     }
 
@@ -336,7 +353,11 @@ impl<C> Net<C> {
             version,
             ctx: None,
             deadline: conn.setup_deadline,
+            sent: now,
         });
+        let key = conn.key;
+        self.stats_mut(key, now)
+            .on_sent(ApiKey::ApiVersions as i16, bytes.len(), now);
         self.io.push_back(IoAction::Send(id, bytes));
     }
 
@@ -351,14 +372,19 @@ impl<C> Net<C> {
             .inflight
             .front()
             .is_some_and(|f| Some(f.correlation_id) == corr);
+        let frame_len = body.len() + 4;
         if !matches {
+            self.stats_mut(key, now).rx_corrid_errs += 1;
             let msg = format!("response correlation id {corr:?} does not match the request sent");
             let failed = self.close(key, now, true);
             return FrameOutcome::Failed(key, failed, msg);
         }
         let inflight = conn.inflight.pop_front().expect("checked");
+        self.stats_mut(key, now)
+            .on_received(frame_len, inflight.sent, now);
         if let Err(e) = frame::strip_response_header(&mut body, inflight.api_key, inflight.version)
         {
+            self.stats_mut(key, now).rx_errs += 1;
             let mut failed = self.close(key, now, true);
             failed.splice(0..0, with_ctx(inflight));
             return FrameOutcome::Failed(key, failed, e.to_string());
@@ -369,6 +395,7 @@ impl<C> Net<C> {
             version,
             ctx,
             deadline,
+            sent,
         } = inflight;
         match ctx {
             None => self.on_api_versions(id, key, body, version, now),
@@ -380,6 +407,7 @@ impl<C> Net<C> {
                     version,
                     ctx,
                     deadline,
+                    sent,
                 },
                 body,
             }),
@@ -405,6 +433,7 @@ impl<C> Net<C> {
                 conn.versions = ApiVersionTable::negotiate(&resp);
                 conn.state = State::Ready;
                 self.backoff.remove(&key);
+                self.stats_mut(key, now).set_state("UP", now);
                 FrameOutcome::Ready
             }
             Ok(resp) => {
@@ -435,6 +464,11 @@ impl<C> Net<C> {
         };
         let conn = self.conns.remove(&id).expect("connection exists");
         self.io.push_back(IoAction::Close(id));
+        let st = self.stats_mut(key, now);
+        if conn.state != State::Connecting {
+            st.disconnects += 1;
+        }
+        st.set_state("DOWN", now);
         if failure {
             let b = self.backoff.entry(key).or_insert(Backoff {
                 failures: 0,
@@ -470,6 +504,16 @@ impl<C> Net<C> {
             })
             .map(|c| c.key)
             .collect();
+        for k in &expired {
+            let n = self.by_key.get(k).map_or(0, |id| {
+                self.conns[id]
+                    .inflight
+                    .iter()
+                    .filter(|f| f.deadline <= now)
+                    .count()
+            });
+            self.stats_mut(*k, now).req_timeouts += n as u64;
+        }
         expired
             .into_iter()
             .map(|k| (k, self.close(k, now, true)))
@@ -505,6 +549,43 @@ impl<C> Net<C> {
         self.io.pop_front()
     }
 
+    /// The address of `key`, if known.
+    pub fn addr(&self, key: BrokerKey) -> Option<&str> {
+        self.addrs.get(&key).map(String::as_str)
+    }
+
+    /// The statistics counters of `key`, created on first use.
+    pub fn stats_mut(&mut self, key: BrokerKey, now: Instant) -> &mut BrokerStats {
+        self.stats
+            .entry(key)
+            .or_insert_with(|| BrokerStats::new(now))
+    }
+
+    /// Calls `f` with each known broker's key, address, requests awaiting a response and
+    /// counters, in key order (bootstrap, then nodes, then coordinators).
+    pub fn for_each_broker_stats(
+        &mut self,
+        mut f: impl FnMut(BrokerKey, &str, usize, &mut BrokerStats),
+    ) {
+        for (key, st) in self.stats.iter_mut() {
+            let Some(addr) = self.addrs.get(key) else {
+                continue;
+            };
+            let waitresp = self
+                .by_key
+                .get(key)
+                .map_or(0, |id| self.conns[id].inflight.len());
+            f(*key, addr, waitresp, st);
+        }
+    }
+
+    /// Request and byte totals over every broker ever used: (tx, tx bytes, rx, rx bytes).
+    pub fn totals(&self) -> (u64, u64, u64, u64) {
+        self.stats.values().fold((0, 0, 0, 0), |t, s| {
+            (t.0 + s.tx, t.1 + s.tx_bytes, t.2 + s.rx, t.3 + s.rx_bytes)
+        })
+    }
+
     /// Largest response frame accepted.
     pub fn max_response_size(&self) -> usize {
         self.settings.max_response_size
@@ -519,6 +600,7 @@ fn with_ctx<C>(f: InFlight<Option<C>>) -> Option<InFlight<C>> {
         version,
         ctx,
         deadline,
+        sent,
     } = f;
     ctx.map(|ctx| InFlight {
         correlation_id,
@@ -526,5 +608,6 @@ fn with_ctx<C>(f: InFlight<Option<C>>) -> Option<InFlight<C>> {
         version,
         ctx,
         deadline,
+        sent,
     })
 }

@@ -60,8 +60,13 @@ pub(crate) struct PartitionCursor {
     /// Where delivery of the current version starts: pausing restarts here when the
     /// application has consumed nothing since (its position is invalid).
     resume_offset: i64,
-    eof_reported_at: i64,
+    pub eof_reported_at: i64,
     backoff_until: Option<Instant>,
+    /// Messages and bytes of the batches handed to the application (statistics).
+    pub rx_msgs: u64,
+    pub rx_bytes: u64,
+    /// Partition responses dropped because a seek or revoke made them stale.
+    pub rx_ver_drops: u64,
 }
 
 impl PartitionCursor {
@@ -87,6 +92,9 @@ impl PartitionCursor {
             resume_offset: start.max(-1),
             eof_reported_at: -1,
             backoff_until: None,
+            rx_msgs: 0,
+            rx_bytes: 0,
+            rx_ver_drops: 0,
         }
     }
 
@@ -116,6 +124,9 @@ impl PartitionCursor {
             .store(offset::INVALID, Ordering::Release);
         *self = PartitionCursor {
             paused: self.paused,
+            rx_msgs: self.rx_msgs,
+            rx_bytes: self.rx_bytes,
+            rx_ver_drops: self.rx_ver_drops,
             ..PartitionCursor::new(&self.topic, self.partition, self.shared.clone(), target)
         };
     }
@@ -158,6 +169,8 @@ pub(crate) struct Fetcher {
     fetching: HashSet<i32>,
     looking_up: HashSet<i32>,
     pub settings: FetchSettings,
+    /// Messages and bytes received for partitions no longer assigned (statistics totals).
+    pub removed_rx: (u64, u64),
 }
 
 /// Everything the fetcher writes to besides itself.
@@ -175,6 +188,7 @@ impl Fetcher {
             fetching: HashSet::new(),
             looking_up: HashSet::new(),
             settings,
+            removed_rx: (0, 0),
         }
     }
 
@@ -194,6 +208,8 @@ impl Fetcher {
     pub fn remove(&mut self, topic: &str, partition: i32) -> Option<PartitionCursor> {
         let c = self.cursors.remove(&(Arc::from(topic), partition))?;
         c.shared.bump_version();
+        self.removed_rx.0 += c.rx_msgs;
+        self.removed_rx.1 += c.rx_bytes;
         Some(c)
     }
 
@@ -427,6 +443,7 @@ impl Fetcher {
                 };
                 if c.shared.version() != version || c.state != CursorState::Active {
                     // Seeked or reset since the request: the broker session no longer matches either.
+                    c.rx_ver_drops += 1;
                     session.sent.remove(&key);
                     continue;
                 }
@@ -725,6 +742,9 @@ fn handle_partition(
         c.shared
             .queued_msgs
             .fetch_add(h.records_count as i64, Ordering::Relaxed);
+        c.shared.queued_bytes.fetch_add(bytes, Ordering::Relaxed);
+        c.rx_msgs += h.records_count as u64;
+        c.rx_bytes += bytes as u64;
         sinks
             .shared
             .queued_bytes

@@ -91,6 +91,8 @@ pub(crate) struct Group {
     join_retry_at: Option<Instant>,
     /// Set when the leader must rebalance because metadata changed.
     rejoin_requested: bool,
+    /// Why the group last rejoined (statistics `rebalance_reason`).
+    pub rejoin_reason: String,
 }
 
 impl Group {
@@ -113,6 +115,7 @@ impl Group {
             session_deadline: None,
             join_retry_at: None,
             rejoin_requested: false,
+            rejoin_reason: String::new(),
         }
     }
 
@@ -156,7 +159,8 @@ impl Group {
     }
 
     /// Starts a new join round, revoking first where the protocol requires it.
-    fn rejoin(&mut self, out: &mut VecDeque<Delivery>, _why: &str) {
+    fn rejoin(&mut self, out: &mut VecDeque<Delivery>, why: &str) {
+        self.rejoin_reason = why.to_string();
         if matches!(self.phase, Phase::JoinInFlight | Phase::SyncInFlight) {
             self.rejoin_requested = true;
             return;

@@ -43,6 +43,8 @@ pub(crate) struct Metadata {
     pub generation: u64,
     /// Responses applied so far: lets a user wait for one sent after a point in time.
     pub responses: u64,
+    /// When the last response was applied (statistics `metadata_age`).
+    pub updated_at: Option<Instant>,
 }
 
 impl Metadata {
@@ -59,6 +61,7 @@ impl Metadata {
             retry_backoff,
             generation: 0,
             responses: 0,
+            updated_at: None,
         }
     }
 
@@ -133,6 +136,7 @@ impl Metadata {
 
     /// Applies a response; returns true when leaders, partition counts or brokers changed.
     pub fn apply(&mut self, resp: &MetadataResponse, now: Instant) -> bool {
+        self.updated_at = Some(now);
         self.in_flight = false;
         self.responses += 1;
         let mut changed = false;

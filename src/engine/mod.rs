@@ -13,5 +13,6 @@ pub(crate) mod partitioner;
 pub(crate) mod producer;
 pub(crate) mod queries;
 pub(crate) mod settings;
+pub(crate) mod stats;
 #[cfg(test)]
 mod tests;

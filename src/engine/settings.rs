@@ -55,6 +55,10 @@ pub(crate) struct EngineSettings {
     pub decompress_threads: usize,
     /// librdkafka's `debug` contexts are on: log protocol decisions to stderr.
     pub debug: bool,
+    /// `statistics.interval.ms` (zero: off).
+    pub statistics_interval: Duration,
+    /// librdkafka's instance name (`<client.id>#consumer-<n>`).
+    pub name: String,
 }
 
 impl EngineSettings {
@@ -128,6 +132,8 @@ impl EngineSettings {
                 .unwrap_or(Duration::from_secs(3600 * 24 * 365)),
             decompress_threads: 2,
             debug: !c.get_str("debug").is_empty(),
+            statistics_interval: s.statistics_interval,
+            name: super::stats::client_name(&s.client_id, "consumer"),
         })
     }
 }

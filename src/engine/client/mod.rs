@@ -20,6 +20,7 @@ use kafka_protocol::protocol::Decodable;
 
 mod commands;
 mod responses;
+mod stats;
 mod ticks;
 
 use super::channel::{ClientShared, Command, ConsumerEvent, Delivery, PartitionShared, Reply};
@@ -89,6 +90,7 @@ pub(crate) struct Engine {
     /// Metadata responses up to this count predate the last JoinGroup: the leader waits for a newer one.
     leader_metadata_mark: u64,
     all_down_reported: bool,
+    stats: stats::ConsumerStats,
 }
 
 impl Engine {
@@ -132,6 +134,7 @@ impl Engine {
             last_tick: now,
             leader_metadata_mark: 0,
             all_down_reported: false,
+            stats: stats::ConsumerStats::new(settings.statistics_interval, start, now),
             settings,
         })
     }
@@ -146,7 +149,11 @@ impl Engine {
     }
 
     pub fn poll_delivery(&mut self) -> Option<Delivery> {
-        self.out.pop_front()
+        let d = self.out.pop_front();
+        if let Some(Delivery::Event(ConsumerEvent::Rebalance(_))) = &d {
+            self.stats.on_rebalance(Instant::now());
+        }
+        d
     }
 
     /// True once `Close` completed: the driver may stop.
@@ -179,6 +186,7 @@ impl Engine {
             self.queries.next_deadline(),
             self.closing.as_ref().map(|c| c.1),
             self.pending_commits.iter().map(|c| c.deadline).min(),
+            self.stats.next_deadline(),
         ]
         .into_iter()
         .flatten()
@@ -215,6 +223,7 @@ impl Engine {
             self.on_broker_down(key, failed, "request timed out", now);
         }
         self.tick(now);
+        self.stats_tick(now);
     }
 
     pub fn handle_connected(&mut self, conn: ConnId, now: Instant) {

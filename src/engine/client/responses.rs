@@ -126,6 +126,7 @@ impl Engine {
             }
             RequestCtx::Fetch(ctx) => match self.decode::<FetchResponse>(&mut body, v, "Fetch") {
                 Some(resp) => {
+                    self.on_fetch_throttle(ctx.node, resp.throttle_time_ms, now);
                     let mut sinks = FetchSinks {
                         out: &mut self.out,
                         pool: &self.pool,

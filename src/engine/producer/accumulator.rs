@@ -38,6 +38,8 @@ pub(crate) struct ProducerBatch {
     /// Producer id, epoch and base sequence the batch was sealed with (idempotence).
     pub stamp: Option<(i64, i16, i32)>,
     approx_bytes: usize,
+    /// Key and value bytes of the batch's messages (statistics).
+    pub payload_bytes: usize,
 }
 
 impl ProducerBatch {
@@ -83,6 +85,11 @@ pub(crate) struct PartitionQueue {
     pub in_flight: bool,
     /// Next sequence number to give a new batch (idempotence).
     pub next_sequence: i32,
+    /// Messages ever queued for the partition (statistics `msgs`).
+    pub msgs: u64,
+    /// Messages and their key + value bytes the broker acknowledged (statistics).
+    pub tx_msgs: u64,
+    pub tx_bytes: u64,
 }
 
 /// Batching limits.
@@ -138,6 +145,7 @@ impl Accumulator {
                 retry_at: None,
                 stamp: None,
                 approx_bytes: 0,
+                payload_bytes: 0,
             });
         }
         let b = q.batches.back_mut().expect("a batch is open");
@@ -148,7 +156,9 @@ impl Accumulator {
             headers,
         );
         b.approx_bytes = b.writer.len_bytes();
+        b.payload_bytes += size - 24;
         b.msgs.push(msg);
+        q.msgs += 1;
     }
 
     /// True when the partition's first batch may be sent now.

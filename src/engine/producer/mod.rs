@@ -6,6 +6,7 @@ pub(crate) mod accumulator;
 mod queue;
 mod responses;
 mod send;
+mod stats;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use super::channel::Reply;
 use super::connection::{BrokerKey, ConnId, FrameOutcome, InFlight, IoAction, Net, NetSettings};
 use super::metadata::Metadata;
 use super::partitioner::{Partitioner, StickyPartition};
+use super::stats::Throttle;
 use crate::config::{CompressionCodec, ProducerSettings};
 use crate::error::{ErrorCode, KafkaError};
 use crate::protocol::compression::Compression;
@@ -93,6 +95,10 @@ pub(crate) enum ProducerOutput {
         silent: usize,
     },
     Error(KafkaError),
+    /// A statistics document (`statistics.interval.ms`).
+    Stats(String),
+    /// A broker throttled a request (librdkafka's throttle_cb).
+    Throttle(Throttle),
 }
 
 enum Ctx {
@@ -183,6 +189,7 @@ pub(crate) struct ProducerEngine {
     last_tick: Instant,
     debug: bool,
     start: Instant,
+    stats: stats::ProducerStats,
 }
 
 /// How long an unknown topic may stay unknown before its messages fail
@@ -202,7 +209,12 @@ fn codec(c: CompressionCodec) -> Compression {
 }
 
 impl ProducerEngine {
-    pub fn new(s: ProducerSettings, debug: bool, now: Instant) -> Result<Self, KafkaError> {
+    pub fn new(
+        s: ProducerSettings,
+        name: String,
+        debug: bool,
+        now: Instant,
+    ) -> Result<Self, KafkaError> {
         let bootstrap: Vec<String> = s
             .bootstrap_servers
             .iter()
@@ -281,6 +293,7 @@ impl ProducerEngine {
             last_tick: now,
             debug,
             start: now,
+            stats: stats::ProducerStats::new(name, s.statistics_interval, now),
             net,
             s,
         })
@@ -402,6 +415,7 @@ impl crate::runtime::event_loop::Core for ProducerEngine {
                 self.on_request_failed(f.ctx, now);
             }
         }
+        self.stats_tick(now);
         let (dead, live): (Vec<_>, Vec<_>) = std::mem::take(&mut self.metadata_queries)
             .into_iter()
             .partition(|q| q.1 <= now);
@@ -464,6 +478,7 @@ impl crate::runtime::event_loop::Core for ProducerEngine {
             queries,
             propagation,
             self.idem_retry_at,
+            self.stats.next_deadline(),
         ]
         .into_iter()
         .flatten()

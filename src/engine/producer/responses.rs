@@ -52,6 +52,8 @@ impl ProducerEngine {
             match err {
                 ErrorCode::NONE | ErrorCode::DUPLICATE_SEQUENCE_NUMBER => {
                     let b = q.batches.pop_front().expect("in-flight batch");
+                    q.tx_msgs += b.msgs.len() as u64;
+                    q.tx_bytes += b.payload_bytes as u64;
                     let known = err == ErrorCode::NONE;
                     for (i, m) in b.msgs.into_iter().enumerate() {
                         let offset = if known && base >= 0 {
@@ -221,6 +223,9 @@ impl ProducerEngine {
             },
             Ctx::Produce { node, parts } => {
                 let resp = frame::decode_body::<ProduceResponse>(&mut body, v).ok();
+                if let Some(r) = &resp {
+                    self.on_throttle(node, r.throttle_time_ms, now);
+                }
                 self.on_produce(node, parts, resp, now);
             }
         }

@@ -212,6 +212,10 @@ impl ProducerEngine {
                     break;
                 }
                 bytes += records.len();
+                let first_send = (b.attempts == 0).then(|| {
+                    let oldest = b.msgs.first().map_or(now, |m| m.enqueued);
+                    (records.len(), b.msgs.len(), oldest)
+                });
                 b.attempts += 1;
                 q.in_flight = true;
                 let p = PartitionProduceData::default()
@@ -224,6 +228,9 @@ impl ProducerEngine {
                             .with_name(TopicName(StrBytes::from_string(tp.0.to_string())))
                             .with_partition_data(vec![p]),
                     ),
+                }
+                if let Some((size, count, oldest)) = first_send {
+                    self.on_batch_sent(&tp.0, node, size, count, oldest, now);
                 }
                 sent.push(tp);
             }
@@ -269,6 +276,8 @@ impl ProducerEngine {
             let Some(b) = q.batches.pop_front() else {
                 continue;
             };
+            q.tx_msgs += b.msgs.len() as u64;
+            q.tx_bytes += b.payload_bytes as u64;
             for m in b.msgs {
                 let ts = m.timestamp;
                 reports.add(&tp.0, tp.1, m, -1, ts, None);

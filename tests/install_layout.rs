@@ -40,15 +40,25 @@ fn install_lays_out_librdkafka_and_pkg_config_finds_it() {
     let lib = prefix.join("lib");
     assert!(lib.join("libkafka.so").is_file());
     assert!(lib.join("libkafka.a").is_file());
-    assert_eq!(link_target(&lib.join("librdkafka.so.1")), Path::new("libkafka.so"));
-    assert_eq!(link_target(&lib.join("librdkafka.so")), Path::new("librdkafka.so.1"));
+    assert_eq!(
+        link_target(&lib.join("librdkafka.so.1")),
+        Path::new("libkafka.so")
+    );
+    assert_eq!(
+        link_target(&lib.join("librdkafka.so")),
+        Path::new("librdkafka.so.1")
+    );
     let header = prefix.join("include/librdkafka/rdkafka.h");
     assert_eq!(
         std::fs::read(&header).unwrap(),
         std::fs::read(root.join("include/rdkafka.h")).unwrap(),
         "the installed header is include/rdkafka.h"
     );
-    let dynamic = run_ok(Command::new("readelf").arg("-d").arg(lib.join("libkafka.so")));
+    let dynamic = run_ok(
+        Command::new("readelf")
+            .arg("-d")
+            .arg(lib.join("libkafka.so")),
+    );
     assert!(
         dynamic.contains("Library soname: [librdkafka.so.1]"),
         "{dynamic}"
@@ -89,7 +99,10 @@ fn install_lays_out_librdkafka_and_pkg_config_finds_it() {
             .arg(format!("-Wl,-rpath,{}", lib.display())),
     );
     let needed = run_ok(Command::new("readelf").arg("-d").arg(&exe));
-    assert!(needed.contains("Shared library: [librdkafka.so.1]"), "{needed}");
+    assert!(
+        needed.contains("Shared library: [librdkafka.so.1]"),
+        "{needed}"
+    );
     let expected = "version_str: 2.15.0 (librskafka 0.1.0)\nversion: 0x020f00ff\n\
                     name: installed#producer-1\n\
                     err2str: Broker: Message size too large\n";

@@ -143,7 +143,9 @@ pub(crate) unsafe fn close_for_destroy(rk: *mut rd_kafka_t, flags: c_int) {
 ///
 /// # Safety
 /// `rk` is NULL or a live handle.
-unsafe fn consumer<'a>(rk: *const rd_kafka_t) -> Result<&'a Consumer, rd_kafka_resp_err_t> {
+pub(crate) unsafe fn consumer<'a>(
+    rk: *const rd_kafka_t,
+) -> Result<&'a Consumer, rd_kafka_resp_err_t> {
     // SAFETY: per the contract.
     match unsafe { handle(rk) } {
         None => Err(RD_KAFKA_RESP_ERR__INVALID_ARG),
@@ -586,7 +588,7 @@ pub unsafe extern "C" fn rd_kafka_incremental_unassign(
     })
 }
 
-/// The current assignment as a new list in `*partitions`.
+/// The current assignment as a new list in `*partitions` (offsets as assigned; none: STORED).
 ///
 /// # Safety
 /// `rk` is NULL or a live handle; `partitions` is NULL or writable.
@@ -604,8 +606,15 @@ pub unsafe extern "C" fn rd_kafka_assignment(
         if partitions.is_null() {
             return RD_KAFKA_RESP_ERR__INVALID_ARG;
         }
+        // librdkafka keeps `RD_KAFKA_OFFSET_INVALID` ("no offset given") as STORED.
+        let mut v = c.assignment();
+        for tp in &mut v {
+            if tp.offset == RD_KAFKA_OFFSET_INVALID {
+                tp.offset = RD_KAFKA_OFFSET_STORED;
+            }
+        }
         // SAFETY: checked non-NULL, writable per the contract.
-        unsafe { *partitions = from_slice(&c.assignment()) };
+        unsafe { *partitions = from_slice(&v) };
         RD_KAFKA_RESP_ERR_NO_ERROR
     })
 }

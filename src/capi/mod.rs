@@ -33,6 +33,7 @@ macro_rules! ffi_guard {
     }};
 }
 
+pub mod commit_queue;
 pub mod conf;
 pub mod consumer;
 pub mod ctypes;

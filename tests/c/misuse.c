@@ -180,6 +180,7 @@ static void consumer_calls_on(const char *kind, rd_kafka_t *rk) {
 #define W(name) (snprintf(what, sizeof(what), "%s %s", kind, name), what)
         show_err(W("subscribe"), rd_kafka_subscribe(rk, l));
         show_err(W("unsubscribe"), rd_kafka_unsubscribe(rk));
+        show_err(W("assign NULL"), rd_kafka_assign(rk, NULL));
         show_err(W("subscription"), rd_kafka_subscription(rk, &out));
         if (out) {
                 show_list(W("subscription list"), out);
@@ -286,7 +287,59 @@ static void headers_misuse(void) {
         rd_kafka_headers_destroy(h);
 }
 
-/* Things librdkafka crashes on: checked on librskafka only (see the top of the file). */
+static void show_message(const char *what, rd_kafka_message_t *m) {
+        rd_kafka_timestamp_type_t tstype = RD_KAFKA_TIMESTAMP_CREATE_TIME;
+        rd_kafka_headers_t *h = NULL;
+        int64_t ts = rd_kafka_message_timestamp(m, &tstype);
+        printf("%s: err %s errstr \"%s\" ts %" PRId64 "/%d latency %" PRId64 " broker %d\n", what,
+               rd_kafka_err2name(m->err), rd_kafka_message_errstr(m), ts, (int)tstype,
+               rd_kafka_message_latency(m), (int)rd_kafka_message_broker_id(m));
+        show_err("message_headers", rd_kafka_message_headers(m, &h));
+        show_err("message_detach_headers", rd_kafka_message_detach_headers(m, &h));
+}
+
+/* Handle-level calls with the wrong handle type or state, partitioners, and an error message
+ * from consumer_poll on a producer. */
+static void handle_misuse(rd_kafka_t *producer, rd_kafka_t *consumer) {
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(producer, "misuse", NULL);
+        rd_kafka_message_t *m;
+        rd_kafka_headers_t *h = rd_kafka_headers_new(2), *hc;
+        char buf[128];
+
+        printf("type producer %d consumer %d\n", (int)rd_kafka_type(producer),
+               (int)rd_kafka_type(consumer));
+        printf("opaque %s conf %s\n", rd_kafka_opaque(producer) ? "set" : "NULL",
+               rd_kafka_conf(producer) ? "set" : "NULL");
+        buf[0] = '\0';
+        show_err("fatal_error", rd_kafka_fatal_error(producer, buf, sizeof(buf)));
+        printf("err2str -12345 \"%s\" err2name \"%s\"\n", rd_kafka_err2str(-12345),
+               rd_kafka_err2name(-12345));
+        printf("partitioners NULL key: consistent %d fnv1a %d murmur2 %d\n",
+               (int)rd_kafka_msg_partitioner_consistent(rkt, NULL, 0, 7, NULL, NULL),
+               (int)rd_kafka_msg_partitioner_fnv1a(rkt, NULL, 0, 7, NULL, NULL),
+               (int)rd_kafka_msg_partitioner_murmur2(rkt, NULL, 0, 7, NULL, NULL));
+        printf("partitioners one partition: %d %d %d\n",
+               (int)rd_kafka_msg_partitioner_consistent(rkt, "key", 3, 1, NULL, NULL),
+               (int)rd_kafka_msg_partitioner_fnv1a(rkt, "key", 3, 1, NULL, NULL),
+               (int)rd_kafka_msg_partitioner_murmur2(rkt, "key", 3, 1, NULL, NULL));
+        printf("partition_available unknown -> %d\n", rd_kafka_topic_partition_available(rkt, 3));
+        /* Not compared: librdkafka runs the legacy consumer (consume_start_queue, consume_stop,
+         * offset_store) and watermark queries on producer handles too; librskafka refuses them
+         * there (_INVALID_ARG, _NOT_IMPLEMENTED). */
+        m = rd_kafka_consumer_poll(producer, 0);
+        if (m) {
+                show_message("producer consumer_poll message", m);
+                rd_kafka_message_destroy(m);
+        }
+        rd_kafka_header_add(h, "a", -1, "1", 1);
+        rd_kafka_header_add(h, "b", -1, NULL, 0);
+        hc = rd_kafka_headers_copy(h);
+        printf("headers_copy cnt %zu\n", rd_kafka_header_cnt(hc));
+        rd_kafka_headers_destroy(hc);
+        rd_kafka_headers_destroy(h);
+        rd_kafka_topic_destroy(rkt);
+}
+
 static int wrong = 0;
 #define CHECK(name, cond)                                                                          \
         do {                                                                                       \
@@ -294,6 +347,68 @@ static int wrong = 0;
                 printf("%s %s\n", name, ok_ ? "ok" : "WRONG");                                     \
                 wrong += !ok_;                                                                     \
         } while (0)
+
+static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+}
+
+/* More NULL arguments librdkafka crashes on: conf setters, dumps, legacy consumer, messages,
+ * error objects. */
+static void null_misuse_librskafka2(void) {
+        size_t cnt = 7;
+        int64_t lo, hi;
+        rd_kafka_message_t *msgs[1];
+        rd_kafka_headers_t *h = NULL;
+
+        rd_kafka_conf_set_dr_msg_cb(NULL, dr_msg_cb);
+        rd_kafka_conf_set_error_cb(NULL, NULL);
+        rd_kafka_conf_set_log_cb(NULL, NULL);
+        rd_kafka_conf_set_rebalance_cb(NULL, NULL);
+        rd_kafka_conf_set_offset_commit_cb(NULL, NULL);
+        rd_kafka_conf_set_stats_cb(NULL, NULL);
+        rd_kafka_conf_set_throttle_cb(NULL, NULL);
+        rd_kafka_conf_set_opaque(NULL, NULL);
+        rd_kafka_conf_set_events(NULL, 0);
+        rd_kafka_conf_set_background_event_cb(NULL, NULL);
+        rd_kafka_conf_set_oauthbearer_token_refresh_cb(NULL, NULL);
+        rd_kafka_conf_enable_sasl_queue(NULL, 1);
+        rd_kafka_conf_set_default_topic_conf(NULL, NULL);
+        rd_kafka_topic_conf_set_opaque(NULL, NULL);
+        rd_kafka_topic_conf_set_partitioner_cb(NULL, NULL);
+        CHECK("conf_dump NULL", rd_kafka_conf_dump(NULL, &cnt) == NULL && cnt == 0);
+        cnt = 7;
+        CHECK("topic_conf_dump NULL", rd_kafka_topic_conf_dump(NULL, &cnt) == NULL && cnt == 0);
+        rd_kafka_conf_dump_free(NULL, 0);
+        CHECK("conf_get_default_topic_conf NULL", rd_kafka_conf_get_default_topic_conf(NULL) == NULL);
+        CHECK("opaque NULL", rd_kafka_opaque(NULL) == NULL);
+        CHECK("fatal_error NULL",
+              rd_kafka_fatal_error(NULL, NULL, 0) == RD_KAFKA_RESP_ERR__INVALID_ARG);
+        CHECK("consume_start_queue NULL",
+              rd_kafka_consume_start_queue(NULL, 0, 0, NULL) == -1 &&
+                  rd_kafka_last_error() == RD_KAFKA_RESP_ERR__INVALID_ARG);
+        CHECK("consume_stop NULL", rd_kafka_consume_stop(NULL, 0) == -1);
+        CHECK("consume_batch_queue NULL", rd_kafka_consume_batch_queue(NULL, 0, msgs, 1) == -1);
+        CHECK("consume_callback_queue NULL",
+              rd_kafka_consume_callback_queue(NULL, 0, NULL, NULL) == -1);
+        CHECK("seek NULL", rd_kafka_seek(NULL, 0, 0, 0) == RD_KAFKA_RESP_ERR__INVALID_ARG);
+        CHECK("offset_store NULL", rd_kafka_offset_store(NULL, 0, 0) == RD_KAFKA_RESP_ERR__INVALID_ARG);
+        CHECK("query_watermark_offsets NULL",
+              rd_kafka_query_watermark_offsets(NULL, "t", 0, &lo, &hi, 0) ==
+                  RD_KAFKA_RESP_ERR__INVALID_ARG);
+        CHECK("partition_available NULL", rd_kafka_topic_partition_available(NULL, 0) == 0);
+        CHECK("message_latency NULL", rd_kafka_message_latency(NULL) == -1);
+        CHECK("message_broker_id NULL", rd_kafka_message_broker_id(NULL) == -1);
+        CHECK("message_detach_headers NULL",
+              rd_kafka_message_detach_headers(NULL, &h) == RD_KAFKA_RESP_ERR__INVALID_ARG);
+        CHECK("headers_copy NULL", rd_kafka_headers_copy(NULL) == NULL);
+        CHECK("error_is_fatal NULL", rd_kafka_error_is_fatal(NULL) == 0);
+        CHECK("error_is_retriable NULL", rd_kafka_error_is_retriable(NULL) == 0);
+        CHECK("error_txn_requires_abort NULL", rd_kafka_error_txn_requires_abort(NULL) == 0);
+        CHECK("queue_new NULL", rd_kafka_queue_new(NULL) == NULL);
+        rd_kafka_queue_destroy(NULL);
+        rd_kafka_metadata_destroy(NULL);
+}
+
+/* Things librdkafka crashes on: checked on librskafka only (see the top of the file). */
 
 static void null_misuse_librskafka(rd_kafka_t *producer) {
         rd_kafka_t *rk;
@@ -377,7 +492,9 @@ static void null_misuse_librskafka(rd_kafka_t *producer) {
         rd_kafka_error_destroy(NULL);
         CHECK("error_code NULL", rd_kafka_error_code(NULL) == RD_KAFKA_RESP_ERR_NO_ERROR);
         rd_kafka_destroy(NULL);
+        rd_kafka_destroy_flags(NULL, 0);
         rd_kafka_topic_partition_list_destroy(l);
+        null_misuse_librskafka2();
 }
 
 int main(void) {
@@ -397,6 +514,7 @@ int main(void) {
         group_misuse(consumer);
         list_misuse();
         headers_misuse();
+        handle_misuse(producer, consumer);
         if (ours) {
                 printf("librskafka only\n");
                 null_misuse_librskafka(producer);
@@ -405,6 +523,7 @@ int main(void) {
         rd_kafka_consumer_close(consumer);
         rd_kafka_destroy(consumer);
         rd_kafka_destroy(producer);
+        printf("wait_destroyed -> %d\n", rd_kafka_wait_destroyed(5000));
         printf("done, %d wrong\n", wrong);
         return wrong != 0;
 }

@@ -13,14 +13,6 @@ use super::handle::rd_kafka_t;
 use super::partition_list::{from_slice, rd_kafka_topic_partition_list_destroy, to_vec};
 use super::types::*;
 
-/// The result callback of `rd_kafka_commit_queue`.
-pub type CommitQueueCb = unsafe extern "C" fn(
-    *mut rd_kafka_t,
-    rd_kafka_resp_err_t,
-    *mut rd_kafka_topic_partition_list_t,
-    *mut c_void,
-);
-
 /// Commits `offsets` (NULL: the stored offsets of the assignment). With `rkqu` NULL the commit
 /// is synchronous and `cb` (if any) is called from this call with the result: the committed
 /// offsets, or the requested ones (NULL when none were given) with the error. A result queue
@@ -36,7 +28,14 @@ pub unsafe extern "C" fn rd_kafka_commit_queue(
     rk: *mut rd_kafka_t,
     offsets: *const rd_kafka_topic_partition_list_t,
     rkqu: *mut rd_kafka_queue_t,
-    cb: Option<CommitQueueCb>,
+    cb: Option<
+        unsafe extern "C" fn(
+            *mut rd_kafka_t,
+            rd_kafka_resp_err_t,
+            *mut rd_kafka_topic_partition_list_t,
+            *mut c_void,
+        ),
+    >,
     commit_opaque: *mut c_void,
 ) -> rd_kafka_resp_err_t {
     ffi_guard!(RD_KAFKA_RESP_ERR__FAIL, {

@@ -229,33 +229,7 @@ typedef struct rd_kafka_topic_result_t rd_kafka_topic_result_t;
 typedef struct rd_kafka_topic_t rd_kafka_topic_t;
 
 // A C enum of librdkafka's header, passed as `int`.
-typedef int rd_kafka_conf_res_t;
-
-// A C enum of librdkafka's header, passed as `int`.
 typedef int rd_kafka_resp_err_t;
-
-// A message: produced (in delivery reports), consumed, or an error event.
-// Always owned by librskafka; see `rd_kafka_message_destroy`.
-typedef struct rd_kafka_message_t {
-  // Non-zero for an error event or a failed delivery.
-  rd_kafka_resp_err_t err;
-  // The topic handle.
-  struct rd_kafka_topic_t *rkt;
-  // Partition.
-  int32_t partition;
-  // The value, or for errors the error string (with `len` bytes, not NUL-terminated).
-  void *payload;
-  // Length of `payload`.
-  size_t len;
-  // The key.
-  void *key;
-  // Length of `key`.
-  size_t key_len;
-  // Offset.
-  int64_t offset;
-  // The producer's per-message opaque in delivery reports; otherwise library-private.
-  void *_private;
-} rd_kafka_message_t;
 
 // One partition in a list: topic, partition, offset, commit metadata, error.
 typedef struct rd_kafka_topic_partition_t {
@@ -286,6 +260,32 @@ typedef struct rd_kafka_topic_partition_list_t {
   // The elements.
   struct rd_kafka_topic_partition_t *elems;
 } rd_kafka_topic_partition_list_t;
+
+// A C enum of librdkafka's header, passed as `int`.
+typedef int rd_kafka_conf_res_t;
+
+// A message: produced (in delivery reports), consumed, or an error event.
+// Always owned by librskafka; see `rd_kafka_message_destroy`.
+typedef struct rd_kafka_message_t {
+  // Non-zero for an error event or a failed delivery.
+  rd_kafka_resp_err_t err;
+  // The topic handle.
+  struct rd_kafka_topic_t *rkt;
+  // Partition.
+  int32_t partition;
+  // The value, or for errors the error string (with `len` bytes, not NUL-terminated).
+  void *payload;
+  // Length of `payload`.
+  size_t len;
+  // The key.
+  void *key;
+  // Length of `key`.
+  size_t key_len;
+  // Offset.
+  int64_t offset;
+  // The producer's per-message opaque in delivery reports; otherwise library-private.
+  void *_private;
+} rd_kafka_message_t;
 
 // One error code with its name and description (`rd_kafka_get_err_descs()`).
 typedef struct rd_kafka_err_desc {
@@ -1327,6 +1327,25 @@ extern void *libc_calloc(size_t n, size_t size);
 
 extern void libc_free(void *p);
 
+// Commits `offsets` (NULL: the stored offsets of the assignment). With `rkqu` NULL the commit
+// is synchronous and `cb` (if any) is called from this call with the result: the committed
+// offsets, or the requested ones (NULL when none were given) with the error. A result queue
+// (`rkqu` not NULL) is not supported yet: `_NOT_IMPLEMENTED`.
+//
+// Ownership: the list given to `cb` is freed after `cb` returns; `offsets` stays the caller's.
+//
+// # Safety
+// `rk` is NULL or a live handle; `offsets` is NULL or a valid list; `cb` is NULL or callable
+// with `commit_opaque`.
+rd_kafka_resp_err_t rd_kafka_commit_queue(struct rd_kafka_t *rk,
+                                          const struct rd_kafka_topic_partition_list_t *offsets,
+                                          struct rd_kafka_queue_t *rkqu,
+                                          void (*cb)(struct rd_kafka_t*,
+                                                     rd_kafka_resp_err_t,
+                                                     struct rd_kafka_topic_partition_list_t*,
+                                                     void*),
+                                          void *commit_opaque);
+
 // Creates a client configuration with every property at its default. The caller owns it: freed
 // with `rd_kafka_conf_destroy()` unless passed to a successful `rd_kafka_new()`.
 struct rd_kafka_conf_t *rd_kafka_conf_new(void);
@@ -1380,6 +1399,7 @@ rd_kafka_conf_res_t rd_kafka_conf_get(const struct rd_kafka_conf_t *conf,
 
 // Dumps the client properties that have a value as an array of `*cntp` strings
 // (name, value, name, value, ...). Free it with `rd_kafka_conf_dump_free(arr, *cntp)`.
+// A NULL `conf` gives NULL and a count of 0.
 //
 // # Safety
 // `conf` is NULL or live; `cntp` is NULL or writable.
@@ -1713,13 +1733,6 @@ rd_kafka_resp_err_t rd_kafka_committed(struct rd_kafka_t *rk,
                                        struct rd_kafka_topic_partition_list_t *partitions,
                                        int timeout_ms);
 
-// Fills the list with the consume positions (the offset after the last message returned).
-//
-// # Safety
-// `rk` is NULL or a live handle; `partitions` is NULL or a valid list.
-rd_kafka_resp_err_t rd_kafka_position(struct rd_kafka_t *rk,
-                                      struct rd_kafka_topic_partition_list_t *partitions);
-
 // Replaces the assignment (NULL: clears it).
 //
 // # Safety
@@ -1727,21 +1740,7 @@ rd_kafka_resp_err_t rd_kafka_position(struct rd_kafka_t *rk,
 rd_kafka_resp_err_t rd_kafka_assign(struct rd_kafka_t *rk,
                                     const struct rd_kafka_topic_partition_list_t *partitions);
 
-// Adds partitions to the assignment (cooperative rebalancing); NULL on success.
-//
-// # Safety
-// `rk` is NULL or a live handle; `partitions` is NULL or a valid list.
-struct rd_kafka_error_t *rd_kafka_incremental_assign(struct rd_kafka_t *rk,
-                                                     const struct rd_kafka_topic_partition_list_t *partitions);
-
-// Removes partitions from the assignment (cooperative rebalancing); NULL on success.
-//
-// # Safety
-// `rk` is NULL or a live handle; `partitions` is NULL or a valid list.
-struct rd_kafka_error_t *rd_kafka_incremental_unassign(struct rd_kafka_t *rk,
-                                                       const struct rd_kafka_topic_partition_list_t *partitions);
-
-// The current assignment as a new list in `*partitions`.
+// The current assignment as a new list in `*partitions` (offsets as assigned; none: STORED).
 //
 // # Safety
 // `rk` is NULL or a live handle; `partitions` is NULL or writable.
@@ -1760,42 +1759,12 @@ int rd_kafka_consumer_closed(struct rd_kafka_t *rk);
 // `rk` is NULL or a live handle.
 int rd_kafka_assignment_lost(struct rd_kafka_t *rk);
 
-// "COOPERATIVE" or "EAGER" once the group has rebalanced, "NONE" before (and for producers).
+// "COOPERATIVE" or "EAGER" once the group has rebalanced, "NONE" before; NULL without a group
+// (producers, consumers without `group.id`).
 //
 // # Safety
 // `rk` is NULL or a live handle.
 const char *rd_kafka_rebalance_protocol(struct rd_kafka_t *rk);
-
-// Stops fetching from the listed partitions; per-partition results in `err`.
-//
-// # Safety
-// `rk` is NULL or a live handle; `partitions` is NULL or a valid list.
-rd_kafka_resp_err_t rd_kafka_pause_partitions(struct rd_kafka_t *rk,
-                                              struct rd_kafka_topic_partition_list_t *partitions);
-
-// Resumes fetching from the listed partitions.
-//
-// # Safety
-// `rk` is NULL or a live handle; `partitions` is NULL or a valid list.
-rd_kafka_resp_err_t rd_kafka_resume_partitions(struct rd_kafka_t *rk,
-                                               struct rd_kafka_topic_partition_list_t *partitions);
-
-// Stores the listed offsets for the next commit (`enable.auto.offset.store=false`);
-// per-partition results in `err`.
-//
-// # Safety
-// `rk` is NULL or a live handle; `offsets` is NULL or a valid list.
-rd_kafka_resp_err_t rd_kafka_offsets_store(struct rd_kafka_t *rk,
-                                           struct rd_kafka_topic_partition_list_t *offsets);
-
-// Moves the fetch positions of assigned partitions; NULL on success, per-partition results in
-// `err`. `timeout_ms` is not needed: the seek is applied by the engine before it answers.
-//
-// # Safety
-// `rk` is NULL or a live handle; `partitions` is NULL or a valid list.
-struct rd_kafka_error_t *rd_kafka_seek_partitions(struct rd_kafka_t *rk,
-                                                  struct rd_kafka_topic_partition_list_t *partitions,
-                                                  int timeout_ms);
 
 // The group member id given by the coordinator, as a `malloc`ed string the application frees
 // with `rd_kafka_mem_free`; NULL before the consumer joined its group (and for producers).
@@ -1967,6 +1936,7 @@ int rd_kafka_outq_len(struct rd_kafka_t *rk);
 
 // Sends everything queued and serves delivery reports until none is outstanding
 // (`RD_KAFKA_RESP_ERR_NO_ERROR`) or `timeout_ms` passes (`RD_KAFKA_RESP_ERR__TIMED_OUT`).
+// Producers only: `_NOT_IMPLEMENTED` for consumers, as librdkafka.
 //
 // # Safety
 // `rk` is NULL or a live handle.
@@ -2065,6 +2035,20 @@ rd_kafka_resp_err_t rd_kafka_header_get_all(const struct rd_kafka_headers_t *hdr
 // # Safety
 // `hdrs` is NULL or live.
 size_t rd_kafka_header_cnt(const struct rd_kafka_headers_t *hdrs);
+
+// Adds partitions to the assignment (cooperative rebalancing); NULL on success.
+//
+// # Safety
+// `rk` is NULL or a live handle; `partitions` is NULL or a valid list.
+struct rd_kafka_error_t *rd_kafka_incremental_assign(struct rd_kafka_t *rk,
+                                                     const struct rd_kafka_topic_partition_list_t *partitions);
+
+// Removes partitions from the assignment (cooperative rebalancing); NULL on success.
+//
+// # Safety
+// `rk` is NULL or a live handle; `partitions` is NULL or a valid list.
+struct rd_kafka_error_t *rd_kafka_incremental_unassign(struct rd_kafka_t *rk,
+                                                       const struct rd_kafka_topic_partition_list_t *partitions);
 
 // Frees a result of `rd_kafka_metadata`. NULL is ignored.
 //
@@ -2377,22 +2361,6 @@ char *rd_kafka_clusterid(struct rd_kafka_t *rk, int timeout_ms);
 // # Safety
 // None: no argument is read.
 int32_t rd_kafka_controllerid(struct rd_kafka_t *rk, int timeout_ms);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_commit_queue(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *offsets, rd_kafka_queue_t *rkqu, void (*cb)(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *offsets, void *commit_opaque), void *commit_opaque);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_commit_queue(struct rd_kafka_t *rk,
-                                          const struct rd_kafka_topic_partition_list_t *offsets,
-                                          struct rd_kafka_queue_t *rkqu,
-                                          void (*cb)(struct rd_kafka_t*,
-                                                     rd_kafka_resp_err_t,
-                                                     struct rd_kafka_topic_partition_list_t*,
-                                                     void*),
-                                          void *commit_opaque);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`not_implemented_error("rd_kafka_consumer_close_queue")`).
@@ -3133,6 +3101,46 @@ int rd_kafka_brokers_add(struct rd_kafka_t *rk, const char *brokerlist);
 // None: no argument is read.
 void rd_kafka_set_logger(struct rd_kafka_t *rk,
                          void (*func)(const struct rd_kafka_t*, int, const char*, const char*));
+
+// Fills the list with the consume positions (the offset after the last message returned;
+// `RD_KAFKA_OFFSET_INVALID` where nothing was consumed, and for every partition of a producer).
+//
+// # Safety
+// `rk` is NULL or a live handle; `partitions` is NULL or a valid list.
+rd_kafka_resp_err_t rd_kafka_position(struct rd_kafka_t *rk,
+                                      struct rd_kafka_topic_partition_list_t *partitions);
+
+// Stops fetching from the listed partitions; per-partition results in `err`.
+//
+// # Safety
+// `rk` is NULL or a live handle; `partitions` is NULL or a valid list.
+rd_kafka_resp_err_t rd_kafka_pause_partitions(struct rd_kafka_t *rk,
+                                              struct rd_kafka_topic_partition_list_t *partitions);
+
+// Resumes fetching from the listed partitions.
+//
+// # Safety
+// `rk` is NULL or a live handle; `partitions` is NULL or a valid list.
+rd_kafka_resp_err_t rd_kafka_resume_partitions(struct rd_kafka_t *rk,
+                                               struct rd_kafka_topic_partition_list_t *partitions);
+
+// Stores the listed offsets for the next commit; per-partition results in `err`.
+// `_INVALID_ARG`, list untouched, while `enable.auto.offset.store` is true (and for producers).
+//
+// # Safety
+// `rk` is NULL or a live handle; `offsets` is NULL or a valid list.
+rd_kafka_resp_err_t rd_kafka_offsets_store(struct rd_kafka_t *rk,
+                                           struct rd_kafka_topic_partition_list_t *offsets);
+
+// Moves the fetch positions of assigned partitions; NULL on success, per-partition results in
+// `err`. `timeout_ms` is not needed: the seek is applied by the engine before it answers.
+// Consumers only, with a non-empty list (librdkafka's errors otherwise).
+//
+// # Safety
+// `rk` is NULL or a live handle; `partitions` is NULL or a valid list.
+struct rd_kafka_error_t *rd_kafka_seek_partitions(struct rd_kafka_t *rk,
+                                                  struct rd_kafka_topic_partition_list_t *partitions,
+                                                  int timeout_ms);
 
 // Produces one message to `rkt`'s topic and `partition` (`RD_KAFKA_PARTITION_UA`: the
 // partitioner chooses). Returns 0 when queued (its delivery report comes from `rd_kafka_poll`),
@@ -6402,8 +6410,8 @@ rd_kafka_resp_err_t rd_kafka_mock_topic_delete(struct rd_kafka_mock_cluster_t *m
 // Returns the handle's object for topic `topic` with a new reference (release it with
 // `rd_kafka_topic_destroy`). Takes ownership of `conf` (may be NULL: the handle's default topic
 // configuration); when the object already exists, `conf` is freed and the object's configuration
-// is kept. NULL (with `rd_kafka_last_error() == RD_KAFKA_RESP_ERR__INVALID_ARG`) for a NULL or
-// empty name or a NULL handle.
+// is kept. NULL (with `rd_kafka_last_error() == RD_KAFKA_RESP_ERR__INVALID_ARG`) for a NULL name,
+// one longer than 512 bytes (librdkafka's limit; an empty name is accepted) or a NULL handle.
 //
 // # Safety
 // `rk` is NULL or a live handle; `topic` is NULL or a NUL-terminated string; `conf` is NULL or

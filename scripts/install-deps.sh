@@ -2,6 +2,7 @@
 # Installs what the tests need and is missing, and nothing else:
 #  - Debian packages: kcat, librdkafka-dev, python3-confluent-kafka
 #  - tansu 0.6.0 (a Kafka-protocol broker) via cargo install
+#  - cbindgen via cargo install (tests/capi_header.rs checks include/rdkafka.h is current)
 #  - builds tests/mock-launcher (librdkafka 2.12.1 mock cluster + producer/consumer)
 # Idempotent, and fast when everything is present.
 set -euo pipefail
@@ -30,6 +31,12 @@ TANSU_VERSION=0.6.0
 if ! tansu --version 2>/dev/null | grep -q "$TANSU_VERSION"; then
     echo "install-deps: cargo install tansu $TANSU_VERSION (this takes a while)"
     cargo install tansu --version "$TANSU_VERSION" --locked --features dynostore
+fi
+
+# --- cbindgen ------------------------------------------------------------------------------
+if ! command -v cbindgen >/dev/null 2>&1; then
+    echo "install-deps: cargo install cbindgen"
+    cargo install cbindgen --locked
 fi
 
 # --- mock launcher -------------------------------------------------------------------------

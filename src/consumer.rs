@@ -488,6 +488,12 @@ impl Consumer {
         self.commit(Some(&[tp]), mode)
     }
 
+    /// Whether offsets are stored automatically (`enable.auto.offset.store`), which makes
+    /// [`store_offset`](Self::store_offset) fail.
+    pub fn auto_offset_store(&self) -> bool {
+        self.auto_store
+    }
+
     /// Stores `offset` (the next offset to consume) for the next commit. Fails with
     /// `_INVALID_ARG` when `enable.auto.offset.store` is true and `_STATE` for an unassigned partition.
     pub fn store_offset(&self, topic: &str, partition: i32, offset: i64) -> Result<()> {

@@ -212,12 +212,12 @@ impl Producer {
     ) -> Result<(ProduceRecord, usize)> {
         let klen = rec.key.map_or(0, <[u8]>::len);
         let vlen = rec.value.map_or(0, <[u8]>::len);
-        if klen + vlen > self.message_max_bytes {
+        let size = max_record_size(rec);
+        if size > self.message_max_bytes {
             return Err(KafkaError::new(
                 ErrorCode::MSG_SIZE_TOO_LARGE,
                 format!(
-                    "Message size {} exceeds message.max.bytes {}",
-                    klen + vlen,
+                    "Message size {size} exceeds message.max.bytes {}",
                     self.message_max_bytes
                 ),
             ));
@@ -488,4 +488,34 @@ impl Drop for Producer {
     fn drop(&mut self) {
         let _ = self.close();
     }
+}
+
+/// The largest size `rec` can take in a record batch, as librdkafka estimates it when checking
+/// `message.max.bytes`: key, value, serialized headers, and the record fields' widest varints.
+fn max_record_size(rec: &Record<'_>) -> usize {
+    /// Length, attributes, timestamp and offset deltas, key and value lengths, header count.
+    const RECORD_MAX_OVERHEAD: usize = 5 + 1 + 10 + 5 + 5 + 5 + 5;
+    let headers: usize = rec
+        .headers
+        .iter()
+        .map(|(name, value)| {
+            let vlen = value.map_or(0, <[u8]>::len);
+            name.len() + vlen + zigzag_varint_len(name.len()) + zigzag_varint_len(vlen)
+        })
+        .sum();
+    RECORD_MAX_OVERHEAD
+        + rec.key.map_or(0, <[u8]>::len)
+        + rec.value.map_or(0, <[u8]>::len)
+        + headers
+}
+
+/// Bytes of the zigzag varint encoding of the non-negative `n`.
+fn zigzag_varint_len(n: usize) -> usize {
+    let mut v = (n as u64) << 1;
+    let mut len = 1;
+    while v >= 0x80 {
+        v >>= 7;
+        len += 1;
+    }
+    len
 }

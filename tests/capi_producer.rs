@@ -281,7 +281,10 @@ fn handle_lifecycle_and_refusals() {
         assert!(rd_kafka_opaque(rk).is_null());
         assert_eq!(rd_kafka_outq_len(rk), 0);
         assert_eq!(rd_kafka_flush(rk, 0), RD_KAFKA_RESP_ERR_NO_ERROR);
-        assert_eq!(rd_kafka_poll(rk, 0), 0);
+        // Only the refused bootstrap connection's `_TRANSPORT` and `_ALL_BROKERS_DOWN` errors
+        // can be served yet (librdkafka reports them too).
+        let served = rd_kafka_poll(rk, 0);
+        assert!((0..=2).contains(&served), "{served}");
 
         // One object per topic name, reference-counted.
         let t = CString::new("t").unwrap();

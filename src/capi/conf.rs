@@ -401,6 +401,7 @@ fn dump_array(pairs: Vec<(String, String)>, cntp: *mut usize) -> *mut *const c_c
 
 /// Dumps the client properties that have a value as an array of `*cntp` strings
 /// (name, value, name, value, ...). Free it with `rd_kafka_conf_dump_free(arr, *cntp)`.
+/// A NULL `conf` gives NULL and a count of 0.
 ///
 /// # Safety
 /// `conf` is NULL or live; `cntp` is NULL or writable.
@@ -413,7 +414,13 @@ pub unsafe extern "C" fn rd_kafka_conf_dump(
         // SAFETY: per the caller's contract.
         match unsafe { conf.as_ref() } {
             Some(c) => dump_array(c.config.dump(), cntp),
-            None => std::ptr::null_mut(),
+            None => {
+                if !cntp.is_null() {
+                    // SAFETY: writable per the contract.
+                    unsafe { *cntp = 0 };
+                }
+                std::ptr::null_mut()
+            }
         }
     })
 }
@@ -431,7 +438,13 @@ pub unsafe extern "C" fn rd_kafka_topic_conf_dump(
         // SAFETY: per the caller's contract.
         match unsafe { conf.as_ref() } {
             Some(c) => dump_array(c.config.dump(), cntp),
-            None => std::ptr::null_mut(),
+            None => {
+                if !cntp.is_null() {
+                    // SAFETY: writable per the contract.
+                    unsafe { *cntp = 0 };
+                }
+                std::ptr::null_mut()
+            }
         }
     })
 }

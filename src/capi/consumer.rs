@@ -17,10 +17,10 @@ use crate::{Consumer, ErrorCode, KafkaError, Rebalance};
 
 use super::ctypes::*;
 use super::errcodes::*;
-use super::error::rd_kafka_error_t;
 use super::handle::{handle, rd_kafka_t, timeout_of};
 use super::message::OwnedMessage;
 use super::partition_list::{from_slice, rd_kafka_topic_partition_list_destroy, to_vec};
+use super::positions::fill;
 use super::types::*;
 
 /// What the handle remembers of the group's rebalances.
@@ -32,6 +32,8 @@ pub(crate) struct GroupState {
     protocol: AtomicU8,
     /// Set by `rd_kafka_consumer_close`.
     closed: AtomicBool,
+    /// `group.id` is configured: the group functions work (librdkafka's `rk_cgrp`).
+    enabled: AtomicBool,
     /// Results of synchronous commits for `offset_commit_cb`, served by the next
     /// `rd_kafka_consumer_poll` or `rd_kafka_consumer_close` (as librdkafka does).
     commits: Mutex<Vec<(rd_kafka_resp_err_t, Vec<TopicPartition>)>>,
@@ -76,6 +78,10 @@ pub(crate) unsafe fn install_callbacks(rk: *mut rd_kafka_t) {
     let Some(c) = h.consumer() else {
         return;
     };
+    let group_id = h.conf.client_config().get("group.id");
+    h.group
+        .enabled
+        .store(group_id.is_some_and(|g| !g.is_empty()), Ordering::Release);
     let addr = rk as usize;
     c.set_rebalance_callback(Box::new(move |_c: &Consumer, r: &Rebalance| {
         let rk = addr as *mut rd_kafka_t;
@@ -157,51 +163,28 @@ pub(crate) unsafe fn close_for_destroy(rk: *mut rd_kafka_t, flags: c_int) {
     let _ = c.close();
 }
 
-/// The consumer of a live handle, or the error code for a NULL or producer handle.
+/// The consumer of a handle with a group, for the group functions: `_INVALID_ARG` for NULL,
+/// `_UNKNOWN_GROUP` for producers and consumers without `group.id` (as librdkafka).
 ///
 /// # Safety
 /// `rk` is NULL or a live handle.
-unsafe fn consumer<'a>(rk: *const rd_kafka_t) -> Result<&'a Consumer, rd_kafka_resp_err_t> {
+pub(crate) unsafe fn consumer<'a>(
+    rk: *const rd_kafka_t,
+) -> Result<&'a Consumer, rd_kafka_resp_err_t> {
     // SAFETY: per the contract.
     match unsafe { handle(rk) } {
         None => Err(RD_KAFKA_RESP_ERR__INVALID_ARG),
-        Some(h) => h.consumer().ok_or(RD_KAFKA_RESP_ERR__INVALID_ARG),
+        Some(h) => h
+            .consumer()
+            .filter(|_| h.group.enabled.load(Ordering::Acquire))
+            .ok_or(RD_KAFKA_RESP_ERR__UNKNOWN_GROUP),
     }
 }
 
-fn code_of(r: crate::Result<()>) -> rd_kafka_resp_err_t {
+pub(crate) fn code_of(r: crate::Result<()>) -> rd_kafka_resp_err_t {
     match r {
         Ok(()) => RD_KAFKA_RESP_ERR_NO_ERROR,
         Err(e) => e.code.0,
-    }
-}
-
-/// Writes the per-partition results `res` (offset, error) into the C list `l`, matching by
-/// topic and partition.
-///
-/// # Safety
-/// `l` is a valid list.
-unsafe fn fill(l: *mut rd_kafka_topic_partition_list_t, res: &[TopicPartition]) {
-    // SAFETY: per the contract.
-    let l = unsafe { &mut *l };
-    if l.elems.is_null() || l.cnt <= 0 {
-        return;
-    }
-    // SAFETY: `elems` has `cnt` initialised elements.
-    let elems = unsafe { std::slice::from_raw_parts_mut(l.elems, l.cnt as usize) };
-    for e in elems {
-        // SAFETY: element topics are NUL-terminated strings.
-        let topic = unsafe { super::cstr(e.topic) }.unwrap_or("");
-        match res
-            .iter()
-            .find(|r| r.topic == topic && r.partition == e.partition)
-        {
-            Some(r) => {
-                e.offset = r.offset;
-                e.err = r.error.0;
-            }
-            None => e.err = RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION,
-        }
     }
 }
 
@@ -305,8 +288,10 @@ pub unsafe extern "C" fn rd_kafka_consumer_poll(
         let Some(h) = (unsafe { handle(rk) }) else {
             return std::ptr::null_mut();
         };
-        let Some(c) = h.consumer() else {
-            return std::ptr::null_mut();
+        // SAFETY: per the contract.
+        let Ok(c) = (unsafe { consumer(rk) }) else {
+            let e = KafkaError::new(ErrorCode::L_UNKNOWN_GROUP, "Local: Unknown group");
+            return error_message(h, &e).into_raw();
         };
         // SAFETY: `rk` is this live handle.
         unsafe { serve_commits(rk) };
@@ -501,32 +486,6 @@ pub unsafe extern "C" fn rd_kafka_committed(
     })
 }
 
-/// Fills the list with the consume positions (the offset after the last message returned).
-///
-/// # Safety
-/// `rk` is NULL or a live handle; `partitions` is NULL or a valid list.
-#[no_mangle]
-pub unsafe extern "C" fn rd_kafka_position(
-    rk: *mut rd_kafka_t,
-    partitions: *mut rd_kafka_topic_partition_list_t,
-) -> rd_kafka_resp_err_t {
-    ffi_guard!(RD_KAFKA_RESP_ERR__FAIL, {
-        // SAFETY: per the contract.
-        let c = match unsafe { consumer(rk) } {
-            Ok(c) => c,
-            Err(e) => return e,
-        };
-        if partitions.is_null() {
-            return RD_KAFKA_RESP_ERR__INVALID_ARG;
-        }
-        // SAFETY: per the contract.
-        let res = c.position(&unsafe { to_vec(partitions) });
-        // SAFETY: per the contract.
-        unsafe { fill(partitions, &res) };
-        RD_KAFKA_RESP_ERR_NO_ERROR
-    })
-}
-
 /// Replaces the assignment (NULL: clears it).
 ///
 /// # Safety
@@ -551,60 +510,7 @@ pub unsafe extern "C" fn rd_kafka_assign(
     })
 }
 
-fn error_of(r: crate::Result<()>) -> *mut rd_kafka_error_t {
-    match r {
-        Ok(()) => std::ptr::null_mut(),
-        Err(e) => rd_kafka_error_t::from_kafka(&e),
-    }
-}
-
-/// Adds partitions to the assignment (cooperative rebalancing); NULL on success.
-///
-/// # Safety
-/// `rk` is NULL or a live handle; `partitions` is NULL or a valid list.
-#[no_mangle]
-pub unsafe extern "C" fn rd_kafka_incremental_assign(
-    rk: *mut rd_kafka_t,
-    partitions: *const rd_kafka_topic_partition_list_t,
-) -> *mut rd_kafka_error_t {
-    ffi_guard!(rd_kafka_error_t::boxed(RD_KAFKA_RESP_ERR__FAIL, ""), {
-        // SAFETY: per the contract.
-        let c = match unsafe { consumer(rk) } {
-            Ok(c) => c,
-            Err(e) => return rd_kafka_error_t::boxed(e, ""),
-        };
-        if partitions.is_null() {
-            return rd_kafka_error_t::boxed(RD_KAFKA_RESP_ERR__INVALID_ARG, "");
-        }
-        // SAFETY: per the contract.
-        error_of(c.incremental_assign(&unsafe { to_vec(partitions) }))
-    })
-}
-
-/// Removes partitions from the assignment (cooperative rebalancing); NULL on success.
-///
-/// # Safety
-/// `rk` is NULL or a live handle; `partitions` is NULL or a valid list.
-#[no_mangle]
-pub unsafe extern "C" fn rd_kafka_incremental_unassign(
-    rk: *mut rd_kafka_t,
-    partitions: *const rd_kafka_topic_partition_list_t,
-) -> *mut rd_kafka_error_t {
-    ffi_guard!(rd_kafka_error_t::boxed(RD_KAFKA_RESP_ERR__FAIL, ""), {
-        // SAFETY: per the contract.
-        let c = match unsafe { consumer(rk) } {
-            Ok(c) => c,
-            Err(e) => return rd_kafka_error_t::boxed(e, ""),
-        };
-        if partitions.is_null() {
-            return rd_kafka_error_t::boxed(RD_KAFKA_RESP_ERR__INVALID_ARG, "");
-        }
-        // SAFETY: per the contract.
-        error_of(c.incremental_unassign(&unsafe { to_vec(partitions) }))
-    })
-}
-
-/// The current assignment as a new list in `*partitions`.
+/// The current assignment as a new list in `*partitions` (offsets as assigned; none: STORED).
 ///
 /// # Safety
 /// `rk` is NULL or a live handle; `partitions` is NULL or writable.
@@ -622,8 +528,15 @@ pub unsafe extern "C" fn rd_kafka_assignment(
         if partitions.is_null() {
             return RD_KAFKA_RESP_ERR__INVALID_ARG;
         }
+        // librdkafka keeps `RD_KAFKA_OFFSET_INVALID` ("no offset given") as STORED.
+        let mut v = c.assignment();
+        for tp in &mut v {
+            if tp.offset == RD_KAFKA_OFFSET_INVALID {
+                tp.offset = RD_KAFKA_OFFSET_STORED;
+            }
+        }
         // SAFETY: checked non-NULL, writable per the contract.
-        unsafe { *partitions = from_slice(&c.assignment()) };
+        unsafe { *partitions = from_slice(&v) };
         RD_KAFKA_RESP_ERR_NO_ERROR
     })
 }
@@ -652,13 +565,18 @@ pub unsafe extern "C" fn rd_kafka_assignment_lost(rk: *mut rd_kafka_t) -> c_int 
     })
 }
 
-/// "COOPERATIVE" or "EAGER" once the group has rebalanced, "NONE" before (and for producers).
+/// "COOPERATIVE" or "EAGER" once the group has rebalanced, "NONE" before; NULL without a group
+/// (producers, consumers without `group.id`).
 ///
 /// # Safety
 /// `rk` is NULL or a live handle.
 #[no_mangle]
 pub unsafe extern "C" fn rd_kafka_rebalance_protocol(rk: *mut rd_kafka_t) -> *const c_char {
-    ffi_guard!(c"NONE".as_ptr(), {
+    ffi_guard!(std::ptr::null(), {
+        // SAFETY: per the contract.
+        if unsafe { consumer(rk) }.is_err() {
+            return std::ptr::null();
+        }
         // SAFETY: per the contract.
         let p = unsafe { handle(rk) }.map_or(0, |h| h.group.protocol.load(Ordering::Acquire));
         match p {
@@ -666,138 +584,6 @@ pub unsafe extern "C" fn rd_kafka_rebalance_protocol(rk: *mut rd_kafka_t) -> *co
             2 => c"COOPERATIVE".as_ptr(),
             _ => c"NONE".as_ptr(),
         }
-    })
-}
-
-/// Stops fetching from the listed partitions; per-partition results in `err`.
-///
-/// # Safety
-/// `rk` is NULL or a live handle; `partitions` is NULL or a valid list.
-#[no_mangle]
-pub unsafe extern "C" fn rd_kafka_pause_partitions(
-    rk: *mut rd_kafka_t,
-    partitions: *mut rd_kafka_topic_partition_list_t,
-) -> rd_kafka_resp_err_t {
-    // SAFETY: forwarded.
-    unsafe { pause_resume(rk, partitions, true) }
-}
-
-/// Resumes fetching from the listed partitions.
-///
-/// # Safety
-/// `rk` is NULL or a live handle; `partitions` is NULL or a valid list.
-#[no_mangle]
-pub unsafe extern "C" fn rd_kafka_resume_partitions(
-    rk: *mut rd_kafka_t,
-    partitions: *mut rd_kafka_topic_partition_list_t,
-) -> rd_kafka_resp_err_t {
-    // SAFETY: forwarded.
-    unsafe { pause_resume(rk, partitions, false) }
-}
-
-unsafe fn pause_resume(
-    rk: *mut rd_kafka_t,
-    partitions: *mut rd_kafka_topic_partition_list_t,
-    pause: bool,
-) -> rd_kafka_resp_err_t {
-    ffi_guard!(RD_KAFKA_RESP_ERR__FAIL, {
-        // SAFETY: per the contract.
-        let c = match unsafe { consumer(rk) } {
-            Ok(c) => c,
-            Err(e) => return e,
-        };
-        if partitions.is_null() {
-            return RD_KAFKA_RESP_ERR__INVALID_ARG;
-        }
-        // SAFETY: per the contract.
-        let tps = unsafe { to_vec(partitions) };
-        let r = if pause { c.pause(&tps) } else { c.resume(&tps) };
-        let err = r.err().map_or(RD_KAFKA_RESP_ERR_NO_ERROR, |e| e.code.0);
-        let res: Vec<TopicPartition> = tps
-            .into_iter()
-            .map(|mut t| {
-                t.error = ErrorCode(err);
-                t
-            })
-            .collect();
-        // SAFETY: per the contract.
-        unsafe { fill(partitions, &res) };
-        RD_KAFKA_RESP_ERR_NO_ERROR
-    })
-}
-
-/// Stores the listed offsets for the next commit (`enable.auto.offset.store=false`);
-/// per-partition results in `err`.
-///
-/// # Safety
-/// `rk` is NULL or a live handle; `offsets` is NULL or a valid list.
-#[no_mangle]
-pub unsafe extern "C" fn rd_kafka_offsets_store(
-    rk: *mut rd_kafka_t,
-    offsets: *mut rd_kafka_topic_partition_list_t,
-) -> rd_kafka_resp_err_t {
-    ffi_guard!(RD_KAFKA_RESP_ERR__FAIL, {
-        // SAFETY: per the contract.
-        let c = match unsafe { consumer(rk) } {
-            Ok(c) => c,
-            Err(e) => return e,
-        };
-        if offsets.is_null() {
-            return RD_KAFKA_RESP_ERR__INVALID_ARG;
-        }
-        // SAFETY: per the contract.
-        let tps = unsafe { to_vec(offsets) };
-        let mut first = RD_KAFKA_RESP_ERR_NO_ERROR;
-        let res: Vec<TopicPartition> = tps
-            .into_iter()
-            .map(|mut t| {
-                let e = code_of(c.store_offset(&t.topic, t.partition, t.offset));
-                if first == RD_KAFKA_RESP_ERR_NO_ERROR {
-                    first = e;
-                }
-                t.error = ErrorCode(e);
-                t
-            })
-            .collect();
-        // SAFETY: per the contract.
-        unsafe { fill(offsets, &res) };
-        first
-    })
-}
-
-/// Moves the fetch positions of assigned partitions; NULL on success, per-partition results in
-/// `err`. `timeout_ms` is not needed: the seek is applied by the engine before it answers.
-///
-/// # Safety
-/// `rk` is NULL or a live handle; `partitions` is NULL or a valid list.
-#[no_mangle]
-pub unsafe extern "C" fn rd_kafka_seek_partitions(
-    rk: *mut rd_kafka_t,
-    partitions: *mut rd_kafka_topic_partition_list_t,
-    timeout_ms: c_int,
-) -> *mut rd_kafka_error_t {
-    let _ = timeout_ms;
-    ffi_guard!(rd_kafka_error_t::boxed(RD_KAFKA_RESP_ERR__FAIL, ""), {
-        // SAFETY: per the contract.
-        let c = match unsafe { consumer(rk) } {
-            Ok(c) => c,
-            Err(e) => return rd_kafka_error_t::boxed(e, ""),
-        };
-        if partitions.is_null() {
-            return rd_kafka_error_t::boxed(RD_KAFKA_RESP_ERR__INVALID_ARG, "");
-        }
-        // SAFETY: per the contract.
-        let tps = unsafe { to_vec(partitions) };
-        let res: Vec<TopicPartition> = tps
-            .into_iter()
-            .map(|mut t| {
-                t.error = ErrorCode(code_of(c.seek(&t.topic, t.partition, t.offset)));
-                t
-            })
-            .collect();
-        // SAFETY: per the contract.
-        unsafe { fill(partitions, &res) };
-        std::ptr::null_mut()
     })
 }
 

@@ -625,6 +625,7 @@ pub unsafe extern "C" fn rd_kafka_outq_len(rk: *mut rd_kafka_t) -> c_int {
 
 /// Sends everything queued and serves delivery reports until none is outstanding
 /// (`RD_KAFKA_RESP_ERR_NO_ERROR`) or `timeout_ms` passes (`RD_KAFKA_RESP_ERR__TIMED_OUT`).
+/// Producers only: `_NOT_IMPLEMENTED` for consumers, as librdkafka.
 ///
 /// # Safety
 /// `rk` is NULL or a live handle.
@@ -638,6 +639,9 @@ pub unsafe extern "C" fn rd_kafka_flush(
         let Some(h) = (unsafe { handle(rk) }) else {
             return RD_KAFKA_RESP_ERR__INVALID_ARG;
         };
+        if h.producer().is_none() {
+            return RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED;
+        }
         let deadline = std::time::Instant::now() + timeout_of(timeout_ms);
         loop {
             // SAFETY: `rk` is this live handle.

@@ -33,6 +33,7 @@ macro_rules! ffi_guard {
     }};
 }
 
+pub mod commit_queue;
 pub mod conf;
 pub mod consumer;
 pub mod ctypes;
@@ -40,6 +41,7 @@ pub mod errcodes;
 pub mod error;
 pub mod handle;
 pub mod headers;
+pub mod incremental;
 pub mod layout;
 pub mod legacy;
 pub mod message;
@@ -47,6 +49,7 @@ pub mod misc;
 pub mod partition_list;
 pub mod partitioners;
 pub mod pending;
+pub mod positions;
 pub mod produce;
 pub mod stubs;
 pub mod topic;

@@ -49,36 +49,6 @@ pub unsafe extern "C" fn rd_kafka_controllerid(rk: *mut rd_kafka_t, timeout_ms: 
 }
 
 /// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-///
-/// C prototype: `rd_kafka_resp_err_t rd_kafka_commit_queue(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *offsets, rd_kafka_queue_t *rkqu, void (*cb)(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *offsets, void *commit_opaque), void *commit_opaque);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_commit_queue(
-    rk: *mut rd_kafka_t,
-    offsets: *const rd_kafka_topic_partition_list_t,
-    rkqu: *mut rd_kafka_queue_t,
-    cb: Option<
-        unsafe extern "C" fn(
-            *mut rd_kafka_t,
-            rd_kafka_resp_err_t,
-            *mut rd_kafka_topic_partition_list_t,
-            *mut c_void,
-        ),
-    >,
-    commit_opaque: *mut c_void,
-) -> rd_kafka_resp_err_t {
-    ffi_guard!(RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED, {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_commit_queue");
-        RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
 /// librdkafka's "not implemented" value (`not_implemented_error("rd_kafka_consumer_close_queue")`).
 ///
 /// C prototype: `rd_kafka_error_t *rd_kafka_consumer_close_queue(rd_kafka_t *rk, rd_kafka_queue_t *rkqu);`

@@ -5,7 +5,7 @@
 //! Payload ownership: the library always copies key, value and headers before returning, so
 //! `RD_KAFKA_MSG_F_COPY` changes nothing and with `RD_KAFKA_MSG_F_FREE` the payload is
 //! `free()`d as soon as it is copied, on success only (on failure the caller keeps it, as with
-//! librdkafka).
+//! librdkafka). `RD_KAFKA_MSG_F_COPY` wins over `RD_KAFKA_MSG_F_FREE`, as in librdkafka.
 
 use std::os::raw::{c_char, c_int, c_void};
 use std::sync::atomic::Ordering;
@@ -24,6 +24,8 @@ use super::{cstr, errcodes::*, libc_free};
 
 /// `RD_KAFKA_MSG_F_FREE`: free the payload when done with it.
 const MSG_F_FREE: c_int = 0x1;
+/// `RD_KAFKA_MSG_F_COPY`: the caller keeps the payload (overrides `RD_KAFKA_MSG_F_FREE`).
+const MSG_F_COPY: c_int = 0x2;
 /// `RD_KAFKA_MSG_F_BLOCK`: wait for room in a full queue.
 const MSG_F_BLOCK: c_int = 0x4;
 /// `RD_KAFKA_MSG_F_PARTITION`: `rd_kafka_produce_batch` uses each message's partition.
@@ -32,6 +34,11 @@ const MSG_F_PARTITION: c_int = 0x8;
 const PURGE_F_QUEUE: c_int = 0x1;
 const PURGE_F_INFLIGHT: c_int = 0x2;
 const PURGE_F_NON_BLOCKING: c_int = 0x4;
+
+/// Whether a successfully produced payload is the library's to `free()`.
+fn frees_payload(msgflags: c_int) -> bool {
+    msgflags & MSG_F_FREE != 0 && msgflags & MSG_F_COPY == 0
+}
 
 /// The `errno` librdkafka sets next to each `rd_kafka_produce` error.
 fn errno_of(err: rd_kafka_resp_err_t) -> c_int {
@@ -202,7 +209,7 @@ pub unsafe extern "C" fn rd_kafka_produce(
         };
         match send(rk, &m) {
             Ok(()) => {
-                if msgflags & MSG_F_FREE != 0 && !payload.is_null() {
+                if frees_payload(msgflags) && !payload.is_null() {
                     // SAFETY: copied by `send`; the caller handed the malloc'd buffer over.
                     unsafe { libc_free(payload) };
                 }
@@ -271,7 +278,7 @@ pub unsafe extern "C" fn rd_kafka_produce_batch(
                 Ok(()) => {
                     rm.err = RD_KAFKA_RESP_ERR_NO_ERROR;
                     queued += 1;
-                    if msgflags & MSG_F_FREE != 0 && !rm.payload.is_null() {
+                    if frees_payload(msgflags) && !rm.payload.is_null() {
                         // SAFETY: copied; the caller handed the malloc'd buffer over.
                         unsafe { libc_free(rm.payload) };
                         rm.payload = std::ptr::null_mut();
@@ -401,7 +408,7 @@ pub unsafe extern "C" fn rd_kafka_produceva(
                         // SAFETY: on success the list is ours (copied above).
                         drop(unsafe { Box::from_raw(owned_headers) });
                     }
-                    if m.flags & MSG_F_FREE != 0 && !payload_ptr.is_null() {
+                    if frees_payload(m.flags) && !payload_ptr.is_null() {
                         // SAFETY: copied; the caller handed the malloc'd buffer over.
                         unsafe { libc_free(payload_ptr) };
                     }
@@ -426,8 +433,11 @@ pub unsafe extern "C" fn rd_kafka_purge(
 ) -> rd_kafka_resp_err_t {
     ffi_guard!(RD_KAFKA_RESP_ERR__FAIL, {
         // SAFETY: per the contract.
-        let Some(p) = (unsafe { handle(rk) }).and_then(|h| h.producer()) else {
+        let Some(h) = (unsafe { handle(rk) }) else {
             return RD_KAFKA_RESP_ERR__INVALID_ARG;
+        };
+        let Some(p) = h.producer() else {
+            return RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED;
         };
         if purge_flags & !(PURGE_F_QUEUE | PURGE_F_INFLIGHT | PURGE_F_NON_BLOCKING) != 0 {
             return RD_KAFKA_RESP_ERR__INVALID_ARG;

@@ -87,8 +87,8 @@ pub(crate) unsafe fn topic<'a>(rkt: *const rd_kafka_topic_t) -> Option<&'a rd_ka
 /// Returns the handle's object for topic `topic` with a new reference (release it with
 /// `rd_kafka_topic_destroy`). Takes ownership of `conf` (may be NULL: the handle's default topic
 /// configuration); when the object already exists, `conf` is freed and the object's configuration
-/// is kept. NULL (with `rd_kafka_last_error() == RD_KAFKA_RESP_ERR__INVALID_ARG`) for a NULL or
-/// empty name or a NULL handle.
+/// is kept. NULL (with `rd_kafka_last_error() == RD_KAFKA_RESP_ERR__INVALID_ARG`) for a NULL name,
+/// one longer than 512 bytes (librdkafka's limit; an empty name is accepted) or a NULL handle.
 ///
 /// # Safety
 /// `rk` is NULL or a live handle; `topic` is NULL or a NUL-terminated string; `conf` is NULL or
@@ -107,7 +107,7 @@ pub unsafe extern "C" fn rd_kafka_topic_new(
             set_last_error(RD_KAFKA_RESP_ERR__INVALID_ARG, 22);
             return std::ptr::null_mut();
         };
-        if name.is_empty() {
+        if name.len() > 512 {
             set_last_error(RD_KAFKA_RESP_ERR__INVALID_ARG, 22);
             return std::ptr::null_mut();
         }

@@ -190,6 +190,11 @@ pub(crate) struct ProducerEngine {
     debug: bool,
     start: Instant,
     stats: stats::ProducerStats,
+    /// The last transport error reported per broker: librdkafka reports a broker's error once
+    /// until it changes or the broker answers again.
+    transport_errors: HashMap<BrokerKey, String>,
+    /// `_ALL_BROKERS_DOWN` was reported and no broker has answered since.
+    all_down_reported: bool,
 }
 
 /// How long an unknown topic may stay unknown before its messages fail
@@ -294,9 +299,47 @@ impl ProducerEngine {
             debug,
             start: now,
             stats: stats::ProducerStats::new(name, s.statistics_interval, now),
+            transport_errors: HashMap::new(),
+            all_down_reported: false,
             net,
             s,
         })
+    }
+
+    /// Tells the application (error callback) that `key`'s connection failed, and when every
+    /// broker is down, as librdkafka's `_TRANSPORT` and `_ALL_BROKERS_DOWN` errors.
+    fn report_broker_down(&mut self, key: BrokerKey, reason: &str) {
+        let name = match key {
+            BrokerKey::Bootstrap(_) => "bootstrap".to_string(),
+            BrokerKey::Node(id) | BrokerKey::Coordinator(id) => id.to_string(),
+        };
+        let addr = self.net.address(key).unwrap_or("?");
+        let msg = format!("{addr}/{name}: {reason}");
+        if self.transport_errors.get(&key) != Some(&msg) {
+            self.transport_errors.insert(key, msg.clone());
+            self.out.push_back(ProducerOutput::Error(KafkaError::new(
+                ErrorCode::L_TRANSPORT,
+                msg,
+            )));
+        }
+        let all_down = self
+            .net
+            .keys()
+            .all(|k| !self.net.is_connecting_or_ready(k) && self.net.failures(k) > 0);
+        if all_down && !self.all_down_reported {
+            self.all_down_reported = true;
+            let n = self.net.keys().count();
+            self.out.push_back(ProducerOutput::Error(KafkaError::new(
+                ErrorCode::L_ALL_BROKERS_DOWN,
+                format!("{n}/{n} brokers are down"),
+            )));
+        }
+    }
+
+    /// A broker answered: its next failure is news again.
+    fn broker_answered(&mut self, key: BrokerKey) {
+        self.transport_errors.remove(&key);
+        self.all_down_reported = false;
     }
 
     fn debug(&self, msg: impl FnOnce() -> String) {
@@ -390,7 +433,10 @@ impl crate::runtime::event_loop::Core for ProducerEngine {
                     self.on_request_failed(f.ctx, now);
                 }
             }
-            FrameOutcome::Response(r) => self.on_response(r.inflight, r.body, now),
+            FrameOutcome::Response(r) => {
+                self.broker_answered(r.key);
+                self.on_response(r.inflight, r.body, now)
+            }
         }
     }
 
@@ -406,6 +452,7 @@ impl crate::runtime::event_loop::Core for ProducerEngine {
                 self.on_request_failed(f.ctx, now);
             }
             self.metadata.request_refresh_soon(now);
+            self.report_broker_down(key, reason);
         }
     }
 

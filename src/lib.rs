@@ -18,6 +18,7 @@ pub mod config;
 pub mod consumer;
 pub mod error;
 pub mod message;
+pub mod metadata;
 pub mod producer;
 pub mod topic_partition;
 
@@ -39,6 +40,7 @@ pub use consumer::{CommitMode, Consumer, Rebalance, RebalanceType};
 pub use engine::channel::ConsumerEvent;
 pub use error::{ErrorCode, KafkaError, Result};
 pub use message::{Message, TimestampType};
+pub use metadata::{Metadata, MetadataBroker, MetadataPartition, MetadataTopic};
 pub use producer::{DeliveryFuture, DeliveryReport, Producer, Record};
 pub use protocol::records::Header;
 pub use topic_partition::{offset, TopicPartition};

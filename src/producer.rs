@@ -10,8 +10,10 @@ use bytes::{Bytes, BytesMut};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 
 use crate::config::{ClientConfig, ProducerSettings};
+use crate::engine::metadata_query::MetadataScope;
 use crate::engine::producer::{ProduceRecord, ProducerCommand, ProducerEngine, ProducerOutput};
 use crate::error::{ErrorCode, KafkaError, Result};
+use crate::metadata::Metadata;
 use crate::runtime::event_loop::{self, EngineThread};
 
 pub use crate::engine::producer::DeliveryReport;
@@ -400,16 +402,28 @@ impl Producer {
         })
     }
 
-    /// Topic names and partition counts: of one topic, or of all topics.
-    pub fn fetch_metadata(
-        &self,
-        topic: Option<&str>,
-        timeout: Duration,
-    ) -> Result<Vec<(String, i32)>> {
+    /// Cluster metadata from a fresh Metadata request: brokers and one topic, or every topic.
+    pub fn fetch_metadata(&self, topic: Option<&str>, timeout: Duration) -> Result<Metadata> {
+        self.metadata_query(MetadataScope::of(topic), timeout)
+    }
+
+    /// Cluster metadata for exactly `topics` (none: brokers only).
+    pub fn fetch_metadata_of(&self, topics: &[&str], timeout: Duration) -> Result<Metadata> {
+        let t = topics.iter().map(|t| t.to_string()).collect();
+        self.metadata_query(MetadataScope::Topics(t), timeout)
+    }
+
+    /// The controller's broker id and the cluster id, from cached metadata or, before any,
+    /// from the first Metadata response within `timeout`.
+    pub fn cluster_info(&self, timeout: Duration) -> Result<(i32, Option<String>)> {
+        let m = self.metadata_query(MetadataScope::Cached, timeout)?;
+        Ok((m.controller_id, m.cluster_id))
+    }
+
+    fn metadata_query(&self, scope: MetadataScope, timeout: Duration) -> Result<Metadata> {
         let (tx, rx) = crossbeam_channel::bounded(1);
-        let topic = topic.map(str::to_string);
         if !self.engine.send(ProducerCommand::Metadata {
-            topic,
+            scope,
             timeout,
             reply: tx,
         }) {

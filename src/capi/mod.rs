@@ -43,6 +43,7 @@ pub mod headers;
 pub mod layout;
 pub mod legacy;
 pub mod message;
+pub mod metadata;
 pub mod misc;
 pub mod partition_list;
 pub mod partitioners;

@@ -183,11 +183,11 @@ pub(crate) enum Command {
         timeout: Duration,
         reply: Reply<(i64, i64)>,
     },
-    /// Topic names and partition counts the client knows, refreshing first.
+    /// Cluster metadata from a fresh Metadata request (or the cache, for `Cached`).
     Metadata {
-        topic: Option<String>,
+        scope: crate::engine::metadata_query::MetadataScope,
         timeout: Duration,
-        reply: Reply<Vec<(String, i32)>>,
+        reply: Reply<crate::metadata::Metadata>,
     },
     /// The application made room in its queue.
     Wake,

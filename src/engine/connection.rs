@@ -159,6 +159,11 @@ impl<C> Net<C> {
         self.close(key, now, false)
     }
 
+    /// The address of a logical broker (`host:port`), if known.
+    pub fn address(&self, key: BrokerKey) -> Option<&str> {
+        self.addrs.get(&key).map(String::as_str)
+    }
+
     /// Keys with known addresses.
     pub fn keys(&self) -> impl Iterator<Item = BrokerKey> + '_ {
         self.addrs.keys().copied()

@@ -43,6 +43,12 @@ pub(crate) struct Metadata {
     pub generation: u64,
     /// Responses applied so far: lets a user wait for one sent after a point in time.
     pub responses: u64,
+    /// The request in flight asks for every topic (restored to `want_all` if it fails).
+    inflight_all: bool,
+    /// The controller's id from the last response (-1 until known).
+    pub controller_id: i32,
+    /// The cluster id from the last response that had one.
+    pub cluster_id: Option<String>,
 }
 
 impl Metadata {
@@ -59,6 +65,9 @@ impl Metadata {
             retry_backoff,
             generation: 0,
             responses: 0,
+            inflight_all: false,
+            controller_id: -1,
+            cluster_id: None,
         }
     }
 
@@ -101,7 +110,8 @@ impl Metadata {
         // Cleared so that a refresh asked for while this one is in flight (a new subscription,
         // a leader error) is still pending when it completes.
         self.refresh_due = None;
-        let topics = if self.want_all {
+        self.inflight_all = std::mem::take(&mut self.want_all);
+        let topics = if self.inflight_all {
             None
         } else {
             Some(
@@ -123,6 +133,7 @@ impl Metadata {
     /// The request failed: try again after the backoff.
     pub fn on_failure(&mut self, now: Instant) {
         self.in_flight = false;
+        self.want_all |= std::mem::take(&mut self.inflight_all);
         self.schedule(now + self.retry_backoff);
     }
 
@@ -134,7 +145,12 @@ impl Metadata {
     /// Applies a response; returns true when leaders, partition counts or brokers changed.
     pub fn apply(&mut self, resp: &MetadataResponse, now: Instant) -> bool {
         self.in_flight = false;
+        self.inflight_all = false;
         self.responses += 1;
+        self.controller_id = resp.controller_id.0;
+        if let Some(c) = &resp.cluster_id {
+            self.cluster_id = Some(c.to_string());
+        }
         let mut changed = false;
         let brokers: HashMap<i32, String> = resp
             .brokers
@@ -195,7 +211,6 @@ impl Metadata {
         } else {
             now + self.refresh_interval
         });
-        self.want_all = false;
         if changed {
             self.generation += 1;
         }

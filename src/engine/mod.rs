@@ -8,6 +8,7 @@ pub(crate) mod connection;
 pub(crate) mod fetcher;
 pub(crate) mod group;
 pub(crate) mod metadata;
+pub(crate) mod metadata_query;
 pub(crate) mod offsets;
 pub(crate) mod partitioner;
 pub(crate) mod producer;

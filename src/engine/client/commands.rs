@@ -110,18 +110,12 @@ impl Engine {
                     .add_watermark(topic, partition, now + timeout, reply);
             }
             Command::Metadata {
-                topic,
+                scope,
                 timeout,
                 reply,
             } => {
-                match &topic {
-                    Some(t) => {
-                        self.metadata.wanted.insert(t.clone());
-                    }
-                    None => self.metadata.want_all = true,
-                }
-                self.metadata.request_refresh(now);
-                self.queries.add_metadata(topic, now + timeout, reply);
+                self.metadata_queries
+                    .add(scope, now + timeout, reply, &mut self.metadata, now);
             }
             Command::Wake => {}
             Command::MemberId(reply) => {

@@ -27,6 +27,7 @@ use super::connection::{BrokerKey, ConnId, FrameOutcome, InFlight, IoAction, Net
 use super::fetcher::{FetchCtx, FetchSinks, Fetcher, LookupCtx};
 use super::group::{Group, GroupRequest, Phase};
 use super::metadata::Metadata;
+use super::metadata_query::MetadataQueries;
 use super::offsets;
 use super::queries::{self, CommittedQuery, Queries, WatermarkCtx};
 use super::settings::EngineSettings;
@@ -82,6 +83,7 @@ pub(crate) struct Engine {
     committed_in_flight: HashSet<(String, i32)>,
     next_auto_commit: Option<Instant>,
     queries: Queries,
+    metadata_queries: MetadataQueries,
     closing: Option<(Reply<()>, Instant)>,
     closed: bool,
     /// When `tick` last ran: deadlines at or before it are blocked, not due.
@@ -127,6 +129,7 @@ impl Engine {
             committed_in_flight: HashSet::new(),
             next_auto_commit,
             queries: Queries::default(),
+            metadata_queries: MetadataQueries::default(),
             closing: None,
             closed: false,
             last_tick: now,
@@ -177,6 +180,7 @@ impl Engine {
             self.group.as_ref().and_then(|g| g.next_deadline()),
             self.next_auto_commit,
             self.queries.next_deadline(),
+            self.metadata_queries.next_deadline(),
             self.closing.as_ref().map(|c| c.1),
             self.pending_commits.iter().map(|c| c.deadline).min(),
         ]

@@ -24,7 +24,12 @@ impl Engine {
         match f.ctx {
             RequestCtx::Metadata => match self.decode::<MetadataResponse>(&mut body, v, "Metadata")
             {
-                Some(resp) => self.on_metadata(&resp, now),
+                Some(resp) => {
+                    let addr = self.net.address(key).map(str::to_string);
+                    self.on_metadata(&resp, now);
+                    self.metadata_queries
+                        .on_response(&resp, &self.metadata, key, addr.as_deref());
+                }
                 None => self.metadata.on_failure(now),
             },
             RequestCtx::FindCoordinator => {
@@ -144,7 +149,6 @@ impl Engine {
                 }
             }
         }
-        let _ = key;
     }
 
     /// The leader needs metadata for every member's topics.
@@ -217,7 +221,6 @@ impl Engine {
                 }
             }
         }
-        self.queries.on_metadata(&self.metadata);
         if let Some(g) = &mut self.group {
             let after: HashMap<String, i32> = g
                 .subscription

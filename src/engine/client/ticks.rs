@@ -319,6 +319,7 @@ impl Engine {
 
     pub(super) fn tick_queries(&mut self, now: Instant) {
         self.queries.expire(now, &self.metadata);
+        self.metadata_queries.expire(now);
         if let Some(key) = self.coordinator_key() {
             if self.net.ensure(key, now) {
                 let group_id = self.settings.group_id.clone().unwrap_or_default();

@@ -24,6 +24,7 @@ use self::accumulator::{Accumulator, BatchLimits, PendingMsg, ProducerBatch};
 use super::channel::Reply;
 use super::connection::{BrokerKey, ConnId, FrameOutcome, InFlight, IoAction, Net, NetSettings};
 use super::metadata::Metadata;
+use super::metadata_query::{MetadataQueries, MetadataScope};
 use super::partitioner::{Partitioner, StickyPartition};
 use crate::config::{CompressionCodec, ProducerSettings};
 use crate::error::{ErrorCode, KafkaError};
@@ -77,9 +78,9 @@ pub(crate) enum ProducerCommand {
         reply: Reply<()>,
     },
     Metadata {
-        topic: Option<String>,
+        scope: MetadataScope,
         timeout: Duration,
-        reply: Reply<Vec<(String, i32)>>,
+        reply: Reply<crate::metadata::Metadata>,
     },
     Close(Reply<()>),
 }
@@ -153,9 +154,6 @@ impl Reports {
     }
 }
 
-/// An application's metadata query: topic (or all), deadline, reply.
-type MetadataQuery = (Option<String>, Instant, Reply<Vec<(String, i32)>>);
-
 /// The producer's sans-IO engine.
 pub(crate) struct ProducerEngine {
     s: ProducerSettings,
@@ -177,7 +175,7 @@ pub(crate) struct ProducerEngine {
     epoch: i16,
     out: VecDeque<ProducerOutput>,
     flushing: bool,
-    metadata_queries: Vec<MetadataQuery>,
+    metadata_queries: MetadataQueries,
     closing: Option<Reply<()>>,
     closed: bool,
     last_tick: Instant,
@@ -275,7 +273,7 @@ impl ProducerEngine {
             epoch: -1,
             out: VecDeque::new(),
             flushing: false,
-            metadata_queries: Vec::new(),
+            metadata_queries: MetadataQueries::default(),
             closing: None,
             closed: false,
             last_tick: now,
@@ -345,18 +343,12 @@ impl crate::runtime::event_loop::Core for ProducerEngine {
                 let _ = reply.send(Ok(()));
             }
             ProducerCommand::Metadata {
-                topic,
+                scope,
                 timeout,
                 reply,
             } => {
-                match &topic {
-                    Some(t) => {
-                        self.metadata.wanted.insert(t.clone());
-                    }
-                    None => self.metadata.want_all = true,
-                }
-                self.metadata.request_refresh(now);
-                self.metadata_queries.push((topic, now + timeout, reply));
+                self.metadata_queries
+                    .add(scope, now + timeout, reply, &mut self.metadata, now);
             }
             ProducerCommand::Close(reply) => {
                 self.flushing = true;
@@ -377,7 +369,7 @@ impl crate::runtime::event_loop::Core for ProducerEngine {
                     self.on_request_failed(f.ctx, now);
                 }
             }
-            FrameOutcome::Response(r) => self.on_response(r.inflight, r.body, now),
+            FrameOutcome::Response(r) => self.on_response(r.key, r.inflight, r.body, now),
         }
     }
 
@@ -402,16 +394,7 @@ impl crate::runtime::event_loop::Core for ProducerEngine {
                 self.on_request_failed(f.ctx, now);
             }
         }
-        let (dead, live): (Vec<_>, Vec<_>) = std::mem::take(&mut self.metadata_queries)
-            .into_iter()
-            .partition(|q| q.1 <= now);
-        self.metadata_queries = live;
-        for (_, _, reply) in dead {
-            let _ = reply.send(Err(KafkaError::new(
-                ErrorCode::L_TIMED_OUT,
-                "Metadata request timed out",
-            )));
-        }
+        self.metadata_queries.expire(now);
         self.tick(now);
     }
 
@@ -449,7 +432,7 @@ impl crate::runtime::event_loop::Core for ProducerEngine {
             self.acc.next_deadline()
         };
         let retry = self.net.keys().filter_map(|k| self.net.retry_at(k)).min();
-        let queries = self.metadata_queries.iter().map(|q| q.1).min();
+        let queries = self.metadata_queries.next_deadline();
         let propagation = self
             .unknown_since
             .values()

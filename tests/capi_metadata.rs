@@ -1,0 +1,185 @@
+//! Cluster metadata and offset queries through the C ABI against librdkafka's mock cluster:
+//! Debian's `kcat -L` (plain and JSON, all topics, one topic, a missing topic) and `kcat -Q` run
+//! once on the system librdkafka and once with librskafka as `librdkafka.so.1`, and must print
+//! the same; `tests/c/metadata.c` (compiled against the system rdkafka.h) likewise.
+//! The broker that answers a metadata request is chosen at random by librdkafka, so that line is
+//! checked for consistency (a listed broker, named `host:port/id`) and then masked.
+#![cfg(feature = "capi")]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{produce_with_librdkafka, MockCluster};
+
+const HEADER: &str = "/usr/include/librdkafka/rdkafka.h";
+
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().unwrap().parent().unwrap().to_path_buf()
+}
+
+fn work_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("capi_metadata");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The cdylib with the `capi` feature, rebuilt first (`cargo test` does not relink it).
+fn our_lib() -> PathBuf {
+    use std::sync::OnceLock;
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.args(["build", "--lib", "--features", "capi"]);
+        if profile_dir().ends_with("release") {
+            cmd.arg("--release");
+        }
+        let st = cmd
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .unwrap();
+        assert!(st.success());
+    });
+    let lib = profile_dir().join("libkafka.so");
+    assert!(lib.exists(), "{} missing", lib.display());
+    lib
+}
+
+/// A directory where `librdkafka.so.1` is our library.
+fn lib_dir() -> PathBuf {
+    let lib = our_lib();
+    let dir = work_dir().join("lib");
+    std::fs::create_dir_all(&dir).unwrap();
+    let link = dir.join("librdkafka.so.1");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(&lib, &link).unwrap();
+    dir
+}
+
+/// Runs `program` with `args` (with `LD_LIBRARY_PATH=lib_dir` if given): (success, stdout,
+/// stderr).
+fn run(program: &Path, lib_dir: Option<&Path>, args: &[&str]) -> (bool, String, String) {
+    let mut cmd = Command::new("timeout");
+    cmd.arg("60").arg(program).args(args);
+    if let Some(d) = lib_dir {
+        cmd.env("LD_LIBRARY_PATH", d);
+    }
+    let out = cmd.output().expect("running the program");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn have_kcat() -> bool {
+    Command::new("kcat").arg("-V").output().is_ok()
+}
+
+/// Checks that `id` and `name` (`host:port/id`) are a broker of `cluster`.
+fn check_origin(cluster: &MockCluster, id: &str, name: &str) {
+    let (addr, name_id) = name.rsplit_once('/').expect("name is host:port/id");
+    assert_eq!(id, name_id, "{name}");
+    let idx: usize = id.parse().expect("numeric broker id");
+    let addrs: Vec<&str> = cluster.bootstrap().split(',').collect();
+    assert_eq!(
+        addrs.get(idx - 1),
+        Some(&addr),
+        "broker {id} is not at {addr}"
+    );
+}
+
+/// Masks the answering broker of `kcat -L` output (plain or JSON) after checking it.
+fn mask_origin(cluster: &MockCluster, out: &str) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    for line in out.lines() {
+        if let Some((head, rest)) = line.split_once("(from broker ") {
+            let (id, rest) = rest.split_once(": ").unwrap();
+            let (name, tail) = rest.split_once(')').unwrap();
+            check_origin(cluster, id, name);
+            lines.push(format!("{head}(from broker X){tail}"));
+        } else if let Some(rest) = line.strip_prefix("{\"originating_broker\":{\"id\":") {
+            let (id, rest) = rest.split_once(",\"name\":\"").unwrap();
+            let (name, tail) = rest.split_once("\"}").unwrap();
+            check_origin(cluster, id, name);
+            lines.push(format!("{{\"originating_broker\":X{tail}"));
+        } else {
+            lines.push(line.to_string());
+        }
+    }
+    lines.join("\n")
+}
+
+#[test]
+fn kcat_metadata_matches_librdkafka() {
+    if !have_kcat() {
+        eprintln!("SKIP: kcat is not installed");
+        return;
+    }
+    let dir = lib_dir();
+    let cluster = MockCluster::builder(3)
+        .topic_rf("md-three", 4, 3)
+        .topic("md-one", 2)
+        .start();
+    let b = cluster.bootstrap();
+    let kcat = Path::new("kcat");
+    let cases: [&[&str]; 5] = [
+        &["-L"],
+        &["-L", "-J"],
+        &["-L", "-t", "md-three"],
+        &[
+            "-L",
+            "-t",
+            "md-missing",
+            "-X",
+            "allow.auto.create.topics=false",
+        ],
+        &["-L", "-J", "-t", "md-one"],
+    ];
+    for case in cases {
+        let args: Vec<&str> = ["-b", b].iter().chain(case.iter()).copied().collect();
+        let (ok_theirs, theirs, err_theirs) = run(kcat, None, &args);
+        let (ok_ours, ours, err_ours) = run(kcat, Some(&dir), &args);
+        eprintln!(
+            "kcat {case:?}\nlibrdkafka:\n{theirs}{err_theirs}\nlibrskafka:\n{ours}{err_ours}"
+        );
+        assert!(ok_theirs && ok_ours, "kcat {case:?} failed");
+        assert!(!err_ours.contains("NOTIMPL"), "{err_ours}");
+        assert_eq!(
+            mask_origin(&cluster, &theirs),
+            mask_origin(&cluster, &ours),
+            "kcat {case:?}"
+        );
+    }
+    // The values themselves: three brokers, replicas and ISRs of the RF-3 topic, the error.
+    let (_, out, _) = run(kcat, Some(&dir), &["-b", b, "-L"]);
+    assert!(
+        out.contains(" 3 brokers:\n  broker 1 at 127.0.0.1:"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  topic \"md-three\" with 4 partitions:\n"),
+        "{out}"
+    );
+    assert!(out.contains(", replicas: 1,2,3, isrs: 1,2,3\n"), "{out}");
+    assert!(
+        out.contains("  topic \"md-one\" with 2 partitions:\n"),
+        "{out}"
+    );
+    let args = [
+        "-b",
+        b,
+        "-L",
+        "-t",
+        "md-missing",
+        "-X",
+        "allow.auto.create.topics=false",
+    ];
+    let (_, out, _) = run(kcat, Some(&dir), &args);
+    assert!(
+        out.contains("topic \"md-missing\" with 0 partitions: Broker: Unknown topic or partition"),
+        "{out}"
+    );
+}

@@ -18,6 +18,7 @@ use crate::engine::channel::{
 };
 use crate::engine::client::Engine;
 use crate::engine::metadata_query::MetadataScope;
+use crate::engine::offsets_for_times::{times_result, TimesResult};
 use crate::engine::settings::EngineSettings;
 use crate::error::{ErrorCode, KafkaError, Result};
 use crate::message::{Message, TimestampType};
@@ -555,6 +556,31 @@ impl Consumer {
     pub fn cluster_info(&self, timeout: Duration) -> Result<(i32, Option<String>)> {
         let m = self.metadata_query(MetadataScope::Cached, timeout)?;
         Ok((m.controller_id, m.cluster_id))
+    }
+
+    /// For each partition, the offset of its first message with a timestamp at or after the
+    /// one given as the partition's `offset` (ms since the epoch; -1 past the last message).
+    /// The first partition error fails the call, as in librdkafka.
+    pub fn offsets_for_times(
+        &self,
+        partitions: &[TopicPartition],
+        timeout: Duration,
+    ) -> Result<Vec<TopicPartition>> {
+        times_result(self.offsets_for_times_raw(partitions, timeout)?)
+    }
+
+    /// `offsets_for_times` with librdkafka's outcome: the call's error and the list as left.
+    pub(crate) fn offsets_for_times_raw(
+        &self,
+        partitions: &[TopicPartition],
+        timeout: Duration,
+    ) -> Result<TimesResult> {
+        let partitions = partitions.to_vec();
+        self.call(|r| Command::OffsetsForTimes {
+            partitions,
+            timeout,
+            reply: r,
+        })
     }
 
     fn metadata_query(&self, scope: MetadataScope, timeout: Duration) -> Result<Metadata> {

@@ -11,10 +11,12 @@ use crossbeam_channel::{Receiver, RecvTimeoutError};
 
 use crate::config::{ClientConfig, ProducerSettings};
 use crate::engine::metadata_query::MetadataScope;
+use crate::engine::offsets_for_times::{times_result, TimesResult};
 use crate::engine::producer::{ProduceRecord, ProducerCommand, ProducerEngine, ProducerOutput};
 use crate::error::{ErrorCode, KafkaError, Result};
 use crate::metadata::Metadata;
 use crate::runtime::event_loop::{self, EngineThread};
+use crate::topic_partition::TopicPartition;
 
 pub use crate::engine::producer::DeliveryReport;
 
@@ -420,13 +422,46 @@ impl Producer {
         Ok((m.controller_id, m.cluster_id))
     }
 
+    /// For each partition, the offset of its first message with a timestamp at or after the
+    /// one given as the partition's `offset` (ms since the epoch; -1 past the last message).
+    /// The first partition error fails the call, as in librdkafka.
+    pub fn offsets_for_times(
+        &self,
+        partitions: &[TopicPartition],
+        timeout: Duration,
+    ) -> Result<Vec<TopicPartition>> {
+        times_result(self.offsets_for_times_raw(partitions, timeout)?)
+    }
+
+    /// `offsets_for_times` with librdkafka's outcome: the call's error and the list as left.
+    pub(crate) fn offsets_for_times_raw(
+        &self,
+        partitions: &[TopicPartition],
+        timeout: Duration,
+    ) -> Result<TimesResult> {
+        let partitions = partitions.to_vec();
+        self.engine_call(|reply| ProducerCommand::OffsetsForTimes {
+            partitions,
+            timeout,
+            reply,
+        })
+    }
+
     fn metadata_query(&self, scope: MetadataScope, timeout: Duration) -> Result<Metadata> {
-        let (tx, rx) = crossbeam_channel::bounded(1);
-        if !self.engine.send(ProducerCommand::Metadata {
+        self.engine_call(|reply| ProducerCommand::Metadata {
             scope,
             timeout,
-            reply: tx,
-        }) {
+            reply,
+        })
+    }
+
+    /// Sends a command with a reply channel and waits for the answer.
+    fn engine_call<T>(
+        &self,
+        cmd: impl FnOnce(crate::engine::channel::Reply<T>) -> ProducerCommand,
+    ) -> Result<T> {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        if !self.engine.send(cmd(tx)) {
             return Err(KafkaError::new(
                 ErrorCode::L_DESTROY,
                 "The producer's engine thread has stopped",

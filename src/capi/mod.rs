@@ -45,6 +45,7 @@ pub mod legacy;
 pub mod message;
 pub mod metadata;
 pub mod misc;
+pub mod offset_queries;
 pub mod partition_list;
 pub mod partitioners;
 pub mod pending;

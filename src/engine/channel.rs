@@ -189,6 +189,12 @@ pub(crate) enum Command {
         timeout: Duration,
         reply: Reply<crate::metadata::Metadata>,
     },
+    /// Offsets by timestamp (the partitions' offsets are the timestamps).
+    OffsetsForTimes {
+        partitions: Vec<TopicPartition>,
+        timeout: Duration,
+        reply: Reply<crate::engine::offsets_for_times::TimesResult>,
+    },
     /// The application made room in its queue.
     Wake,
     /// The member id the group coordinator gave this consumer ("" before joining).

@@ -10,6 +10,7 @@ pub(crate) mod group;
 pub(crate) mod metadata;
 pub(crate) mod metadata_query;
 pub(crate) mod offsets;
+pub(crate) mod offsets_for_times;
 pub(crate) mod partitioner;
 pub(crate) mod producer;
 pub(crate) mod queries;

@@ -117,6 +117,13 @@ impl Engine {
                 self.metadata_queries
                     .add(scope, now + timeout, reply, &mut self.metadata, now);
             }
+            Command::OffsetsForTimes {
+                partitions,
+                timeout,
+                reply,
+            } => self
+                .times
+                .add(partitions, now + timeout, reply, &mut self.metadata, now),
             Command::Wake => {}
             Command::MemberId(reply) => {
                 let id = self.group.as_ref().map(|g| g.member_id.clone());

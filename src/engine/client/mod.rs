@@ -29,6 +29,7 @@ use super::group::{Group, GroupRequest, Phase};
 use super::metadata::Metadata;
 use super::metadata_query::MetadataQueries;
 use super::offsets;
+use super::offsets_for_times::{TimesCtx, TimesQueries};
 use super::queries::{self, CommittedQuery, Queries, WatermarkCtx};
 use super::settings::EngineSettings;
 use crate::error::{ErrorCode, KafkaError, Result};
@@ -52,6 +53,7 @@ pub(crate) enum RequestCtx {
     Lookup(LookupCtx),
     Fetch(FetchCtx),
     Watermark(WatermarkCtx),
+    Times(TimesCtx),
 }
 
 /// A commit waiting to be sent or answered.
@@ -84,6 +86,7 @@ pub(crate) struct Engine {
     next_auto_commit: Option<Instant>,
     queries: Queries,
     metadata_queries: MetadataQueries,
+    times: TimesQueries,
     closing: Option<(Reply<()>, Instant)>,
     closed: bool,
     /// When `tick` last ran: deadlines at or before it are blocked, not due.
@@ -130,6 +133,7 @@ impl Engine {
             next_auto_commit,
             queries: Queries::default(),
             metadata_queries: MetadataQueries::default(),
+            times: TimesQueries::default(),
             closing: None,
             closed: false,
             last_tick: now,
@@ -181,6 +185,7 @@ impl Engine {
             self.next_auto_commit,
             self.queries.next_deadline(),
             self.metadata_queries.next_deadline(),
+            self.times.next_deadline(),
             self.closing.as_ref().map(|c| c.1),
             self.pending_commits.iter().map(|c| c.deadline).min(),
         ]
@@ -304,6 +309,7 @@ impl Engine {
             RequestCtx::Lookup(l) => self.fetcher.on_lookup_failed(l, now),
             RequestCtx::Fetch(f) => self.fetcher.on_fetch_failed(&f),
             RequestCtx::Watermark(w) => self.queries.retry_watermark(w),
+            RequestCtx::Times(t) => self.times.on_failed(t),
         }
     }
 

@@ -148,6 +148,12 @@ impl Engine {
                     self.metadata.request_refresh_soon(now);
                 }
             }
+            RequestCtx::Times(t) => {
+                let resp = self.decode::<ListOffsetsResponse>(&mut body, v, "ListOffsets");
+                if self.times.on_response(t, resp) {
+                    self.metadata.request_refresh_soon(now);
+                }
+            }
         }
     }
 

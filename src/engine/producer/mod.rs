@@ -15,8 +15,8 @@ use bytes::Bytes;
 use crossbeam_channel::Sender;
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::{
-    ApiKey, InitProducerIdRequest, InitProducerIdResponse, MetadataResponse, ProduceRequest,
-    ProduceResponse, ProducerId, TopicName,
+    ApiKey, InitProducerIdRequest, InitProducerIdResponse, ListOffsetsResponse, MetadataResponse,
+    ProduceRequest, ProduceResponse, ProducerId, TopicName,
 };
 use kafka_protocol::protocol::StrBytes;
 
@@ -25,6 +25,7 @@ use super::channel::Reply;
 use super::connection::{BrokerKey, ConnId, FrameOutcome, InFlight, IoAction, Net, NetSettings};
 use super::metadata::Metadata;
 use super::metadata_query::{MetadataQueries, MetadataScope};
+use super::offsets_for_times::{TimesCtx, TimesQueries, TimesResult};
 use super::partitioner::{Partitioner, StickyPartition};
 use crate::config::{CompressionCodec, ProducerSettings};
 use crate::error::{ErrorCode, KafkaError};
@@ -82,6 +83,12 @@ pub(crate) enum ProducerCommand {
         timeout: Duration,
         reply: Reply<crate::metadata::Metadata>,
     },
+    /// Offsets by timestamp (the partitions' offsets are the timestamps).
+    OffsetsForTimes {
+        partitions: Vec<crate::topic_partition::TopicPartition>,
+        timeout: Duration,
+        reply: Reply<TimesResult>,
+    },
     Close(Reply<()>),
 }
 
@@ -98,6 +105,7 @@ pub(crate) enum ProducerOutput {
 
 enum Ctx {
     Metadata,
+    Times(TimesCtx),
     InitProducerId,
     Produce {
         node: i32,
@@ -176,6 +184,7 @@ pub(crate) struct ProducerEngine {
     out: VecDeque<ProducerOutput>,
     flushing: bool,
     metadata_queries: MetadataQueries,
+    times: TimesQueries,
     closing: Option<Reply<()>>,
     closed: bool,
     last_tick: Instant,
@@ -274,6 +283,7 @@ impl ProducerEngine {
             out: VecDeque::new(),
             flushing: false,
             metadata_queries: MetadataQueries::default(),
+            times: TimesQueries::default(),
             closing: None,
             closed: false,
             last_tick: now,
@@ -350,6 +360,13 @@ impl crate::runtime::event_loop::Core for ProducerEngine {
                 self.metadata_queries
                     .add(scope, now + timeout, reply, &mut self.metadata, now);
             }
+            ProducerCommand::OffsetsForTimes {
+                partitions,
+                timeout,
+                reply,
+            } => self
+                .times
+                .add(partitions, now + timeout, reply, &mut self.metadata, now),
             ProducerCommand::Close(reply) => {
                 self.flushing = true;
                 self.closing = Some(reply);
@@ -395,6 +412,7 @@ impl crate::runtime::event_loop::Core for ProducerEngine {
             }
         }
         self.metadata_queries.expire(now);
+        self.times.expire(now);
         self.tick(now);
     }
 
@@ -432,7 +450,13 @@ impl crate::runtime::event_loop::Core for ProducerEngine {
             self.acc.next_deadline()
         };
         let retry = self.net.keys().filter_map(|k| self.net.retry_at(k)).min();
-        let queries = self.metadata_queries.next_deadline();
+        let queries = [
+            self.metadata_queries.next_deadline(),
+            self.times.next_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         let propagation = self
             .unknown_since
             .values()

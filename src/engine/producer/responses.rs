@@ -171,6 +171,7 @@ impl ProducerEngine {
     pub(super) fn on_request_failed(&mut self, ctx: Ctx, now: Instant) {
         match ctx {
             Ctx::Metadata => self.metadata.on_failure(now),
+            Ctx::Times(t) => self.times.on_failed(t),
             Ctx::InitProducerId => {
                 self.idem = if self.producer_id >= 0 {
                     IdemState::NeedBump
@@ -200,6 +201,12 @@ impl ProducerEngine {
                 }
                 Err(_) => self.metadata.on_failure(now),
             },
+            Ctx::Times(t) => {
+                let resp = frame::decode_body::<ListOffsetsResponse>(&mut body, v).ok();
+                if self.times.on_response(t, resp) {
+                    self.metadata.request_refresh_soon(now);
+                }
+            }
             Ctx::InitProducerId => match frame::decode_body::<InitProducerIdResponse>(&mut body, v)
             {
                 Ok(resp) => self.on_init_producer_id(resp, now),

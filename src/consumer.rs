@@ -470,6 +470,19 @@ impl Consumer {
         Ok(())
     }
 
+    /// The low and high watermarks of an assigned partition as the last fetch response
+    /// reported them, without a request; `offset::INVALID` (-1001) until one arrived.
+    pub fn cached_watermarks(&self, topic: &str, partition: i32) -> (i64, i64) {
+        lock(&self.assignment)
+            .get(&(topic.to_string(), partition))
+            .map_or((offset::INVALID, offset::INVALID), |s| {
+                (
+                    s.low_watermark.load(Ordering::Acquire),
+                    s.high_watermark.load(Ordering::Acquire),
+                )
+            })
+    }
+
     /// Stores the offset after `msg` for the next commit.
     pub fn store_offset_from_message(&self, msg: &Message) -> Result<()> {
         self.store_offset(msg.topic(), msg.partition, msg.offset + 1)

@@ -52,3 +52,39 @@ pub unsafe extern "C" fn rd_kafka_offsets_for_times(
         RD_KAFKA_RESP_ERR_NO_ERROR
     })
 }
+
+/// The low and high watermarks of a partition as the last fetch responses reported them (no
+/// request is made): `RD_KAFKA_OFFSET_INVALID` (-1001) until the partition was fetched, and
+/// always for producers, as librdkafka.
+///
+/// # Safety
+/// `rk` is NULL or a live handle; `topic` NULL or a NUL-terminated string; `low`/`high` NULL or
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_get_watermark_offsets(
+    rk: *mut rd_kafka_t,
+    topic: *const std::os::raw::c_char,
+    partition: i32,
+    low: *mut i64,
+    high: *mut i64,
+) -> rd_kafka_resp_err_t {
+    ffi_guard!(RD_KAFKA_RESP_ERR__FAIL, {
+        // SAFETY: per the contract.
+        let (Some(h), Some(topic)) = (unsafe { handle(rk) }, unsafe { super::cstr(topic) }) else {
+            return RD_KAFKA_RESP_ERR__INVALID_ARG;
+        };
+        if low.is_null() || high.is_null() {
+            return RD_KAFKA_RESP_ERR__INVALID_ARG;
+        }
+        let invalid = crate::topic_partition::offset::INVALID;
+        let (l, hi) = h.consumer().map_or((invalid, invalid), |c| {
+            c.cached_watermarks(topic, partition)
+        });
+        // SAFETY: checked non-NULL, writable per the contract.
+        unsafe {
+            *low = l;
+            *high = hi;
+        }
+        RD_KAFKA_RESP_ERR_NO_ERROR
+    })
+}

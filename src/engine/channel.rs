@@ -27,6 +27,10 @@ pub(crate) struct PartitionShared {
     pub stored: AtomicI64,
     /// Messages fetched but not yet consumed by the application.
     pub queued_msgs: AtomicI64,
+    /// Log start offset from the last fetch response (`INVALID` until one arrived).
+    pub low_watermark: AtomicI64,
+    /// High watermark from the last fetch response (`INVALID` until one arrived).
+    pub high_watermark: AtomicI64,
 }
 
 impl PartitionShared {
@@ -36,6 +40,8 @@ impl PartitionShared {
             position: AtomicI64::new(offset::INVALID),
             stored: AtomicI64::new(offset::INVALID),
             queued_msgs: AtomicI64::new(0),
+            low_watermark: AtomicI64::new(offset::INVALID),
+            high_watermark: AtomicI64::new(offset::INVALID),
         })
     }
 

@@ -8,6 +8,7 @@
 mod fetch;
 mod group_timeline;
 mod harness;
+mod queries;
 
 use bytes::Bytes;
 use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};

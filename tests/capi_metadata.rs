@@ -289,3 +289,64 @@ fn kcat_offsets_for_times_on_tansu() {
     assert_eq!(query("1000".into()), "times [0] offset 0\n");
     assert_eq!(query(between.to_string()), "times [0] offset 3\n");
 }
+
+fn compile(src: &str, out: &Path, link: &[String]) {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(src);
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let st = Command::new(cc)
+        .args(["-Wall", "-Wno-deprecated-declarations", "-o"])
+        .arg(out)
+        .arg(&src)
+        .args(link)
+        .status()
+        .unwrap();
+    assert!(st.success(), "compiling {} failed", src.display());
+}
+
+/// `src` compiled twice: linked against librskafka, and against the system librdkafka.
+fn build_both(src: &str, name: &str) -> (PathBuf, PathBuf) {
+    let lib = our_lib();
+    let lib_dir = lib.parent().unwrap();
+    let ours = work_dir().join(format!("{name}_librskafka"));
+    compile(
+        src,
+        &ours,
+        &[
+            format!("-L{}", lib_dir.display()),
+            "-lkafka".to_string(),
+            format!("-Wl,-rpath,{}", lib_dir.display()),
+        ],
+    );
+    let theirs = work_dir().join(format!("{name}_librdkafka"));
+    compile(src, &theirs, &["-lrdkafka".to_string()]);
+    (ours, theirs)
+}
+
+#[test]
+fn metadata_c_program_matches_librdkafka() {
+    if !Path::new(HEADER).exists() {
+        eprintln!("SKIP: the system rdkafka.h is not installed (apt-get install librdkafka-dev)");
+        return;
+    }
+    let (ours, theirs) = build_both("tests/c/metadata.c", "metadata");
+    let cluster = MockCluster::builder(3).topic_rf("md-c", 2, 3).start();
+    produce_with_librdkafka(cluster.bootstrap(), "md-c", 30, 10, "none");
+    let args = [cluster.bootstrap(), "md-c", "md-c-missing"];
+    let (ok_theirs, expected, err_theirs) = run(&theirs, None, &args);
+    let (ok_ours, out, err_ours) = run(&ours, None, &args);
+    eprintln!("librdkafka:\n{expected}{err_theirs}\nlibrskafka:\n{out}{err_ours}");
+    assert!(ok_theirs && ok_ours);
+    assert!(!err_ours.contains("NOTIMPL"), "{err_ours}");
+    assert_eq!(expected, out, "left: librdkafka, right: librskafka");
+    assert!(
+        out.contains("cached watermarks before: NO_ERROR -1001 -1001\n"),
+        "{out}"
+    );
+    assert!(out.contains("  origin ok\n"), "{out}");
+    assert!(out.contains(" replicas1,2,3 isrs1,2,3\n"), "{out}");
+    assert!(
+        out.contains("  topic md-c-missing: 0 partitions, UNKNOWN_TOPIC_OR_PART\n"),
+        "{out}"
+    );
+    assert!(out.ends_with("done\n"));
+}

@@ -13,7 +13,8 @@ use super::types::*;
 /// Replaces each partition's timestamp (its `offset`) with the offset of the first message at
 /// or after it (-1 past the last message). On success every partition's offset and error are
 /// set; on failure (the first partition error, `_TIMED_OUT`, `_UNKNOWN_PARTITION` when no
-/// partition is known, `_INVALID_ARG` for an empty list) the list is left as it was.
+/// partition is known, `_INVALID_ARG` for an empty list) only the errors of unknown topics and
+/// partitions are, as librdkafka does.
 ///
 /// # Safety
 /// `rk` is NULL or a live handle; `offsets` NULL or a valid list.
@@ -40,16 +41,15 @@ pub unsafe extern "C" fn rd_kafka_offsets_for_times(
             Ok(r) => r,
             Err(e) => return e.code.0,
         };
-        if err.0 != 0 {
-            return err.0;
-        }
         // SAFETY: the list is valid; the result has one entry per element, in order.
         let elems = unsafe { super::partition_list::elems_mut(list) };
         for (e, r) in elems.iter_mut().zip(&res) {
-            e.offset = r.offset;
+            if err.0 == 0 {
+                e.offset = r.offset;
+            }
             e.err = r.error.0;
         }
-        RD_KAFKA_RESP_ERR_NO_ERROR
+        err.0
     })
 }
 

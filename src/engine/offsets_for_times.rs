@@ -2,6 +2,7 @@
 //! consumer and producer engines: one ListOffsets per partition leader, then one answer with
 //! librdkafka's outcome (the first partition error fails the whole query, unknown topics and
 //! partitions are marked in the list, no known partition at all is `_UNKNOWN_PARTITION`).
+//! Each partition's result is its `offset` and `error` in the returned list.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -204,9 +205,11 @@ impl TimesQueries {
                 continue;
             }
             q.states[i] = State::Done;
-            p.offset = offset;
-            p.error = err;
-            if err.0 != 0 && q.err.0 == 0 {
+            if err.0 == 0 {
+                p.offset = offset;
+            } else if q.err.0 == 0 {
+                // The call fails; like librdkafka, the list keeps only the errors found before
+                // asking (unknown topics and partitions).
                 q.err = err;
                 refresh |= err == ErrorCode::NOT_LEADER_FOR_PARTITION;
             }

@@ -609,6 +609,11 @@ impl Consumer {
         self.call(Command::MemberId)
     }
 
+    /// The group membership to pass to a transactional producer (`None` without `group.id`).
+    pub fn group_metadata(&self) -> Result<Option<crate::ConsumerGroupMetadata>> {
+        self.call(Command::GroupMetadata)
+    }
+
     /// Commits (with `enable.auto.commit`), revokes the assignment, leaves the group and stops the
     /// engine thread. Called by `Drop` if not called before.
     pub fn close(&self) -> Result<()> {

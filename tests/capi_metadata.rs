@@ -348,5 +348,14 @@ fn metadata_c_program_matches_librdkafka() {
         out.contains("  topic md-c-missing: 0 partitions, UNKNOWN_TOPIC_OR_PART\n"),
         "{out}"
     );
+    assert!(
+        out.contains("group metadata of the consumer: round trip ok\n"),
+        "{out}"
+    );
+    assert!(out.contains("reading garbage: _BAD_MSG\n"), "{out}");
+    assert!(
+        out.contains("group metadata of a producer: NULL\n"),
+        "{out}"
+    );
     assert!(out.ends_with("done\n"));
 }

@@ -205,5 +205,7 @@ pub(crate) enum Command {
     Wake,
     /// The member id the group coordinator gave this consumer ("" before joining).
     MemberId(Reply<String>),
+    /// Group id, generation, member id and instance id (`None` without `group.id`).
+    GroupMetadata(Reply<Option<crate::group_metadata::ConsumerGroupMetadata>>),
     Close(Reply<()>),
 }

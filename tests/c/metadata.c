@@ -7,8 +7,10 @@
  * <topic> has 2 partitions and data in partition 0. Prints the metadata of <topic> (brokers,
  * leaders, replicas, ISRs; the answering broker is checked, not printed: librdkafka picks it at
  * random), of the handle's known topics and of a missing topic, the controller and cluster id,
- * offsets by timestamp (and their errors), and the cached watermarks before and after
- * consuming partition 0 to its end. */
+ * offsets by timestamp (and their errors), the cached watermarks before and after
+ * consuming partition 0 to its end, and round trips of group metadata through
+ * rd_kafka_consumer_group_metadata_write/_read (the bytes are private to each library); then a
+ * producer's view of the same. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +65,33 @@ static void print_metadata(const char *what, rd_kafka_resp_err_t err,
         rd_kafka_metadata_destroy(md);
 }
 
+/* Serializes `m`, reads it back and serializes that: the two buffers must be equal. */
+static void round_trip(const char *what, const rd_kafka_consumer_group_metadata_t *m) {
+        void *b1 = NULL, *b2 = NULL;
+        size_t n1 = 0, n2 = 0;
+        rd_kafka_consumer_group_metadata_t *back = NULL;
+        rd_kafka_error_t *e;
+        if (!m) {
+                printf("%s: NULL\n", what);
+                return;
+        }
+        e = rd_kafka_consumer_group_metadata_write(m, &b1, &n1);
+        if (!e)
+                e = rd_kafka_consumer_group_metadata_read(&back, b1, n1);
+        if (!e)
+                e = rd_kafka_consumer_group_metadata_write(back, &b2, &n2);
+        if (e) {
+                printf("%s: %s\n", what, rd_kafka_error_name(e));
+                rd_kafka_error_destroy(e);
+        } else {
+                printf("%s: round trip %s\n", what,
+                       n1 > 0 && n1 == n2 && !memcmp(b1, b2, n1) ? "ok" : "differs");
+        }
+        rd_kafka_mem_free(NULL, b1);
+        rd_kafka_mem_free(NULL, b2);
+        rd_kafka_consumer_group_metadata_destroy(back);
+}
+
 static void print_list(const char *what, rd_kafka_resp_err_t err,
                        rd_kafka_topic_partition_list_t *l) {
         int i;
@@ -84,6 +113,9 @@ int main(int argc, char **argv) {
         int64_t lo = 0, hi = 0;
         int got = 0;
         time_t deadline;
+        rd_kafka_consumer_group_metadata_t *cgmd;
+        rd_kafka_error_t *error;
+        rd_kafka_t *producer;
 
         if (argc != 4) {
                 fprintf(stderr, "usage: %s bootstrap topic missing-topic\n", argv[0]);
@@ -164,10 +196,37 @@ int main(int argc, char **argv) {
         printf("queried watermarks: %s %lld %lld\n", rd_kafka_err2name(err), (long long)lo,
                (long long)hi);
 
+        cgmd = rd_kafka_consumer_group_metadata(rk);
+        round_trip("group metadata of the consumer", cgmd);
+        rd_kafka_consumer_group_metadata_destroy(cgmd);
+        cgmd = rd_kafka_consumer_group_metadata_new("some-group");
+        round_trip("new group metadata", cgmd);
+        rd_kafka_consumer_group_metadata_destroy(cgmd);
+        error = rd_kafka_consumer_group_metadata_read(&cgmd, "xyz", 3);
+        printf("reading garbage: %s\n", error ? rd_kafka_error_name(error) : "accepted");
+        if (error)
+                rd_kafka_error_destroy(error);
+
         rd_kafka_topic_destroy(rkt);
         rd_kafka_topic_destroy(missing);
         rd_kafka_consumer_close(rk);
         rd_kafka_destroy(rk);
+
+        conf = rd_kafka_conf_new();
+        set(conf, "bootstrap.servers", argv[1]);
+        producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+        cgmd = rd_kafka_consumer_group_metadata(producer);
+        printf("group metadata of a producer: %s\n", cgmd ? "set" : "NULL");
+        err = rd_kafka_get_watermark_offsets(producer, argv[2], 0, &lo, &hi);
+        printf("cached watermarks of a producer: %s %lld %lld\n", rd_kafka_err2name(err),
+               (long long)lo, (long long)hi);
+        l = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(l, argv[2], 1)->offset = -1;
+        err = rd_kafka_offsets_for_times(producer, l, 5000);
+        print_list("offsets for times from a producer", err, l);
+        rd_kafka_topic_partition_list_destroy(l);
+        printf("controller from a producer %d\n", (int)rd_kafka_controllerid(producer, 5000));
+        rd_kafka_destroy(producer);
         printf("done\n");
         return 0;
 }

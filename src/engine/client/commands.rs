@@ -129,6 +129,18 @@ impl Engine {
                 let id = self.group.as_ref().map(|g| g.member_id.clone());
                 let _ = reply.send(Ok(id.unwrap_or_default()));
             }
+            Command::GroupMetadata(reply) => {
+                let m = self
+                    .group
+                    .as_ref()
+                    .map(|g| crate::group_metadata::ConsumerGroupMetadata {
+                        group_id: g.group_id.clone(),
+                        generation_id: g.generation,
+                        member_id: g.member_id.clone(),
+                        group_instance_id: g.settings.group_instance_id.clone(),
+                    });
+                let _ = reply.send(Ok(m));
+            }
             Command::Close(reply) => self.close(reply, now),
         }
     }

@@ -17,12 +17,13 @@ use crate::engine::channel::{
     RebalanceKind,
 };
 use crate::engine::client::Engine;
+use crate::engine::group_list::{groups_result, GroupsResult};
 use crate::engine::metadata_query::MetadataScope;
 use crate::engine::offsets_for_times::{times_result, TimesResult};
 use crate::engine::settings::EngineSettings;
 use crate::error::{ErrorCode, KafkaError, Result};
 use crate::message::{Message, TimestampType};
-use crate::metadata::Metadata;
+use crate::metadata::{GroupInfo, Metadata};
 use crate::protocol::records::RecordIter;
 use crate::runtime::event_loop::{self, EngineThread};
 use crate::topic_partition::{offset, TopicPartition};
@@ -593,6 +594,28 @@ impl Consumer {
             partitions,
             timeout,
             reply: r,
+        })
+    }
+
+    /// The consumer groups the brokers coordinate (`group`, or all) with their members, from
+    /// ListGroups to every broker and DescribeGroups. An error if a broker failed or did not
+    /// answer within `timeout`.
+    pub fn list_groups(&self, group: Option<&str>, timeout: Duration) -> Result<Vec<GroupInfo>> {
+        groups_result(self.list_groups_raw(group, timeout)?)
+    }
+
+    /// `list_groups` with librdkafka's outcome: the call's error (`_PARTIAL` with what was
+    /// found when some brokers did not answer in time) and the groups.
+    pub(crate) fn list_groups_raw(
+        &self,
+        group: Option<&str>,
+        timeout: Duration,
+    ) -> Result<GroupsResult> {
+        let group = group.map(str::to_string);
+        self.call(|reply| Command::ListGroups {
+            group,
+            timeout,
+            reply,
         })
     }
 

@@ -42,7 +42,9 @@ pub use engine::channel::ConsumerEvent;
 pub use error::{ErrorCode, KafkaError, Result};
 pub use group_metadata::ConsumerGroupMetadata;
 pub use message::{Message, TimestampType};
-pub use metadata::{Metadata, MetadataBroker, MetadataPartition, MetadataTopic};
+pub use metadata::{
+    GroupInfo, GroupMemberInfo, Metadata, MetadataBroker, MetadataPartition, MetadataTopic,
+};
 pub use producer::{DeliveryFuture, DeliveryReport, Producer, Record};
 pub use protocol::records::Header;
 pub use topic_partition::{offset, TopicPartition};

@@ -1,5 +1,6 @@
-//! Cluster metadata as the application sees it: brokers, controller, cluster id, and topics with
-//! their partitions' leaders, replicas and in-sync replicas, in the order the broker sent them.
+//! The cluster as the application sees it: brokers, controller, cluster id, and topics with
+//! their partitions' leaders, replicas and in-sync replicas, in the order the broker sent them;
+//! and the consumer groups its brokers coordinate.
 
 use crate::error::ErrorCode;
 
@@ -55,4 +56,38 @@ pub struct MetadataPartition {
     pub replicas: Vec<i32>,
     /// In-sync replica broker ids.
     pub isrs: Vec<i32>,
+}
+
+/// A consumer group as its coordinator describes it (librdkafka's `rd_kafka_group_info`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GroupInfo {
+    /// The broker that coordinates the group.
+    pub broker: MetadataBroker,
+    /// Group id.
+    pub name: String,
+    /// The group's error from DescribeGroups.
+    pub error: ErrorCode,
+    /// State (`Stable`, `Empty`, `PreparingRebalance`...).
+    pub state: String,
+    /// Protocol type (`consumer` for consumer groups).
+    pub protocol_type: String,
+    /// The chosen protocol (assignor name).
+    pub protocol: String,
+    /// The members.
+    pub members: Vec<GroupMemberInfo>,
+}
+
+/// A member of a [`GroupInfo`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GroupMemberInfo {
+    /// Member id.
+    pub member_id: String,
+    /// The member's `client.id`.
+    pub client_id: String,
+    /// The member's host as the broker saw it.
+    pub client_host: String,
+    /// Member metadata (the consumer protocol's subscription), as sent.
+    pub metadata: Vec<u8>,
+    /// Member assignment, as sent.
+    pub assignment: Vec<u8>,
 }

@@ -10,11 +10,12 @@ use bytes::{Bytes, BytesMut};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 
 use crate::config::{ClientConfig, ProducerSettings};
+use crate::engine::group_list::{groups_result, GroupsResult};
 use crate::engine::metadata_query::MetadataScope;
 use crate::engine::offsets_for_times::{times_result, TimesResult};
 use crate::engine::producer::{ProduceRecord, ProducerCommand, ProducerEngine, ProducerOutput};
 use crate::error::{ErrorCode, KafkaError, Result};
-use crate::metadata::Metadata;
+use crate::metadata::{GroupInfo, Metadata};
 use crate::runtime::event_loop::{self, EngineThread};
 use crate::topic_partition::TopicPartition;
 
@@ -442,6 +443,28 @@ impl Producer {
         let partitions = partitions.to_vec();
         self.engine_call(|reply| ProducerCommand::OffsetsForTimes {
             partitions,
+            timeout,
+            reply,
+        })
+    }
+
+    /// The consumer groups the brokers coordinate (`group`, or all) with their members, from
+    /// ListGroups to every broker and DescribeGroups. An error if a broker failed or did not
+    /// answer within `timeout`.
+    pub fn list_groups(&self, group: Option<&str>, timeout: Duration) -> Result<Vec<GroupInfo>> {
+        groups_result(self.list_groups_raw(group, timeout)?)
+    }
+
+    /// `list_groups` with librdkafka's outcome: the call's error (`_PARTIAL` with what was
+    /// found when some brokers did not answer in time) and the groups.
+    pub(crate) fn list_groups_raw(
+        &self,
+        group: Option<&str>,
+        timeout: Duration,
+    ) -> Result<GroupsResult> {
+        let group = group.map(str::to_string);
+        self.engine_call(|reply| ProducerCommand::ListGroups {
+            group,
             timeout,
             reply,
         })

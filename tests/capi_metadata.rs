@@ -359,3 +359,56 @@ fn metadata_c_program_matches_librdkafka() {
     );
     assert!(out.ends_with("done\n"));
 }
+
+/// librdkafka's mock cluster has no ListGroups: both libraries report `_UNSUPPORTED_FEATURE`.
+#[test]
+fn list_groups_on_the_mock_cluster_matches_librdkafka() {
+    if !Path::new(HEADER).exists() {
+        eprintln!("SKIP: the system rdkafka.h is not installed (apt-get install librdkafka-dev)");
+        return;
+    }
+    let (ours, theirs) = build_both("tests/c/groups.c", "groups");
+    let cluster = MockCluster::start(3, &[("lg", 1)]);
+    let (ok_theirs, expected, _) = run(&theirs, None, &[cluster.bootstrap()]);
+    let (ok_ours, out, err_ours) = run(&ours, None, &[cluster.bootstrap()]);
+    assert!(ok_theirs && ok_ours, "{err_ours}");
+    assert_eq!(expected, out);
+    assert_eq!(out, "list_groups: _UNSUPPORTED_FEATURE, list NULL\n");
+}
+
+/// On tansu (which librdkafka 2.0.2 cannot talk to) with a member in a group: tansu 0.6
+/// answers ListGroups with no groups (docs/BROKERS.md), so the listing succeeds and is empty.
+/// The group details (DescribeGroups) are covered by the engine's unit tests.
+#[test]
+fn list_groups_on_tansu() {
+    if !Path::new(HEADER).exists() || !common::Tansu::available() {
+        eprintln!("SKIP: rdkafka.h or tansu is not installed");
+        return;
+    }
+    let (ours, _) = build_both("tests/c/groups.c", "groups");
+    let tansu = common::Tansu::start();
+    tansu.create_topic("lg-topic", 2).unwrap();
+    let mut config = kafka::ClientConfig::new();
+    config
+        .set("bootstrap.servers", tansu.bootstrap())
+        .unwrap()
+        .set("group.id", "lg-group")
+        .unwrap();
+    let consumer = kafka::Consumer::new(&config).unwrap();
+    consumer.subscribe(&["lg-topic"]).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while consumer.assignment().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no assignment");
+        consumer.poll(std::time::Duration::from_millis(200));
+    }
+    for args in [&[tansu.bootstrap()][..], &[tansu.bootstrap(), "lg-group"]] {
+        let (ok, out, err) = run(&ours, None, args);
+        assert!(ok, "{err}");
+        assert_eq!(out, "list_groups: NO_ERROR, list set\n");
+    }
+    let groups = consumer
+        .list_groups(None, std::time::Duration::from_secs(5))
+        .unwrap();
+    assert!(groups.is_empty(), "{groups:?}");
+    consumer.close().unwrap();
+}

@@ -38,6 +38,7 @@ pub mod consumer;
 pub mod ctypes;
 pub mod errcodes;
 pub mod error;
+pub mod group_list;
 pub mod group_metadata;
 pub mod handle;
 pub mod headers;

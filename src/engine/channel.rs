@@ -201,6 +201,12 @@ pub(crate) enum Command {
         timeout: Duration,
         reply: Reply<crate::engine::offsets_for_times::TimesResult>,
     },
+    /// Consumer groups of the cluster (one, or all) with their members.
+    ListGroups {
+        group: Option<String>,
+        timeout: Duration,
+        reply: Reply<crate::engine::group_list::GroupsResult>,
+    },
     /// The application made room in its queue.
     Wake,
     /// The member id the group coordinator gave this consumer ("" before joining).

@@ -7,6 +7,7 @@ pub(crate) mod client;
 pub(crate) mod connection;
 pub(crate) mod fetcher;
 pub(crate) mod group;
+pub(crate) mod group_list;
 pub(crate) mod metadata;
 pub(crate) mod metadata_query;
 pub(crate) mod offsets;

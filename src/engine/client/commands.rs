@@ -124,6 +124,13 @@ impl Engine {
             } => self
                 .times
                 .add(partitions, now + timeout, reply, &mut self.metadata, now),
+            Command::ListGroups {
+                group,
+                timeout,
+                reply,
+            } => self
+                .group_lists
+                .add(group, now + timeout, reply, &mut self.metadata, now),
             Command::Wake => {}
             Command::MemberId(reply) => {
                 let id = self.group.as_ref().map(|g| g.member_id.clone());

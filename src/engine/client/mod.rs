@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use kafka_protocol::messages::{
-    ApiKey, FetchResponse, FindCoordinatorResponse, HeartbeatResponse, JoinGroupResponse,
-    ListOffsetsRequest, ListOffsetsResponse, MetadataResponse, OffsetCommitResponse,
-    OffsetFetchResponse, SyncGroupResponse,
+    ApiKey, DescribeGroupsResponse, FetchResponse, FindCoordinatorResponse, HeartbeatResponse,
+    JoinGroupResponse, ListGroupsResponse, ListOffsetsRequest, ListOffsetsResponse,
+    MetadataResponse, OffsetCommitResponse, OffsetFetchResponse, SyncGroupResponse,
 };
 use kafka_protocol::protocol::Decodable;
 
@@ -26,6 +26,7 @@ use super::channel::{ClientShared, Command, ConsumerEvent, Delivery, PartitionSh
 use super::connection::{BrokerKey, ConnId, FrameOutcome, InFlight, IoAction, Net, SendError};
 use super::fetcher::{FetchCtx, FetchSinks, Fetcher, LookupCtx};
 use super::group::{Group, GroupRequest, Phase};
+use super::group_list::{GroupLists, GroupsCtx};
 use super::metadata::Metadata;
 use super::metadata_query::MetadataQueries;
 use super::offsets;
@@ -54,6 +55,7 @@ pub(crate) enum RequestCtx {
     Fetch(FetchCtx),
     Watermark(WatermarkCtx),
     Times(TimesCtx),
+    Groups(GroupsCtx),
 }
 
 /// A commit waiting to be sent or answered.
@@ -87,6 +89,7 @@ pub(crate) struct Engine {
     queries: Queries,
     metadata_queries: MetadataQueries,
     times: TimesQueries,
+    group_lists: GroupLists,
     closing: Option<(Reply<()>, Instant)>,
     closed: bool,
     /// When `tick` last ran: deadlines at or before it are blocked, not due.
@@ -134,6 +137,7 @@ impl Engine {
             queries: Queries::default(),
             metadata_queries: MetadataQueries::default(),
             times: TimesQueries::default(),
+            group_lists: GroupLists::default(),
             closing: None,
             closed: false,
             last_tick: now,
@@ -186,6 +190,7 @@ impl Engine {
             self.queries.next_deadline(),
             self.metadata_queries.next_deadline(),
             self.times.next_deadline(),
+            self.group_lists.next_deadline(),
             self.closing.as_ref().map(|c| c.1),
             self.pending_commits.iter().map(|c| c.deadline).min(),
         ]
@@ -310,6 +315,7 @@ impl Engine {
             RequestCtx::Fetch(f) => self.fetcher.on_fetch_failed(&f),
             RequestCtx::Watermark(w) => self.queries.retry_watermark(w),
             RequestCtx::Times(t) => self.times.on_failed(t),
+            RequestCtx::Groups(g) => self.group_lists.on_failed(g, ErrorCode::L_TRANSPORT),
         }
     }
 

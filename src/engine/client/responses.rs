@@ -148,6 +148,17 @@ impl Engine {
                     self.metadata.request_refresh_soon(now);
                 }
             }
+            RequestCtx::Groups(GroupsCtx::List { query, broker }) => {
+                let resp = self.decode::<ListGroupsResponse>(&mut body, v, "ListGroups");
+                if let Some(next) = self.group_lists.on_list(query, broker, resp) {
+                    self.group_lists.requeue(next);
+                }
+            }
+            RequestCtx::Groups(GroupsCtx::Describe { query, broker }) => {
+                let resp = self.decode::<DescribeGroupsResponse>(&mut body, v, "DescribeGroups");
+                self.group_lists
+                    .on_describe(query, broker, resp, &self.metadata);
+            }
             RequestCtx::Times(t) => {
                 let resp = self.decode::<ListOffsetsResponse>(&mut body, v, "ListOffsets");
                 if self.times.on_response(t, resp) {

@@ -321,6 +321,8 @@ impl Engine {
         self.queries.expire(now, &self.metadata);
         self.metadata_queries.expire(now);
         self.times.expire(now);
+        self.group_lists
+            .drive(&self.metadata, &mut self.net, RequestCtx::Groups, now);
         let read_committed = self.settings.fetch.read_committed;
         for (node, req, ctx) in self.times.take_requests(&self.metadata, read_committed) {
             let key = BrokerKey::Node(node);

@@ -15,14 +15,16 @@ use bytes::Bytes;
 use crossbeam_channel::Sender;
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::{
-    ApiKey, InitProducerIdRequest, InitProducerIdResponse, ListOffsetsResponse, MetadataResponse,
-    ProduceRequest, ProduceResponse, ProducerId, TopicName,
+    ApiKey, DescribeGroupsResponse, InitProducerIdRequest, InitProducerIdResponse,
+    ListGroupsResponse, ListOffsetsResponse, MetadataResponse, ProduceRequest, ProduceResponse,
+    ProducerId, TopicName,
 };
 use kafka_protocol::protocol::StrBytes;
 
 use self::accumulator::{Accumulator, BatchLimits, PendingMsg, ProducerBatch};
 use super::channel::Reply;
 use super::connection::{BrokerKey, ConnId, FrameOutcome, InFlight, IoAction, Net, NetSettings};
+use super::group_list::{GroupLists, GroupsCtx, GroupsResult};
 use super::metadata::Metadata;
 use super::metadata_query::{MetadataQueries, MetadataScope};
 use super::offsets_for_times::{TimesCtx, TimesQueries, TimesResult};
@@ -89,6 +91,12 @@ pub(crate) enum ProducerCommand {
         timeout: Duration,
         reply: Reply<TimesResult>,
     },
+    /// Consumer groups of the cluster (one, or all) with their members.
+    ListGroups {
+        group: Option<String>,
+        timeout: Duration,
+        reply: Reply<GroupsResult>,
+    },
     Close(Reply<()>),
 }
 
@@ -106,6 +114,7 @@ pub(crate) enum ProducerOutput {
 enum Ctx {
     Metadata,
     Times(TimesCtx),
+    Groups(GroupsCtx),
     InitProducerId,
     Produce {
         node: i32,
@@ -185,6 +194,7 @@ pub(crate) struct ProducerEngine {
     flushing: bool,
     metadata_queries: MetadataQueries,
     times: TimesQueries,
+    group_lists: GroupLists,
     closing: Option<Reply<()>>,
     closed: bool,
     last_tick: Instant,
@@ -284,6 +294,7 @@ impl ProducerEngine {
             flushing: false,
             metadata_queries: MetadataQueries::default(),
             times: TimesQueries::default(),
+            group_lists: GroupLists::default(),
             closing: None,
             closed: false,
             last_tick: now,
@@ -367,6 +378,13 @@ impl crate::runtime::event_loop::Core for ProducerEngine {
             } => self
                 .times
                 .add(partitions, now + timeout, reply, &mut self.metadata, now),
+            ProducerCommand::ListGroups {
+                group,
+                timeout,
+                reply,
+            } => self
+                .group_lists
+                .add(group, now + timeout, reply, &mut self.metadata, now),
             ProducerCommand::Close(reply) => {
                 self.flushing = true;
                 self.closing = Some(reply);
@@ -453,6 +471,7 @@ impl crate::runtime::event_loop::Core for ProducerEngine {
         let queries = [
             self.metadata_queries.next_deadline(),
             self.times.next_deadline(),
+            self.group_lists.next_deadline(),
         ]
         .into_iter()
         .flatten()

@@ -172,6 +172,7 @@ impl ProducerEngine {
         match ctx {
             Ctx::Metadata => self.metadata.on_failure(now),
             Ctx::Times(t) => self.times.on_failed(t),
+            Ctx::Groups(g) => self.group_lists.on_failed(g, ErrorCode::L_TRANSPORT),
             Ctx::InitProducerId => {
                 self.idem = if self.producer_id >= 0 {
                     IdemState::NeedBump
@@ -201,6 +202,17 @@ impl ProducerEngine {
                 }
                 Err(_) => self.metadata.on_failure(now),
             },
+            Ctx::Groups(GroupsCtx::List { query, broker }) => {
+                let resp = frame::decode_body::<ListGroupsResponse>(&mut body, v).ok();
+                if let Some(next) = self.group_lists.on_list(query, broker, resp) {
+                    self.group_lists.requeue(next);
+                }
+            }
+            Ctx::Groups(GroupsCtx::Describe { query, broker }) => {
+                let resp = frame::decode_body::<DescribeGroupsResponse>(&mut body, v).ok();
+                self.group_lists
+                    .on_describe(query, broker, resp, &self.metadata);
+            }
             Ctx::Times(t) => {
                 let resp = frame::decode_body::<ListOffsetsResponse>(&mut body, v).ok();
                 if self.times.on_response(t, resp) {

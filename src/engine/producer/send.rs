@@ -76,6 +76,8 @@ impl ProducerEngine {
             }
         }
         self.send_times(now);
+        self.group_lists
+            .drive(&self.metadata, &mut self.net, Ctx::Groups, now);
         self.drain_waiting(now);
         self.expire(now);
         self.tick_idempotence(now);

@@ -71,7 +71,7 @@ impl ConsumerGroupMetadata {
         let generation_id = r.i32().ok_or_else(|| bad("too short"))?;
         let mut strings = [None, None, None];
         for s in &mut strings {
-            *s = r.string().map_err(|e| bad(e))?;
+            *s = r.string().map_err(bad)?;
         }
         if !r.buf.is_empty() {
             return Err(bad("trailing bytes"));

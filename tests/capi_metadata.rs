@@ -182,6 +182,20 @@ fn kcat_metadata_matches_librdkafka() {
         out.contains("topic \"md-missing\" with 0 partitions: Broker: Unknown topic or partition"),
         "{out}"
     );
+    // No broker to ask: librdkafka's _TRANSPORT, not a timeout.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = closed.local_addr().unwrap().to_string();
+    drop(closed);
+    let args = ["-b", addr.as_str(), "-L", "-m", "2"];
+    let error_line = |s: &str| {
+        s.lines()
+            .find(|l| l.starts_with("% ERROR"))
+            .map(str::to_string)
+    };
+    let (_, _, err_theirs) = run(kcat, None, &args);
+    let (_, _, err_ours) = run(kcat, Some(&dir), &args);
+    assert!(error_line(&err_theirs).is_some(), "{err_theirs}");
+    assert_eq!(error_line(&err_theirs), error_line(&err_ours));
 }
 
 #[test]

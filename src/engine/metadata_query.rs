@@ -102,16 +102,22 @@ impl MetadataQueries {
         }
     }
 
-    /// Fails the queries whose deadline passed with `_TIMED_OUT`.
-    pub fn expire(&mut self, now: Instant) {
+    /// Fails the queries whose deadline passed: `_TIMED_OUT`, or like librdkafka `_TRANSPORT`
+    /// when no broker connection is up (`any_up` false) to ask.
+    pub fn expire(&mut self, now: Instant, any_up: bool) {
         let (dead, live): (Vec<Query>, Vec<Query>) =
             self.queries.drain(..).partition(|q| q.deadline <= now);
         self.queries = live;
         for q in dead {
-            let _ = q.reply.send(Err(KafkaError::new(
-                ErrorCode::L_TIMED_OUT,
-                "Metadata request timed out",
-            )));
+            let e = if any_up {
+                KafkaError::new(ErrorCode::L_TIMED_OUT, "Metadata request timed out")
+            } else {
+                KafkaError::new(
+                    ErrorCode::L_TRANSPORT,
+                    "No broker is up to ask for metadata",
+                )
+            };
+            let _ = q.reply.send(Err(e));
         }
     }
 
@@ -340,10 +346,17 @@ mod tests {
         let (tx, rx) = crossbeam_channel::bounded(1);
         q.add(MetadataScope::Topics(vec![]), now, tx, &mut md, now);
         assert_eq!(q.next_deadline(), Some(now));
-        q.expire(now);
+        q.expire(now, true);
         assert_eq!(
             rx.try_recv().unwrap().unwrap_err().code,
             ErrorCode::L_TIMED_OUT
+        );
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        q.add(MetadataScope::All, now, tx, &mut md, now);
+        q.expire(now, false);
+        assert_eq!(
+            rx.try_recv().unwrap().unwrap_err().code,
+            ErrorCode::L_TRANSPORT
         );
     }
 }

@@ -319,7 +319,8 @@ impl Engine {
 
     pub(super) fn tick_queries(&mut self, now: Instant) {
         self.queries.expire(now, &self.metadata);
-        self.metadata_queries.expire(now);
+        let any_up = self.net.keys().any(|k| self.net.is_ready(k));
+        self.metadata_queries.expire(now, any_up);
         self.times.expire(now);
         self.group_lists
             .drive(&self.metadata, &mut self.net, RequestCtx::Groups, now);

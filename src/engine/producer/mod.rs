@@ -429,7 +429,8 @@ impl crate::runtime::event_loop::Core for ProducerEngine {
                 self.on_request_failed(f.ctx, now);
             }
         }
-        self.metadata_queries.expire(now);
+        let any_up = self.net.keys().any(|k| self.net.is_ready(k));
+        self.metadata_queries.expire(now, any_up);
         self.times.expire(now);
         self.tick(now);
     }

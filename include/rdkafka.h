@@ -2232,7 +2232,7 @@ rd_kafka_resp_err_t rd_kafka_seek(struct rd_kafka_topic_t *rkt,
                                   int64_t offset,
                                   int timeout_ms);
 
-// Asks the partition's leader for its low and high watermarks (consumers only).
+// Asks the partition's leader for its low and high watermarks.
 //
 // # Safety
 // `rk` is NULL or a live handle; `topic` NULL or a NUL-terminated string; `low`/`high` NULL or

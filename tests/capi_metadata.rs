@@ -371,6 +371,18 @@ fn metadata_c_program_matches_librdkafka() {
         out.contains("group metadata of a producer: NULL\n"),
         "{out}"
     );
+    // The cached watermarks after consuming, the consumer's and the producer's queries agree.
+    let value = |prefix: &str| {
+        let line = out.lines().find(|l| l.starts_with(prefix)).unwrap();
+        line[prefix.len()..].to_string()
+    };
+    let cached = value("cached watermarks after: ");
+    assert!(
+        cached.starts_with("NO_ERROR 0 ") && !cached.ends_with(" 0"),
+        "{out}"
+    );
+    assert_eq!(cached, value("queried watermarks: "));
+    assert_eq!(cached, value("queried watermarks from a producer: "));
     assert!(out.ends_with("done\n"));
 }
 

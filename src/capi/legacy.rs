@@ -299,7 +299,31 @@ pub unsafe extern "C" fn rd_kafka_seek(
     })
 }
 
-/// Asks the partition's leader for its low and high watermarks (consumers only).
+/// A producer's watermarks: offsets for the logical times BEGINNING and END, one query each
+/// (a query holds a partition once).
+fn producer_watermarks(
+    p: &crate::Producer,
+    topic: &str,
+    partition: i32,
+    timeout: std::time::Duration,
+) -> crate::Result<(i64, i64)> {
+    let deadline = std::time::Instant::now() + timeout;
+    let mut ends = [0i64; 2];
+    for (end, at) in ends.iter_mut().zip([-2, -1]) {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let r = p.offsets_for_times(&[TopicPartition::with_offset(topic, partition, at)], left)?;
+        let tp = r
+            .first()
+            .ok_or_else(|| crate::KafkaError::from_code(crate::ErrorCode::L_UNKNOWN_PARTITION))?;
+        if tp.error.0 != 0 {
+            return Err(crate::KafkaError::from_code(tp.error));
+        }
+        *end = tp.offset;
+    }
+    Ok((ends[0], ends[1]))
+}
+
+/// Asks the partition's leader for its low and high watermarks.
 ///
 /// # Safety
 /// `rk` is NULL or a live handle; `topic` NULL or a NUL-terminated string; `low`/`high` NULL or
@@ -321,10 +345,13 @@ pub unsafe extern "C" fn rd_kafka_query_watermark_offsets(
         if low.is_null() || high.is_null() {
             return RD_KAFKA_RESP_ERR__INVALID_ARG;
         }
-        let Some(c) = h.consumer() else {
-            return RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED;
+        let timeout = timeout_of(timeout_ms);
+        let result = match (h.consumer(), h.producer()) {
+            (Some(c), _) => c.fetch_watermarks(topic, partition, timeout),
+            (None, Some(p)) => producer_watermarks(p, topic, partition, timeout),
+            (None, None) => return RD_KAFKA_RESP_ERR__INVALID_ARG,
         };
-        match c.fetch_watermarks(topic, partition, timeout_of(timeout_ms)) {
+        match result {
             Ok((l, hi)) => {
                 // SAFETY: checked non-NULL, writable per the contract.
                 unsafe {

@@ -226,6 +226,9 @@ int main(int argc, char **argv) {
         print_list("offsets for times from a producer", err, l);
         rd_kafka_topic_partition_list_destroy(l);
         printf("controller from a producer %d\n", (int)rd_kafka_controllerid(producer, 5000));
+        err = rd_kafka_query_watermark_offsets(producer, argv[2], 0, &lo, &hi, 5000);
+        printf("queried watermarks from a producer: %s %lld %lld\n", rd_kafka_err2name(err),
+               (long long)lo, (long long)hi);
         rd_kafka_destroy(producer);
         printf("done\n");
         return 0;

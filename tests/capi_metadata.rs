@@ -47,15 +47,20 @@ fn our_lib() -> PathBuf {
     lib
 }
 
-/// A directory where `librdkafka.so.1` is our library.
+/// A directory where `librdkafka.so.1` is our library (made once: tests run in parallel).
 fn lib_dir() -> PathBuf {
-    let lib = our_lib();
-    let dir = work_dir().join("lib");
-    std::fs::create_dir_all(&dir).unwrap();
-    let link = dir.join("librdkafka.so.1");
-    let _ = std::fs::remove_file(&link);
-    std::os::unix::fs::symlink(&lib, &link).unwrap();
-    dir
+    use std::sync::OnceLock;
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let lib = our_lib();
+        let dir = work_dir().join("lib");
+        std::fs::create_dir_all(&dir).unwrap();
+        let link = dir.join("librdkafka.so.1");
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(&lib, &link).unwrap();
+        dir
+    })
+    .clone()
 }
 
 /// Runs `program` with `args` (with `LD_LIBRARY_PATH=lib_dir` if given): (success, stdout,

@@ -88,8 +88,12 @@ fn main() {
             let meta = consumer
                 .fetch_metadata(Some(t), Duration::from_secs(10))
                 .expect("metadata");
-            for (name, n) in meta {
-                parts.extend((0..n).map(|p| TopicPartition::with_offset(name.clone(), p, start)));
+            for t in meta.topics.iter().filter(|t| t.error.0 == 0) {
+                parts.extend(
+                    t.partitions
+                        .iter()
+                        .map(|p| TopicPartition::with_offset(t.name.clone(), p.id, start)),
+                );
             }
         }
         consumer.assign(&parts).expect("assign");

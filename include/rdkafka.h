@@ -297,18 +297,6 @@ typedef struct rd_kafka_err_desc {
   const char *desc;
 } rd_kafka_err_desc;
 
-// A C enum of librdkafka's header, passed as `int`.
-typedef int rd_kafka_type_t;
-
-// A C enum of librdkafka's header, passed as `int`.
-typedef int rd_kafka_timestamp_type_t;
-
-// A C enum of librdkafka's header, passed as `int`.
-typedef int rd_kafka_msg_status_t;
-
-// A C enum of librdkafka's header, passed as `int`.
-typedef int rd_kafka_event_type_t;
-
 // A broker in metadata.
 typedef struct rd_kafka_metadata_broker {
   // Broker id.
@@ -364,6 +352,18 @@ typedef struct rd_kafka_group_list {
   // Number of groups.
   int group_cnt;
 } rd_kafka_group_list;
+
+// A C enum of librdkafka's header, passed as `int`.
+typedef int rd_kafka_type_t;
+
+// A C enum of librdkafka's header, passed as `int`.
+typedef int rd_kafka_timestamp_type_t;
+
+// A C enum of librdkafka's header, passed as `int`.
+typedef int rd_kafka_msg_status_t;
+
+// A C enum of librdkafka's header, passed as `int`.
+typedef int rd_kafka_event_type_t;
 
 // A C enum of librdkafka's header, passed as `int`.
 typedef int rd_kafka_consumer_group_state_t;
@@ -1864,6 +1864,98 @@ int rd_kafka_error_txn_requires_abort(const struct rd_kafka_error_t *error);
 // `error` is NULL or an `rd_kafka_error_t` owned by the caller, not used afterwards.
 void rd_kafka_error_destroy(struct rd_kafka_error_t *error);
 
+// The consumer groups of the cluster (`group`, or all when NULL) with their members: ListGroups
+// to every broker, DescribeGroups for the groups found. On success, or `_PARTIAL` when some
+// brokers did not answer within `timeout_ms` but groups were found, `*grplistp` is set and
+// freed by the caller with `rd_kafka_group_list_destroy`; other errors (`_TIMED_OUT`,
+// `_TRANSPORT`, `_UNSUPPORTED_FEATURE`, a broker's error) leave it untouched.
+//
+// # Safety
+// `rk` is NULL or a live handle; `group` NULL or a NUL-terminated string; `grplistp` NULL or
+// writable.
+rd_kafka_resp_err_t rd_kafka_list_groups(struct rd_kafka_t *rk,
+                                         const char *group,
+                                         const struct rd_kafka_group_list **grplistp,
+                                         int timeout_ms);
+
+// Frees a list from `rd_kafka_list_groups`. NULL is ignored.
+//
+// # Safety
+// `grplist` is NULL or from `rd_kafka_list_groups`, not used afterwards.
+void rd_kafka_group_list_destroy(const struct rd_kafka_group_list *grplist);
+
+// The group membership of consumer `rk` (group id, generation, member id, instance id); NULL
+// for a producer or a consumer without `group.id`. Freed with
+// `rd_kafka_consumer_group_metadata_destroy`.
+//
+// # Safety
+// `rk` is NULL or a live handle.
+struct rd_kafka_consumer_group_metadata_t *rd_kafka_consumer_group_metadata(struct rd_kafka_t *rk);
+
+// Metadata for `group_id` alone (generation -1, empty member id); NULL for a NULL id.
+//
+// # Safety
+// `group_id` is NULL or a NUL-terminated string.
+struct rd_kafka_consumer_group_metadata_t *rd_kafka_consumer_group_metadata_new(const char *group_id);
+
+// Metadata from its parts (`group_instance_id` may be NULL); NULL for a NULL group or member id.
+//
+// # Safety
+// Each string is NULL or NUL-terminated.
+struct rd_kafka_consumer_group_metadata_t *rd_kafka_consumer_group_metadata_new_with_genid(const char *group_id,
+                                                                                           int32_t generation_id,
+                                                                                           const char *member_id,
+                                                                                           const char *group_instance_id);
+
+// Frees a metadata object. NULL is ignored.
+//
+// # Safety
+// `cgmd` is NULL or from this module, not used afterwards.
+void rd_kafka_consumer_group_metadata_destroy(struct rd_kafka_consumer_group_metadata_t *cgmd);
+
+// The group id (owned by the object). NULL for a NULL object.
+//
+// # Safety
+// `cgmd` is NULL or a live object.
+const char *rd_kafka_consumer_group_metadata_group_id(const struct rd_kafka_consumer_group_metadata_t *cgmd);
+
+// The member id (owned by the object). NULL for a NULL object.
+//
+// # Safety
+// `cgmd` is NULL or a live object.
+const char *rd_kafka_consumer_group_metadata_member_id(const struct rd_kafka_consumer_group_metadata_t *cgmd);
+
+// The group instance id (owned by the object), NULL when there is none.
+//
+// # Safety
+// `cgmd` is NULL or a live object.
+const char *rd_kafka_consumer_group_metadata_group_instance_id(const struct rd_kafka_consumer_group_metadata_t *cgmd);
+
+// The generation id (-1 for a NULL object).
+//
+// # Safety
+// `cgmd` is NULL or a live object.
+int32_t rd_kafka_consumer_group_metadata_generation_id(const struct rd_kafka_consumer_group_metadata_t *cgmd);
+
+// Serializes `cgmd` into a new buffer (`*bufferp`, `*sizep` bytes) that the caller frees with
+// `rd_kafka_mem_free()`. NULL on success, else an error object (`_INVALID_ARG`).
+//
+// # Safety
+// `cgmd` is NULL or a live object; `bufferp` and `sizep` NULL or writable.
+struct rd_kafka_error_t *rd_kafka_consumer_group_metadata_write(const struct rd_kafka_consumer_group_metadata_t *cgmd,
+                                                                void **bufferp,
+                                                                size_t *sizep);
+
+// Reads what `rd_kafka_consumer_group_metadata_write` wrote into a new object (`*cgmdp`,
+// freed with `rd_kafka_consumer_group_metadata_destroy`). NULL on success, else an error
+// object (`_BAD_MSG` for bytes in another format, `_INVALID_ARG` for NULL arguments).
+//
+// # Safety
+// `cgmdp` is NULL or writable; `buffer` NULL or `size` readable bytes.
+struct rd_kafka_error_t *rd_kafka_consumer_group_metadata_read(struct rd_kafka_consumer_group_metadata_t **cgmdp,
+                                                               const void *buffer,
+                                                               size_t size);
+
 // Creates a client handle of `type` (`RD_KAFKA_PRODUCER` or `RD_KAFKA_CONSUMER`) from `conf`. On success the handle owns `conf` (NULL: the default configuration) and the
 // caller frees the handle with `rd_kafka_destroy`. On failure returns NULL, writes the reason
 // into `errstr`, and the caller still owns `conf`.
@@ -2050,12 +2142,6 @@ struct rd_kafka_error_t *rd_kafka_incremental_assign(struct rd_kafka_t *rk,
 struct rd_kafka_error_t *rd_kafka_incremental_unassign(struct rd_kafka_t *rk,
                                                        const struct rd_kafka_topic_partition_list_t *partitions);
 
-// Frees a result of `rd_kafka_metadata`. NULL is ignored.
-//
-// # Safety
-// `metadata` is NULL or from `rd_kafka_metadata`, not used afterwards.
-void rd_kafka_metadata_destroy(const struct rd_kafka_metadata *metadata);
-
 // A queue for the legacy consumer of `rk` (all started partitions deliver to it).
 //
 // # Safety
@@ -2130,7 +2216,7 @@ rd_kafka_resp_err_t rd_kafka_seek(struct rd_kafka_topic_t *rkt,
                                   int64_t offset,
                                   int timeout_ms);
 
-// Asks the partition's leader for its low and high watermarks (consumers only).
+// Asks the partition's leader for its low and high watermarks.
 //
 // # Safety
 // `rk` is NULL or a live handle; `topic` NULL or a NUL-terminated string; `low`/`high` NULL or
@@ -2222,6 +2308,26 @@ rd_kafka_resp_err_t rd_kafka_message_detach_headers(struct rd_kafka_message_t *r
 void rd_kafka_message_set_headers(struct rd_kafka_message_t *rkmessage,
                                   struct rd_kafka_headers_t *hdrs);
 
+// Frees a result of `rd_kafka_metadata`. NULL is ignored.
+//
+// # Safety
+// `metadata` is NULL or from `rd_kafka_metadata`, not used afterwards.
+void rd_kafka_metadata_destroy(const struct rd_kafka_metadata *metadata);
+
+// The controller's broker id from cached metadata, waiting up to `timeout_ms` for metadata
+// when none was received yet; -1 when unknown.
+//
+// # Safety
+// `rk` is NULL or a live handle.
+int32_t rd_kafka_controllerid(struct rd_kafka_t *rk, int timeout_ms);
+
+// The cluster id from cached metadata (Metadata v2+), waiting up to `timeout_ms` when none was
+// received yet; NULL when unknown. The caller frees it with `rd_kafka_mem_free()`.
+//
+// # Safety
+// `rk` is NULL or a live handle.
+char *rd_kafka_clusterid(struct rd_kafka_t *rk, int timeout_ms);
+
 // The librdkafka version librskafka is compatible with, `0xMMmmrrxx` (2.15.0 final).
 int rd_kafka_version(void);
 
@@ -2247,6 +2353,31 @@ void *rd_kafka_mem_malloc(struct rd_kafka_t *rk, size_t size);
 // # Safety
 // None beyond the C allocator's.
 void *rd_kafka_mem_calloc(struct rd_kafka_t *rk, size_t num, size_t size);
+
+// Replaces each partition's timestamp (its `offset`) with the offset of the first message at
+// or after it (-1 past the last message). On success every partition's offset and error are
+// set; on failure (the first partition error, `_TIMED_OUT`, `_UNKNOWN_PARTITION` when no
+// partition is known, `_INVALID_ARG` for an empty list) only the errors of unknown topics and
+// partitions are, as librdkafka does.
+//
+// # Safety
+// `rk` is NULL or a live handle; `offsets` NULL or a valid list.
+rd_kafka_resp_err_t rd_kafka_offsets_for_times(struct rd_kafka_t *rk,
+                                               struct rd_kafka_topic_partition_list_t *offsets,
+                                               int timeout_ms);
+
+// The low and high watermarks of a partition as the last fetch responses reported them (no
+// request is made): `RD_KAFKA_OFFSET_INVALID` (-1001) until the partition was fetched, and
+// always for producers, as librdkafka.
+//
+// # Safety
+// `rk` is NULL or a live handle; `topic` NULL or a NUL-terminated string; `low`/`high` NULL or
+// writable.
+rd_kafka_resp_err_t rd_kafka_get_watermark_offsets(struct rd_kafka_t *rk,
+                                                   const char *topic,
+                                                   int32_t partition,
+                                                   int64_t *low,
+                                                   int64_t *high);
 
 // Creates an empty list with room for `size` elements. Owned by the caller; freed with
 // `rd_kafka_topic_partition_list_destroy`.
@@ -2345,24 +2476,6 @@ void rd_kafka_topic_partition_set_leader_epoch(struct rd_kafka_topic_partition_t
                                                int32_t leader_epoch);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-//
-// C prototype: `char *rd_kafka_clusterid(rd_kafka_t *rk, int timeout_ms);`
-//
-// # Safety
-// None: no argument is read.
-char *rd_kafka_clusterid(struct rd_kafka_t *rk, int timeout_ms);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`-1`).
-//
-// C prototype: `int32_t rd_kafka_controllerid(rd_kafka_t *rk, int timeout_ms);`
-//
-// # Safety
-// None: no argument is read.
-int32_t rd_kafka_controllerid(struct rd_kafka_t *rk, int timeout_ms);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`not_implemented_error("rd_kafka_consumer_close_queue")`).
 //
 // C prototype: `rd_kafka_error_t *rd_kafka_consumer_close_queue(rd_kafka_t *rk, rd_kafka_queue_t *rkqu);`
@@ -2371,46 +2484,6 @@ int32_t rd_kafka_controllerid(struct rd_kafka_t *rk, int timeout_ms);
 // None: no argument is read.
 struct rd_kafka_error_t *rd_kafka_consumer_close_queue(struct rd_kafka_t *rk,
                                                        struct rd_kafka_queue_t *rkqu);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-//
-// C prototype: `rd_kafka_consumer_group_metadata_t * rd_kafka_consumer_group_metadata(rd_kafka_t *rk);`
-//
-// # Safety
-// None: no argument is read.
-struct rd_kafka_consumer_group_metadata_t *rd_kafka_consumer_group_metadata(struct rd_kafka_t *rk);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value.
-//
-// C prototype: `void rd_kafka_consumer_group_metadata_destroy(rd_kafka_consumer_group_metadata_t *);`
-//
-// # Safety
-// None: no argument is read.
-void rd_kafka_consumer_group_metadata_destroy(struct rd_kafka_consumer_group_metadata_t *arg0);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`not_implemented_error("rd_kafka_consumer_group_metadata_read")`).
-//
-// C prototype: `rd_kafka_error_t *rd_kafka_consumer_group_metadata_read(rd_kafka_consumer_group_metadata_t **cgmdp, const void *buffer, size_t size);`
-//
-// # Safety
-// None: no argument is read.
-struct rd_kafka_error_t *rd_kafka_consumer_group_metadata_read(struct rd_kafka_consumer_group_metadata_t **cgmdp,
-                                                               const void *buffer,
-                                                               size_t size);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`not_implemented_error("rd_kafka_consumer_group_metadata_write")`).
-//
-// C prototype: `rd_kafka_error_t *rd_kafka_consumer_group_metadata_write(const rd_kafka_consumer_group_metadata_t *cgmd, void **bufferp, size_t *sizep);`
-//
-// # Safety
-// None: no argument is read.
-struct rd_kafka_error_t *rd_kafka_consumer_group_metadata_write(const struct rd_kafka_consumer_group_metadata_t *cgmd,
-                                                                void **bufferp,
-                                                                size_t *sizep);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`std::ptr::null()`).
@@ -2685,51 +2758,6 @@ uint16_t rd_kafka_Node_port(const struct rd_kafka_Node_t *node);
 const char *rd_kafka_Node_rack(const struct rd_kafka_Node_t *node);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value.
-//
-// C prototype: `void rd_kafka_group_list_destroy(const struct rd_kafka_group_list *grplist);`
-//
-// # Safety
-// None: no argument is read.
-void rd_kafka_group_list_destroy(const struct rd_kafka_group_list *grplist);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_list_groups(rd_kafka_t *rk, const char *group, const struct rd_kafka_group_list **grplistp, int timeout_ms);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_list_groups(struct rd_kafka_t *rk,
-                                         const char *group,
-                                         const struct rd_kafka_group_list **grplistp,
-                                         int timeout_ms);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_get_watermark_offsets(rd_kafka_t *rk, const char *topic, int32_t partition, int64_t *low, int64_t *high);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_get_watermark_offsets(struct rd_kafka_t *rk,
-                                                   const char *topic,
-                                                   int32_t partition,
-                                                   int64_t *low,
-                                                   int64_t *high);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_offsets_for_times(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *offsets, int timeout_ms);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_offsets_for_times(struct rd_kafka_t *rk,
-                                               struct rd_kafka_topic_partition_list_t *offsets,
-                                               int timeout_ms);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`not_implemented_error("rd_kafka_abort_transaction")`).
 //
 // C prototype: `rd_kafka_error_t *rd_kafka_abort_transaction(rd_kafka_t *rk, int timeout_ms);`
@@ -2868,15 +2896,6 @@ struct rd_kafka_mock_cluster_t *rd_kafka_mock_cluster_new(struct rd_kafka_t *rk,
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`std::ptr::null_mut()`).
 //
-// C prototype: `rd_kafka_consumer_group_metadata_t * rd_kafka_consumer_group_metadata_new(const char *group_id);`
-//
-// # Safety
-// None: no argument is read.
-struct rd_kafka_consumer_group_metadata_t *rd_kafka_consumer_group_metadata_new(const char *group_id);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-//
 // C prototype: `rd_kafka_queue_t *rd_kafka_queue_get_background(rd_kafka_t *rk);`
 //
 // # Safety
@@ -2918,54 +2937,6 @@ rd_kafka_consumer_group_type_t rd_kafka_consumer_group_type_code(const char *nam
 // # Safety
 // None: no argument is read.
 const char *rd_kafka_consumer_group_type_name(rd_kafka_consumer_group_type_t type_);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`-1`).
-//
-// C prototype: `int32_t rd_kafka_consumer_group_metadata_generation_id(const rd_kafka_consumer_group_metadata_t *group_metadata);`
-//
-// # Safety
-// None: no argument is read.
-int32_t rd_kafka_consumer_group_metadata_generation_id(const struct rd_kafka_consumer_group_metadata_t *group_metadata);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null()`).
-//
-// C prototype: `const char *rd_kafka_consumer_group_metadata_group_id(const rd_kafka_consumer_group_metadata_t *group_metadata);`
-//
-// # Safety
-// None: no argument is read.
-const char *rd_kafka_consumer_group_metadata_group_id(const struct rd_kafka_consumer_group_metadata_t *group_metadata);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null()`).
-//
-// C prototype: `const char *rd_kafka_consumer_group_metadata_group_instance_id(const rd_kafka_consumer_group_metadata_t *group_metadata);`
-//
-// # Safety
-// None: no argument is read.
-const char *rd_kafka_consumer_group_metadata_group_instance_id(const struct rd_kafka_consumer_group_metadata_t *group_metadata);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null()`).
-//
-// C prototype: `const char *rd_kafka_consumer_group_metadata_member_id(const rd_kafka_consumer_group_metadata_t *group_metadata);`
-//
-// # Safety
-// None: no argument is read.
-const char *rd_kafka_consumer_group_metadata_member_id(const struct rd_kafka_consumer_group_metadata_t *group_metadata);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-//
-// C prototype: `rd_kafka_consumer_group_metadata_t * rd_kafka_consumer_group_metadata_new_with_genid(const char *group_id, int32_t generation_id, const char *member_id, const char *group_instance_id);`
-//
-// # Safety
-// None: no argument is read.
-struct rd_kafka_consumer_group_metadata_t *rd_kafka_consumer_group_metadata_new_with_genid(const char *group_id,
-                                                                                           int32_t generation_id,
-                                                                                           const char *member_id,
-                                                                                           const char *group_instance_id);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`std::ptr::null_mut()`).

@@ -17,9 +17,13 @@ use crate::engine::channel::{
     RebalanceKind,
 };
 use crate::engine::client::Engine;
+use crate::engine::group_list::{groups_result, GroupsResult};
+use crate::engine::metadata_query::MetadataScope;
+use crate::engine::offsets_for_times::{times_result, TimesResult};
 use crate::engine::settings::EngineSettings;
 use crate::error::{ErrorCode, KafkaError, Result};
 use crate::message::{Message, TimestampType};
+use crate::metadata::{GroupInfo, Metadata};
 use crate::protocol::records::RecordIter;
 use crate::runtime::event_loop::{self, EngineThread};
 use crate::topic_partition::{offset, TopicPartition};
@@ -516,6 +520,19 @@ impl Consumer {
         Ok(())
     }
 
+    /// The low and high watermarks of an assigned partition as the last fetch response
+    /// reported them, without a request; `offset::INVALID` (-1001) until one arrived.
+    pub fn cached_watermarks(&self, topic: &str, partition: i32) -> (i64, i64) {
+        lock(&self.assignment)
+            .get(&(topic.to_string(), partition))
+            .map_or((offset::INVALID, offset::INVALID), |s| {
+                (
+                    s.low_watermark.load(Ordering::Acquire),
+                    s.high_watermark.load(Ordering::Acquire),
+                )
+            })
+    }
+
     /// Stores the offset after `msg` for the next commit.
     pub fn store_offset_from_message(&self, msg: &Message) -> Result<()> {
         self.store_offset(msg.topic(), msg.partition, msg.offset + 1)
@@ -586,15 +603,74 @@ impl Consumer {
         })
     }
 
-    /// Topic names and partition counts: of one topic, or of all topics.
-    pub fn fetch_metadata(
+    /// Cluster metadata from a fresh Metadata request: brokers and one topic, or every topic.
+    pub fn fetch_metadata(&self, topic: Option<&str>, timeout: Duration) -> Result<Metadata> {
+        self.metadata_query(MetadataScope::of(topic), timeout)
+    }
+
+    /// Cluster metadata for exactly `topics` (none: brokers only).
+    pub fn fetch_metadata_of(&self, topics: &[&str], timeout: Duration) -> Result<Metadata> {
+        let t = topics.iter().map(|t| t.to_string()).collect();
+        self.metadata_query(MetadataScope::Topics(t), timeout)
+    }
+
+    /// The controller's broker id and the cluster id, from cached metadata or, before any,
+    /// from the first Metadata response within `timeout`.
+    pub fn cluster_info(&self, timeout: Duration) -> Result<(i32, Option<String>)> {
+        let m = self.metadata_query(MetadataScope::Cached, timeout)?;
+        Ok((m.controller_id, m.cluster_id))
+    }
+
+    /// For each partition, the offset of its first message with a timestamp at or after the
+    /// one given as the partition's `offset` (ms since the epoch; -1 past the last message).
+    /// The first partition error fails the call, as in librdkafka.
+    pub fn offsets_for_times(
         &self,
-        topic: Option<&str>,
+        partitions: &[TopicPartition],
         timeout: Duration,
-    ) -> Result<Vec<(String, i32)>> {
-        let topic = topic.map(str::to_string);
+    ) -> Result<Vec<TopicPartition>> {
+        times_result(self.offsets_for_times_raw(partitions, timeout)?)
+    }
+
+    /// `offsets_for_times` with librdkafka's outcome: the call's error and the list as left.
+    pub(crate) fn offsets_for_times_raw(
+        &self,
+        partitions: &[TopicPartition],
+        timeout: Duration,
+    ) -> Result<TimesResult> {
+        let partitions = partitions.to_vec();
+        self.call(|r| Command::OffsetsForTimes {
+            partitions,
+            timeout,
+            reply: r,
+        })
+    }
+
+    /// The consumer groups the brokers coordinate (`group`, or all) with their members, from
+    /// ListGroups to every broker and DescribeGroups. An error if a broker failed or did not
+    /// answer within `timeout`.
+    pub fn list_groups(&self, group: Option<&str>, timeout: Duration) -> Result<Vec<GroupInfo>> {
+        groups_result(self.list_groups_raw(group, timeout)?)
+    }
+
+    /// `list_groups` with librdkafka's outcome: the call's error (`_PARTIAL` with what was
+    /// found when some brokers did not answer in time) and the groups.
+    pub(crate) fn list_groups_raw(
+        &self,
+        group: Option<&str>,
+        timeout: Duration,
+    ) -> Result<GroupsResult> {
+        let group = group.map(str::to_string);
+        self.call(|reply| Command::ListGroups {
+            group,
+            timeout,
+            reply,
+        })
+    }
+
+    fn metadata_query(&self, scope: MetadataScope, timeout: Duration) -> Result<Metadata> {
         self.call(|r| Command::Metadata {
-            topic,
+            scope,
             timeout,
             reply: r,
         })
@@ -603,6 +679,11 @@ impl Consumer {
     /// The member id the group coordinator assigned ("" before joining or without a group).
     pub fn member_id(&self) -> Result<String> {
         self.call(Command::MemberId)
+    }
+
+    /// The group membership to pass to a transactional producer (`None` without `group.id`).
+    pub fn group_metadata(&self) -> Result<Option<crate::ConsumerGroupMetadata>> {
+        self.call(Command::GroupMetadata)
     }
 
     /// Commits (with `enable.auto.commit`), revokes the assignment, leaves the group and stops the

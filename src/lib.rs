@@ -17,7 +17,9 @@ pub mod capi;
 pub mod config;
 pub mod consumer;
 pub mod error;
+pub mod group_metadata;
 pub mod message;
+pub mod metadata;
 pub mod producer;
 pub mod topic_partition;
 
@@ -38,7 +40,11 @@ pub use config::ClientConfig;
 pub use consumer::{CommitMode, Consumer, Rebalance, RebalanceType};
 pub use engine::channel::ConsumerEvent;
 pub use error::{ErrorCode, KafkaError, Result};
+pub use group_metadata::ConsumerGroupMetadata;
 pub use message::{Message, TimestampType};
+pub use metadata::{
+    GroupInfo, GroupMemberInfo, Metadata, MetadataBroker, MetadataPartition, MetadataTopic,
+};
 pub use producer::{DeliveryFuture, DeliveryReport, Producer, Record, Throttle};
 pub use protocol::records::Header;
 pub use topic_partition::{offset, TopicPartition};

@@ -10,10 +10,15 @@ use bytes::{Bytes, BytesMut};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 
 use crate::config::{ClientConfig, ProducerSettings};
+use crate::engine::group_list::{groups_result, GroupsResult};
+use crate::engine::metadata_query::MetadataScope;
+use crate::engine::offsets_for_times::{times_result, TimesResult};
 use crate::engine::producer::{ProduceRecord, ProducerCommand, ProducerEngine, ProducerOutput};
 pub use crate::engine::stats::Throttle;
 use crate::error::{ErrorCode, KafkaError, Result};
+use crate::metadata::{GroupInfo, Metadata};
 use crate::runtime::event_loop::{self, EngineThread};
+use crate::topic_partition::TopicPartition;
 
 pub use crate::engine::producer::DeliveryReport;
 
@@ -439,19 +444,86 @@ impl Producer {
         })
     }
 
-    /// Topic names and partition counts: of one topic, or of all topics.
-    pub fn fetch_metadata(
+    /// Cluster metadata from a fresh Metadata request: brokers and one topic, or every topic.
+    pub fn fetch_metadata(&self, topic: Option<&str>, timeout: Duration) -> Result<Metadata> {
+        self.metadata_query(MetadataScope::of(topic), timeout)
+    }
+
+    /// Cluster metadata for exactly `topics` (none: brokers only).
+    pub fn fetch_metadata_of(&self, topics: &[&str], timeout: Duration) -> Result<Metadata> {
+        let t = topics.iter().map(|t| t.to_string()).collect();
+        self.metadata_query(MetadataScope::Topics(t), timeout)
+    }
+
+    /// The controller's broker id and the cluster id, from cached metadata or, before any,
+    /// from the first Metadata response within `timeout`.
+    pub fn cluster_info(&self, timeout: Duration) -> Result<(i32, Option<String>)> {
+        let m = self.metadata_query(MetadataScope::Cached, timeout)?;
+        Ok((m.controller_id, m.cluster_id))
+    }
+
+    /// For each partition, the offset of its first message with a timestamp at or after the
+    /// one given as the partition's `offset` (ms since the epoch; -1 past the last message).
+    /// The first partition error fails the call, as in librdkafka.
+    pub fn offsets_for_times(
         &self,
-        topic: Option<&str>,
+        partitions: &[TopicPartition],
         timeout: Duration,
-    ) -> Result<Vec<(String, i32)>> {
-        let (tx, rx) = crossbeam_channel::bounded(1);
-        let topic = topic.map(str::to_string);
-        if !self.engine.send(ProducerCommand::Metadata {
-            topic,
+    ) -> Result<Vec<TopicPartition>> {
+        times_result(self.offsets_for_times_raw(partitions, timeout)?)
+    }
+
+    /// `offsets_for_times` with librdkafka's outcome: the call's error and the list as left.
+    pub(crate) fn offsets_for_times_raw(
+        &self,
+        partitions: &[TopicPartition],
+        timeout: Duration,
+    ) -> Result<TimesResult> {
+        let partitions = partitions.to_vec();
+        self.engine_call(|reply| ProducerCommand::OffsetsForTimes {
+            partitions,
             timeout,
-            reply: tx,
-        }) {
+            reply,
+        })
+    }
+
+    /// The consumer groups the brokers coordinate (`group`, or all) with their members, from
+    /// ListGroups to every broker and DescribeGroups. An error if a broker failed or did not
+    /// answer within `timeout`.
+    pub fn list_groups(&self, group: Option<&str>, timeout: Duration) -> Result<Vec<GroupInfo>> {
+        groups_result(self.list_groups_raw(group, timeout)?)
+    }
+
+    /// `list_groups` with librdkafka's outcome: the call's error (`_PARTIAL` with what was
+    /// found when some brokers did not answer in time) and the groups.
+    pub(crate) fn list_groups_raw(
+        &self,
+        group: Option<&str>,
+        timeout: Duration,
+    ) -> Result<GroupsResult> {
+        let group = group.map(str::to_string);
+        self.engine_call(|reply| ProducerCommand::ListGroups {
+            group,
+            timeout,
+            reply,
+        })
+    }
+
+    fn metadata_query(&self, scope: MetadataScope, timeout: Duration) -> Result<Metadata> {
+        self.engine_call(|reply| ProducerCommand::Metadata {
+            scope,
+            timeout,
+            reply,
+        })
+    }
+
+    /// Sends a command with a reply channel and waits for the answer.
+    fn engine_call<T>(
+        &self,
+        cmd: impl FnOnce(crate::engine::channel::Reply<T>) -> ProducerCommand,
+    ) -> Result<T> {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        if !self.engine.send(cmd(tx)) {
             return Err(KafkaError::new(
                 ErrorCode::L_DESTROY,
                 "The producer's engine thread has stopped",

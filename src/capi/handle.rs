@@ -151,6 +151,13 @@ impl rd_kafka_t {
         p
     }
 
+    /// Names of the handle's topic objects (librdkafka's locally known topics), sorted.
+    pub(crate) fn topic_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = lock(&self.topics).keys().cloned().collect();
+        names.sort();
+        names
+    }
+
     /// `rd_kafka_topic_new`: the existing object with one more reference, or a new one with
     /// `topic_conf` (owned from here on; dropped when the topic already exists, as librdkafka).
     pub(crate) fn topic_new(

@@ -1,9 +1,8 @@
-//! The legacy (simple) consumer of the C ABI, as kcat's `-C` mode uses it: metadata for the
-//! partition list, a queue per handle, `rd_kafka_consume_start_queue` per partition and
-//! `rd_kafka_consume_callback_queue` to serve messages. Each started partition is added to the
+//! The legacy (simple) consumer of the C ABI, as kcat's `-C` mode uses it: a queue per handle,
+//! `rd_kafka_consume_start_queue` per partition and `rd_kafka_consume_callback_queue` to serve
+//! messages (the partition list comes from `rd_kafka_metadata`, in `metadata.rs`). Each started partition is added to the
 //! Rust consumer's assignment; the queue is the consumer's single message stream.
 
-use std::ffi::CString;
 use std::os::raw::{c_int, c_void};
 
 use crate::topic_partition::TopicPartition;
@@ -19,117 +18,6 @@ use super::types::*;
 /// What a `rd_kafka_queue_t` pointer points to.
 struct Queue {
     rk: *mut rd_kafka_t,
-}
-
-/// A metadata result and the memory its pointers refer to (`md` first: the C pointer is its
-/// address).
-#[repr(C)]
-struct OwnedMetadata {
-    md: rd_kafka_metadata,
-    topics: Vec<rd_kafka_metadata_topic>,
-    partitions: Vec<Vec<rd_kafka_metadata_partition>>,
-    names: Vec<CString>,
-}
-
-/// Cluster metadata: the topics (all, or `only_rkt`) with their partitions. Brokers, leaders
-/// and replicas are not reported yet (counts 0, leader -1).
-///
-/// # Safety
-/// `rk` is NULL or a live handle; `only_rkt` NULL or a topic of it; `metadatap` writable.
-#[no_mangle]
-pub unsafe extern "C" fn rd_kafka_metadata(
-    rk: *mut rd_kafka_t,
-    all_topics: c_int,
-    only_rkt: *mut rd_kafka_topic_t,
-    metadatap: *mut *const rd_kafka_metadata,
-    timeout_ms: c_int,
-) -> rd_kafka_resp_err_t {
-    let _ = all_topics;
-    ffi_guard!(RD_KAFKA_RESP_ERR__FAIL, {
-        // SAFETY: per the contract.
-        let Some(h) = (unsafe { handle(rk) }) else {
-            return RD_KAFKA_RESP_ERR__INVALID_ARG;
-        };
-        if metadatap.is_null() {
-            return RD_KAFKA_RESP_ERR__INVALID_ARG;
-        }
-        // SAFETY: per the contract.
-        let only = unsafe { only_rkt.as_ref() }.map(|t| t.name().to_string());
-        let timeout = timeout_of(timeout_ms);
-        let fetched = match (h.consumer(), h.producer()) {
-            (Some(c), _) => c.fetch_metadata(only.as_deref(), timeout),
-            (None, Some(p)) => p.fetch_metadata(only.as_deref(), timeout),
-            (None, None) => return RD_KAFKA_RESP_ERR__INVALID_ARG,
-        };
-        let (list, topic_err) = match fetched {
-            Ok(l) => (l, RD_KAFKA_RESP_ERR_NO_ERROR),
-            Err(e) if only.is_some() && e.code.0 != RD_KAFKA_RESP_ERR__TIMED_OUT => {
-                (vec![(only.clone().unwrap_or_default(), 0)], e.code.0)
-            }
-            Err(e) => return e.code.0,
-        };
-        let mut o = Box::new(OwnedMetadata {
-            md: rd_kafka_metadata {
-                broker_cnt: 0,
-                brokers: std::ptr::null_mut(),
-                topic_cnt: 0,
-                topics: std::ptr::null_mut(),
-                orig_broker_id: -1,
-                orig_broker_name: std::ptr::null_mut(),
-            },
-            topics: Vec::new(),
-            partitions: Vec::new(),
-            names: Vec::new(),
-        });
-        o.names.push(CString::default());
-        for (name, cnt) in &list {
-            o.names
-                .push(CString::new(name.replace('\0', "")).unwrap_or_default());
-            o.partitions.push(
-                (0..*cnt)
-                    .map(|id| rd_kafka_metadata_partition {
-                        id,
-                        err: RD_KAFKA_RESP_ERR_NO_ERROR,
-                        leader: -1,
-                        replica_cnt: 0,
-                        replicas: std::ptr::null_mut(),
-                        isr_cnt: 0,
-                        isrs: std::ptr::null_mut(),
-                    })
-                    .collect(),
-            );
-        }
-        // Pointers into the vectors are taken once they no longer move.
-        let topics: Vec<rd_kafka_metadata_topic> = (0..list.len())
-            .map(|i| rd_kafka_metadata_topic {
-                topic: o.names[i + 1].as_ptr() as *mut _,
-                partition_cnt: o.partitions[i].len() as c_int,
-                partitions: o.partitions[i].as_mut_ptr(),
-                err: topic_err,
-            })
-            .collect();
-        o.topics = topics;
-        o.md.topic_cnt = o.topics.len() as c_int;
-        o.md.topics = o.topics.as_mut_ptr();
-        o.md.orig_broker_name = o.names[0].as_ptr() as *mut _;
-        // SAFETY: checked non-NULL.
-        unsafe { *metadatap = Box::into_raw(o).cast::<rd_kafka_metadata>() };
-        RD_KAFKA_RESP_ERR_NO_ERROR
-    })
-}
-
-/// Frees a result of `rd_kafka_metadata`. NULL is ignored.
-///
-/// # Safety
-/// `metadata` is NULL or from `rd_kafka_metadata`, not used afterwards.
-#[no_mangle]
-pub unsafe extern "C" fn rd_kafka_metadata_destroy(metadata: *const rd_kafka_metadata) {
-    ffi_guard!((), {
-        if !metadata.is_null() {
-            // SAFETY: `md` is the first field of the boxed OwnedMetadata.
-            drop(unsafe { Box::from_raw(metadata as *mut OwnedMetadata) });
-        }
-    })
 }
 
 /// A queue for the legacy consumer of `rk` (all started partitions deliver to it).
@@ -411,7 +299,31 @@ pub unsafe extern "C" fn rd_kafka_seek(
     })
 }
 
-/// Asks the partition's leader for its low and high watermarks (consumers only).
+/// A producer's watermarks: offsets for the logical times BEGINNING and END, one query each
+/// (a query holds a partition once).
+fn producer_watermarks(
+    p: &crate::Producer,
+    topic: &str,
+    partition: i32,
+    timeout: std::time::Duration,
+) -> crate::Result<(i64, i64)> {
+    let deadline = std::time::Instant::now() + timeout;
+    let mut ends = [0i64; 2];
+    for (end, at) in ends.iter_mut().zip([-2, -1]) {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let r = p.offsets_for_times(&[TopicPartition::with_offset(topic, partition, at)], left)?;
+        let tp = r
+            .first()
+            .ok_or_else(|| crate::KafkaError::from_code(crate::ErrorCode::L_UNKNOWN_PARTITION))?;
+        if tp.error.0 != 0 {
+            return Err(crate::KafkaError::from_code(tp.error));
+        }
+        *end = tp.offset;
+    }
+    Ok((ends[0], ends[1]))
+}
+
+/// Asks the partition's leader for its low and high watermarks.
 ///
 /// # Safety
 /// `rk` is NULL or a live handle; `topic` NULL or a NUL-terminated string; `low`/`high` NULL or
@@ -433,10 +345,13 @@ pub unsafe extern "C" fn rd_kafka_query_watermark_offsets(
         if low.is_null() || high.is_null() {
             return RD_KAFKA_RESP_ERR__INVALID_ARG;
         }
-        let Some(c) = h.consumer() else {
-            return RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED;
+        let timeout = timeout_of(timeout_ms);
+        let result = match (h.consumer(), h.producer()) {
+            (Some(c), _) => c.fetch_watermarks(topic, partition, timeout),
+            (None, Some(p)) => producer_watermarks(p, topic, partition, timeout),
+            (None, None) => return RD_KAFKA_RESP_ERR__INVALID_ARG,
         };
-        match c.fetch_watermarks(topic, partition, timeout_of(timeout_ms)) {
+        match result {
             Ok((l, hi)) => {
                 // SAFETY: checked non-NULL, writable per the contract.
                 unsafe {

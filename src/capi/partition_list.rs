@@ -161,6 +161,21 @@ pub(crate) unsafe fn elems(l: &rd_kafka_topic_partition_list_t) -> &[rd_kafka_to
     }
 }
 
+/// The elements as a mutable slice.
+///
+/// # Safety
+/// `l` is a valid list.
+pub(crate) unsafe fn elems_mut(
+    l: &mut rd_kafka_topic_partition_list_t,
+) -> &mut [rd_kafka_topic_partition_t] {
+    if l.elems.is_null() || l.cnt <= 0 {
+        &mut []
+    } else {
+        // SAFETY: `elems` has `cnt` initialised elements, borrowed exclusively with `l`.
+        unsafe { std::slice::from_raw_parts_mut(l.elems, l.cnt as usize) }
+    }
+}
+
 #[allow(dead_code)] // For the client handle (pending.rs), which does not exist yet.
 /// Converts a C list to Rust values (for the client handle). NULL gives an empty vector.
 ///

@@ -95,11 +95,12 @@ fn app_partition(rk: &rd_kafka_t, p: &Producer, m: &Msg<'_>) -> Result<Option<i3
     };
     let mut cnt = t.partition_cnt.load(Ordering::Acquire);
     if cnt <= 0 {
-        let topics = p.fetch_metadata(Some(m.topic), PARTITIONER_METADATA_TIMEOUT)?;
-        cnt = topics
+        let md = p.fetch_metadata(Some(m.topic), PARTITIONER_METADATA_TIMEOUT)?;
+        cnt = md
+            .topics
             .iter()
-            .find(|(n, _)| n == m.topic)
-            .map_or(0, |(_, c)| *c);
+            .find(|t| t.name == m.topic && t.error.0 == 0)
+            .map_or(0, |t| t.partitions.len() as i32);
         if cnt <= 0 {
             return Err(KafkaError::new(
                 crate::ErrorCode::L_UNKNOWN_TOPIC,

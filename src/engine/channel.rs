@@ -29,6 +29,10 @@ pub(crate) struct PartitionShared {
     pub queued_msgs: AtomicI64,
     /// Bytes of the batches behind `queued_msgs` (statistics `fetchq_size`).
     pub queued_bytes: AtomicI64,
+    /// Log start offset from the last fetch response (`INVALID` until one arrived).
+    pub low_watermark: AtomicI64,
+    /// High watermark from the last fetch response (`INVALID` until one arrived).
+    pub high_watermark: AtomicI64,
 }
 
 impl PartitionShared {
@@ -39,6 +43,8 @@ impl PartitionShared {
             stored: AtomicI64::new(offset::INVALID),
             queued_msgs: AtomicI64::new(0),
             queued_bytes: AtomicI64::new(0),
+            low_watermark: AtomicI64::new(offset::INVALID),
+            high_watermark: AtomicI64::new(offset::INVALID),
         })
     }
 
@@ -190,15 +196,29 @@ pub(crate) enum Command {
         timeout: Duration,
         reply: Reply<(i64, i64)>,
     },
-    /// Topic names and partition counts the client knows, refreshing first.
+    /// Cluster metadata from a fresh Metadata request (or the cache, for `Cached`).
     Metadata {
-        topic: Option<String>,
+        scope: crate::engine::metadata_query::MetadataScope,
         timeout: Duration,
-        reply: Reply<Vec<(String, i32)>>,
+        reply: Reply<crate::metadata::Metadata>,
+    },
+    /// Offsets by timestamp (the partitions' offsets are the timestamps).
+    OffsetsForTimes {
+        partitions: Vec<TopicPartition>,
+        timeout: Duration,
+        reply: Reply<crate::engine::offsets_for_times::TimesResult>,
+    },
+    /// Consumer groups of the cluster (one, or all) with their members.
+    ListGroups {
+        group: Option<String>,
+        timeout: Duration,
+        reply: Reply<crate::engine::group_list::GroupsResult>,
     },
     /// The application made room in its queue.
     Wake,
     /// The member id the group coordinator gave this consumer ("" before joining).
     MemberId(Reply<String>),
+    /// Group id, generation, member id and instance id (`None` without `group.id`).
+    GroupMetadata(Reply<Option<crate::group_metadata::ConsumerGroupMetadata>>),
     Close(Reply<()>),
 }

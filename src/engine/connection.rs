@@ -166,7 +166,7 @@ impl<C> Net<C> {
         self.close(key, now, false)
     }
 
-    /// Where `key` lives (`host:port`), if known.
+    /// The address of a logical broker (`host:port`), if known.
     pub fn address(&self, key: BrokerKey) -> Option<&str> {
         self.addrs.get(&key).map(String::as_str)
     }

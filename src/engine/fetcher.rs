@@ -657,6 +657,12 @@ fn handle_partition(
     c.high_watermark = pd.high_watermark;
     c.last_stable_offset = pd.last_stable_offset;
     c.log_start_offset = pd.log_start_offset;
+    c.shared
+        .low_watermark
+        .store(pd.log_start_offset, Ordering::Release);
+    c.shared
+        .high_watermark
+        .store(pd.high_watermark, Ordering::Release);
     let mut aborted: Vec<(i64, i64)> = pd
         .aborted_transactions
         .unwrap_or_default()

@@ -33,6 +33,10 @@ pub(crate) struct Metadata {
     pub wanted: BTreeSet<String>,
     /// Ask for every topic (metadata queries from the application).
     pub want_all: bool,
+    /// Topics to look up once, never auto-created (leader lookups for offset queries).
+    pub lookup_once: BTreeSet<String>,
+    /// The `lookup_once` topics of the request in flight (restored if it fails).
+    inflight_lookup: BTreeSet<String>,
     /// Let the broker create wanted topics that do not exist (`allow.auto.create.topics`).
     pub allow_auto_create: bool,
     refresh_due: Option<Instant>,
@@ -45,6 +49,12 @@ pub(crate) struct Metadata {
     pub responses: u64,
     /// When the last response was applied (statistics `metadata_age`).
     pub updated_at: Option<Instant>,
+    /// The request in flight asks for every topic (restored to `want_all` if it fails).
+    inflight_all: bool,
+    /// The controller's id from the last response (-1 until known).
+    pub controller_id: i32,
+    /// The cluster id from the last response that had one.
+    pub cluster_id: Option<String>,
 }
 
 impl Metadata {
@@ -54,6 +64,8 @@ impl Metadata {
             topics: HashMap::new(),
             wanted: BTreeSet::new(),
             want_all: false,
+            lookup_once: BTreeSet::new(),
+            inflight_lookup: BTreeSet::new(),
             allow_auto_create: false,
             refresh_due: Some(now),
             in_flight: false,
@@ -62,6 +74,9 @@ impl Metadata {
             generation: 0,
             responses: 0,
             updated_at: None,
+            inflight_all: false,
+            controller_id: -1,
+            cluster_id: None,
         }
     }
 
@@ -104,12 +119,14 @@ impl Metadata {
         // Cleared so that a refresh asked for while this one is in flight (a new subscription,
         // a leader error) is still pending when it completes.
         self.refresh_due = None;
-        let topics = if self.want_all {
+        self.inflight_all = std::mem::take(&mut self.want_all);
+        self.inflight_lookup = std::mem::take(&mut self.lookup_once);
+        let topics = if self.inflight_all {
             None
         } else {
             Some(
                 self.wanted
-                    .iter()
+                    .union(&self.inflight_lookup)
                     .map(|t| {
                         MetadataRequestTopic::default()
                             .with_name(Some(TopicName(StrBytes::from_string(t.clone()))))
@@ -118,14 +135,18 @@ impl Metadata {
             )
         };
         // Auto-creation can only be declined from v4 on; older brokers always allow it.
+        let create = self.allow_auto_create && self.inflight_lookup.is_empty();
         MetadataRequest::default()
             .with_topics(topics)
-            .with_allow_auto_topic_creation(version < 4 || self.allow_auto_create)
+            .with_allow_auto_topic_creation(version < 4 || create)
     }
 
     /// The request failed: try again after the backoff.
     pub fn on_failure(&mut self, now: Instant) {
         self.in_flight = false;
+        self.want_all |= std::mem::take(&mut self.inflight_all);
+        let lookup = std::mem::take(&mut self.inflight_lookup);
+        self.lookup_once.extend(lookup);
         self.schedule(now + self.retry_backoff);
     }
 
@@ -138,7 +159,13 @@ impl Metadata {
     pub fn apply(&mut self, resp: &MetadataResponse, now: Instant) -> bool {
         self.updated_at = Some(now);
         self.in_flight = false;
+        self.inflight_all = false;
+        self.inflight_lookup.clear();
         self.responses += 1;
+        self.controller_id = resp.controller_id.0;
+        if let Some(c) = &resp.cluster_id {
+            self.cluster_id = Some(c.to_string());
+        }
         let mut changed = false;
         let brokers: HashMap<i32, String> = resp
             .brokers
@@ -199,7 +226,6 @@ impl Metadata {
         } else {
             now + self.refresh_interval
         });
-        self.want_all = false;
         if changed {
             self.generation += 1;
         }
@@ -285,5 +311,28 @@ mod tests {
         m.apply(&response(&[1, -1]), now);
         assert_eq!(m.leader("t", 1), None);
         assert_eq!(m.next_deadline(), Some(now + Duration::from_millis(100)));
+    }
+
+    #[test]
+    fn lookup_once_topics_are_asked_once_without_auto_creation() {
+        let now = Instant::now();
+        let mut m = Metadata::new(Duration::from_secs(300), Duration::from_millis(100), now);
+        m.allow_auto_create = true;
+        m.wanted.insert("t".into());
+        m.lookup_once.insert("probe".into());
+        let req = m.build_request(9);
+        assert_eq!(req.topics.as_ref().unwrap().len(), 2);
+        assert!(!req.allow_auto_topic_creation);
+        m.on_failure(now);
+        let req = m.build_request(9);
+        assert_eq!(
+            req.topics.as_ref().unwrap().len(),
+            2,
+            "restored after the failure"
+        );
+        m.apply(&response(&[1]), now);
+        let req = m.build_request(9);
+        assert_eq!(req.topics.as_ref().unwrap().len(), 1);
+        assert!(req.allow_auto_topic_creation);
     }
 }

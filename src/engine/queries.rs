@@ -1,5 +1,4 @@
-//! Application queries answered from the cluster: committed offsets, watermarks and topic
-//! metadata, each with a deadline after which it fails with `_TIMED_OUT`.
+//! Application queries answered from the cluster: committed offsets and watermarks, each with a deadline after which it fails with `_TIMED_OUT`.
 
 use std::time::Instant;
 
@@ -28,21 +27,11 @@ pub(crate) struct WatermarkCtx {
     low: Option<i64>,
 }
 
-struct MetadataQuery {
-    topic: Option<String>,
-    deadline: Instant,
-    reply: Reply<Vec<(String, i32)>>,
-    /// Metadata generation when asked: the answer must come from a newer response.
-    generation: u64,
-}
-
 /// Outstanding application queries.
 #[derive(Default)]
 pub(crate) struct Queries {
     committed: Vec<CommittedQuery>,
     watermarks: Vec<WatermarkCtx>,
-    metadata: Vec<MetadataQuery>,
-    metadata_responses: u64,
 }
 
 fn timed_out(what: &str) -> KafkaError {
@@ -156,55 +145,6 @@ impl Queries {
         false
     }
 
-    pub fn add_metadata(
-        &mut self,
-        topic: Option<String>,
-        deadline: Instant,
-        reply: Reply<Vec<(String, i32)>>,
-    ) {
-        let generation = self.metadata_responses;
-        self.metadata.push(MetadataQuery {
-            topic,
-            deadline,
-            reply,
-            generation,
-        });
-    }
-
-    /// A metadata response was applied: answer the queries that asked before it.
-    pub fn on_metadata(&mut self, md: &Metadata) {
-        self.metadata_responses += 1;
-        let n = self.metadata_responses;
-        let (ready, waiting): (Vec<MetadataQuery>, Vec<MetadataQuery>) =
-            self.metadata.drain(..).partition(|q| q.generation < n);
-        self.metadata = waiting;
-        for q in ready {
-            let answer = match &q.topic {
-                Some(t) => match md.partition_count(t) {
-                    Some(count) => Ok(vec![(t.clone(), count)]),
-                    None => {
-                        let err = md
-                            .topics
-                            .get(t)
-                            .map_or(ErrorCode::UNKNOWN_TOPIC_OR_PART, |m| m.error);
-                        Err(KafkaError::new(err, format!("{t}: {err}")))
-                    }
-                },
-                None => {
-                    let mut all: Vec<(String, i32)> = md
-                        .topics
-                        .iter()
-                        .filter(|(_, m)| m.error.0 == 0)
-                        .map(|(t, m)| (t.clone(), m.partitions.len() as i32))
-                        .collect();
-                    all.sort();
-                    Ok(all)
-                }
-            };
-            let _ = q.reply.send(answer);
-        }
-    }
-
     /// Fails the queries whose deadline passed.
     pub fn expire(&mut self, now: Instant, _md: &Metadata) {
         let (dead, live): (Vec<_>, Vec<_>) =
@@ -217,18 +157,12 @@ impl Queries {
         self.watermarks = live;
         dead.into_iter()
             .for_each(|q| drop(q.reply.send(Err(timed_out("Querying watermarks")))));
-        let (dead, live): (Vec<_>, Vec<_>) =
-            self.metadata.drain(..).partition(|q| q.deadline <= now);
-        self.metadata = live;
-        dead.into_iter()
-            .for_each(|q| drop(q.reply.send(Err(timed_out("Metadata request")))));
     }
 
     pub fn next_deadline(&self) -> Option<Instant> {
         let c = self.committed.iter().map(|q| q.deadline);
         let w = self.watermarks.iter().map(|q| q.deadline);
-        let m = self.metadata.iter().map(|q| q.deadline);
-        c.chain(w).chain(m).min()
+        c.chain(w).min()
     }
 }
 

@@ -48,6 +48,8 @@ requests! {
     SyncGroupRequest = SyncGroup,
     ApiVersionsRequest = ApiVersions,
     InitProducerIdRequest = InitProducerId,
+    ListGroupsRequest = ListGroups,
+    DescribeGroupsRequest = DescribeGroups,
 }
 
 /// Encodes `req` as a complete size-prefixed frame at `version` and appends it to `out`.

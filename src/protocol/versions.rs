@@ -8,6 +8,7 @@ use kafka_protocol::messages::{ApiKey, ApiVersionsResponse};
 /// stops at v8, its last version without tagged fields, for the same reason. The group APIs stop where librdkafka's client stops (JoinGroup v5, SyncGroup
 /// v3, Heartbeat v3, LeaveGroup v1, FindCoordinator v2): librdkafka's mock cluster advertises the
 /// flexible versions above those but does not parse them correctly, and no broker needs them.
+/// ListGroups and DescribeGroups stop before their flexible versions too (v3, v5).
 pub const CLIENT_VERSIONS: &[(ApiKey, i16, i16)] = &[
     (ApiKey::Produce, 3, 8),
     (ApiKey::Fetch, 4, 11),
@@ -22,6 +23,8 @@ pub const CLIENT_VERSIONS: &[(ApiKey, i16, i16)] = &[
     (ApiKey::SyncGroup, 0, 3),
     (ApiKey::ApiVersions, 0, 3),
     (ApiKey::InitProducerId, 0, 4),
+    (ApiKey::ListGroups, 0, 2),
+    (ApiKey::DescribeGroups, 0, 4),
 ];
 
 /// The versions negotiated with one broker.

@@ -110,23 +110,43 @@ impl Engine {
                     .add_watermark(topic, partition, now + timeout, reply);
             }
             Command::Metadata {
-                topic,
+                scope,
                 timeout,
                 reply,
             } => {
-                match &topic {
-                    Some(t) => {
-                        self.metadata.wanted.insert(t.clone());
-                    }
-                    None => self.metadata.want_all = true,
-                }
-                self.metadata.request_refresh(now);
-                self.queries.add_metadata(topic, now + timeout, reply);
+                self.metadata_queries
+                    .add(scope, now + timeout, reply, &mut self.metadata, now);
             }
+            Command::OffsetsForTimes {
+                partitions,
+                timeout,
+                reply,
+            } => self
+                .times
+                .add(partitions, now + timeout, reply, &mut self.metadata, now),
+            Command::ListGroups {
+                group,
+                timeout,
+                reply,
+            } => self
+                .group_lists
+                .add(group, now + timeout, reply, &mut self.metadata, now),
             Command::Wake => {}
             Command::MemberId(reply) => {
                 let id = self.group.as_ref().map(|g| g.member_id.clone());
                 let _ = reply.send(Ok(id.unwrap_or_default()));
+            }
+            Command::GroupMetadata(reply) => {
+                let m = self
+                    .group
+                    .as_ref()
+                    .map(|g| crate::group_metadata::ConsumerGroupMetadata {
+                        group_id: g.group_id.clone(),
+                        generation_id: g.generation,
+                        member_id: g.member_id.clone(),
+                        group_instance_id: g.settings.group_instance_id.clone(),
+                    });
+                let _ = reply.send(Ok(m));
             }
             Command::Close(reply) => self.close(reply, now),
         }

@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use kafka_protocol::messages::{
-    ApiKey, FetchResponse, FindCoordinatorResponse, HeartbeatResponse, JoinGroupResponse,
-    ListOffsetsRequest, ListOffsetsResponse, MetadataResponse, OffsetCommitResponse,
-    OffsetFetchResponse, SyncGroupResponse,
+    ApiKey, DescribeGroupsResponse, FetchResponse, FindCoordinatorResponse, HeartbeatResponse,
+    JoinGroupResponse, ListGroupsResponse, ListOffsetsRequest, ListOffsetsResponse,
+    MetadataResponse, OffsetCommitResponse, OffsetFetchResponse, SyncGroupResponse,
 };
 use kafka_protocol::protocol::Decodable;
 
@@ -27,8 +27,11 @@ use super::channel::{ClientShared, Command, ConsumerEvent, Delivery, PartitionSh
 use super::connection::{BrokerKey, ConnId, FrameOutcome, InFlight, IoAction, Net, SendError};
 use super::fetcher::{FetchCtx, FetchSinks, Fetcher, LookupCtx};
 use super::group::{Group, GroupRequest, Phase};
+use super::group_list::{GroupLists, GroupsCtx};
 use super::metadata::Metadata;
+use super::metadata_query::MetadataQueries;
 use super::offsets;
+use super::offsets_for_times::{TimesCtx, TimesQueries};
 use super::queries::{self, CommittedQuery, Queries, WatermarkCtx};
 use super::settings::EngineSettings;
 use crate::error::{ErrorCode, KafkaError, Result};
@@ -52,6 +55,8 @@ pub(crate) enum RequestCtx {
     Lookup(LookupCtx),
     Fetch(FetchCtx),
     Watermark(WatermarkCtx),
+    Times(TimesCtx),
+    Groups(GroupsCtx),
 }
 
 /// A commit waiting to be sent or answered.
@@ -83,6 +88,9 @@ pub(crate) struct Engine {
     committed_in_flight: HashSet<(String, i32)>,
     next_auto_commit: Option<Instant>,
     queries: Queries,
+    metadata_queries: MetadataQueries,
+    times: TimesQueries,
+    group_lists: GroupLists,
     closing: Option<(Reply<()>, Instant)>,
     closed: bool,
     /// When `tick` last ran: deadlines at or before it are blocked, not due.
@@ -129,6 +137,9 @@ impl Engine {
             committed_in_flight: HashSet::new(),
             next_auto_commit,
             queries: Queries::default(),
+            metadata_queries: MetadataQueries::default(),
+            times: TimesQueries::default(),
+            group_lists: GroupLists::default(),
             closing: None,
             closed: false,
             last_tick: now,
@@ -184,6 +195,9 @@ impl Engine {
             self.group.as_ref().and_then(|g| g.next_deadline()),
             self.next_auto_commit,
             self.queries.next_deadline(),
+            self.metadata_queries.next_deadline(),
+            self.times.next_deadline(),
+            self.group_lists.next_deadline(),
             self.closing.as_ref().map(|c| c.1),
             self.pending_commits.iter().map(|c| c.deadline).min(),
             self.stats.next_deadline(),
@@ -309,6 +323,8 @@ impl Engine {
             RequestCtx::Lookup(l) => self.fetcher.on_lookup_failed(l, now),
             RequestCtx::Fetch(f) => self.fetcher.on_fetch_failed(&f),
             RequestCtx::Watermark(w) => self.queries.retry_watermark(w),
+            RequestCtx::Times(t) => self.times.on_failed(t),
+            RequestCtx::Groups(g) => self.group_lists.on_failed(g, ErrorCode::L_TRANSPORT),
         }
     }
 

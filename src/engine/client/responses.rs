@@ -24,7 +24,12 @@ impl Engine {
         match f.ctx {
             RequestCtx::Metadata => match self.decode::<MetadataResponse>(&mut body, v, "Metadata")
             {
-                Some(resp) => self.on_metadata(&resp, now),
+                Some(resp) => {
+                    let addr = self.net.address(key).map(str::to_string);
+                    self.on_metadata(&resp, now);
+                    self.metadata_queries
+                        .on_response(&resp, &self.metadata, key, addr.as_deref());
+                }
                 None => self.metadata.on_failure(now),
             },
             RequestCtx::FindCoordinator => {
@@ -144,8 +149,24 @@ impl Engine {
                     self.metadata.request_refresh_soon(now);
                 }
             }
+            RequestCtx::Groups(GroupsCtx::List { query, broker }) => {
+                let resp = self.decode::<ListGroupsResponse>(&mut body, v, "ListGroups");
+                if let Some(next) = self.group_lists.on_list(query, broker, resp) {
+                    self.group_lists.requeue(next);
+                }
+            }
+            RequestCtx::Groups(GroupsCtx::Describe { query, broker }) => {
+                let resp = self.decode::<DescribeGroupsResponse>(&mut body, v, "DescribeGroups");
+                self.group_lists
+                    .on_describe(query, broker, resp, &self.metadata);
+            }
+            RequestCtx::Times(t) => {
+                let resp = self.decode::<ListOffsetsResponse>(&mut body, v, "ListOffsets");
+                if self.times.on_response(t, resp) {
+                    self.metadata.request_refresh_soon(now);
+                }
+            }
         }
-        let _ = key;
     }
 
     /// The leader needs metadata for every member's topics.
@@ -218,7 +239,6 @@ impl Engine {
                 }
             }
         }
-        self.queries.on_metadata(&self.metadata);
         if let Some(g) = &mut self.group {
             let after: HashMap<String, i32> = g
                 .subscription

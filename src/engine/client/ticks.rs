@@ -319,6 +319,30 @@ impl Engine {
 
     pub(super) fn tick_queries(&mut self, now: Instant) {
         self.queries.expire(now, &self.metadata);
+        let any_up = self.net.keys().any(|k| self.net.is_ready(k));
+        self.metadata_queries.expire(now, any_up);
+        self.times.expire(now);
+        self.group_lists
+            .drive(&self.metadata, &mut self.net, RequestCtx::Groups, now);
+        let read_committed = self.settings.fetch.read_committed;
+        for (node, req, ctx) in self.times.take_requests(&self.metadata, read_committed) {
+            let key = BrokerKey::Node(node);
+            let v = self.net.version(key, ApiKey::ListOffsets);
+            match v.filter(|_| self.net.ensure(key, now)) {
+                Some(v) => {
+                    if let Err((_, ctx)) =
+                        self.net
+                            .send(key, &req, v, RequestCtx::Times(ctx), Duration::ZERO, now)
+                    {
+                        self.on_request_failed(ctx, now);
+                    }
+                }
+                None => {
+                    self.net.ensure(key, now);
+                    self.times.on_failed(ctx);
+                }
+            }
+        }
         if let Some(key) = self.coordinator_key() {
             if self.net.ensure(key, now) {
                 let group_id = self.settings.group_id.clone().unwrap_or_default();

@@ -16,15 +16,19 @@ use bytes::Bytes;
 use crossbeam_channel::Sender;
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::{
-    ApiKey, InitProducerIdRequest, InitProducerIdResponse, MetadataResponse, ProduceRequest,
-    ProduceResponse, ProducerId, TopicName,
+    ApiKey, DescribeGroupsResponse, InitProducerIdRequest, InitProducerIdResponse,
+    ListGroupsResponse, ListOffsetsResponse, MetadataResponse, ProduceRequest, ProduceResponse,
+    ProducerId, TopicName,
 };
 use kafka_protocol::protocol::StrBytes;
 
 use self::accumulator::{Accumulator, BatchLimits, PendingMsg, ProducerBatch};
 use super::channel::Reply;
 use super::connection::{BrokerKey, ConnId, FrameOutcome, InFlight, IoAction, Net, NetSettings};
+use super::group_list::{GroupLists, GroupsCtx, GroupsResult};
 use super::metadata::Metadata;
+use super::metadata_query::{MetadataQueries, MetadataScope};
+use super::offsets_for_times::{TimesCtx, TimesQueries, TimesResult};
 use super::partitioner::{Partitioner, StickyPartition};
 use super::stats::Throttle;
 use crate::config::{CompressionCodec, ProducerSettings};
@@ -79,9 +83,21 @@ pub(crate) enum ProducerCommand {
         reply: Reply<()>,
     },
     Metadata {
-        topic: Option<String>,
+        scope: MetadataScope,
         timeout: Duration,
-        reply: Reply<Vec<(String, i32)>>,
+        reply: Reply<crate::metadata::Metadata>,
+    },
+    /// Offsets by timestamp (the partitions' offsets are the timestamps).
+    OffsetsForTimes {
+        partitions: Vec<crate::topic_partition::TopicPartition>,
+        timeout: Duration,
+        reply: Reply<TimesResult>,
+    },
+    /// Consumer groups of the cluster (one, or all) with their members.
+    ListGroups {
+        group: Option<String>,
+        timeout: Duration,
+        reply: Reply<GroupsResult>,
     },
     Close(Reply<()>),
 }
@@ -103,6 +119,8 @@ pub(crate) enum ProducerOutput {
 
 enum Ctx {
     Metadata,
+    Times(TimesCtx),
+    Groups(GroupsCtx),
     InitProducerId,
     Produce {
         node: i32,
@@ -159,9 +177,6 @@ impl Reports {
     }
 }
 
-/// An application's metadata query: topic (or all), deadline, reply.
-type MetadataQuery = (Option<String>, Instant, Reply<Vec<(String, i32)>>);
-
 /// The producer's sans-IO engine.
 pub(crate) struct ProducerEngine {
     s: ProducerSettings,
@@ -183,7 +198,9 @@ pub(crate) struct ProducerEngine {
     epoch: i16,
     out: VecDeque<ProducerOutput>,
     flushing: bool,
-    metadata_queries: Vec<MetadataQuery>,
+    metadata_queries: MetadataQueries,
+    times: TimesQueries,
+    group_lists: GroupLists,
     closing: Option<Reply<()>>,
     closed: bool,
     last_tick: Instant,
@@ -292,7 +309,9 @@ impl ProducerEngine {
             epoch: -1,
             out: VecDeque::new(),
             flushing: false,
-            metadata_queries: Vec::new(),
+            metadata_queries: MetadataQueries::default(),
+            times: TimesQueries::default(),
+            group_lists: GroupLists::default(),
             closing: None,
             closed: false,
             last_tick: now,
@@ -401,19 +420,27 @@ impl crate::runtime::event_loop::Core for ProducerEngine {
                 let _ = reply.send(Ok(()));
             }
             ProducerCommand::Metadata {
-                topic,
+                scope,
                 timeout,
                 reply,
             } => {
-                match &topic {
-                    Some(t) => {
-                        self.metadata.wanted.insert(t.clone());
-                    }
-                    None => self.metadata.want_all = true,
-                }
-                self.metadata.request_refresh(now);
-                self.metadata_queries.push((topic, now + timeout, reply));
+                self.metadata_queries
+                    .add(scope, now + timeout, reply, &mut self.metadata, now);
             }
+            ProducerCommand::OffsetsForTimes {
+                partitions,
+                timeout,
+                reply,
+            } => self
+                .times
+                .add(partitions, now + timeout, reply, &mut self.metadata, now),
+            ProducerCommand::ListGroups {
+                group,
+                timeout,
+                reply,
+            } => self
+                .group_lists
+                .add(group, now + timeout, reply, &mut self.metadata, now),
             ProducerCommand::Close(reply) => {
                 self.flushing = true;
                 self.closing = Some(reply);
@@ -435,7 +462,7 @@ impl crate::runtime::event_loop::Core for ProducerEngine {
             }
             FrameOutcome::Response(r) => {
                 self.broker_answered(r.key);
-                self.on_response(r.inflight, r.body, now)
+                self.on_response(r.key, r.inflight, r.body, now)
             }
         }
     }
@@ -463,16 +490,9 @@ impl crate::runtime::event_loop::Core for ProducerEngine {
             }
         }
         self.stats_tick(now);
-        let (dead, live): (Vec<_>, Vec<_>) = std::mem::take(&mut self.metadata_queries)
-            .into_iter()
-            .partition(|q| q.1 <= now);
-        self.metadata_queries = live;
-        for (_, _, reply) in dead {
-            let _ = reply.send(Err(KafkaError::new(
-                ErrorCode::L_TIMED_OUT,
-                "Metadata request timed out",
-            )));
-        }
+        let any_up = self.net.keys().any(|k| self.net.is_ready(k));
+        self.metadata_queries.expire(now, any_up);
+        self.times.expire(now);
         self.tick(now);
     }
 
@@ -510,7 +530,14 @@ impl crate::runtime::event_loop::Core for ProducerEngine {
             self.acc.next_deadline()
         };
         let retry = self.net.keys().filter_map(|k| self.net.retry_at(k)).min();
-        let queries = self.metadata_queries.iter().map(|q| q.1).min();
+        let queries = [
+            self.metadata_queries.next_deadline(),
+            self.times.next_deadline(),
+            self.group_lists.next_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         let propagation = self
             .unknown_since
             .values()

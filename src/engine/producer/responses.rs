@@ -168,36 +168,13 @@ impl ProducerEngine {
                 self.on_request_failed(f.ctx, now);
             }
         }
-        let queries = std::mem::take(&mut self.metadata_queries);
-        for (topic, deadline, reply) in queries {
-            let answer = match &topic {
-                Some(t) => match self.metadata.partition_count(t) {
-                    Some(n) => Ok(vec![(t.clone(), n)]),
-                    None => Err(KafkaError::new(
-                        ErrorCode::UNKNOWN_TOPIC_OR_PART,
-                        format!("{t}: Broker: Unknown topic or partition"),
-                    )),
-                },
-                None => {
-                    let mut all: Vec<(String, i32)> = self
-                        .metadata
-                        .topics
-                        .iter()
-                        .filter(|(_, m)| m.error.0 == 0)
-                        .map(|(t, m)| (t.clone(), m.partitions.len() as i32))
-                        .collect();
-                    all.sort();
-                    Ok(all)
-                }
-            };
-            let _ = deadline;
-            let _ = reply.send(answer);
-        }
     }
 
     pub(super) fn on_request_failed(&mut self, ctx: Ctx, now: Instant) {
         match ctx {
             Ctx::Metadata => self.metadata.on_failure(now),
+            Ctx::Times(t) => self.times.on_failed(t),
+            Ctx::Groups(g) => self.group_lists.on_failed(g, ErrorCode::L_TRANSPORT),
             Ctx::InitProducerId => {
                 self.idem = if self.producer_id >= 0 {
                     IdemState::NeedBump
@@ -209,13 +186,41 @@ impl ProducerEngine {
         }
     }
 
-    pub(super) fn on_response(&mut self, f: InFlight<Ctx>, mut body: Bytes, now: Instant) {
+    pub(super) fn on_response(
+        &mut self,
+        key: BrokerKey,
+        f: InFlight<Ctx>,
+        mut body: Bytes,
+        now: Instant,
+    ) {
         let v = f.version;
         match f.ctx {
             Ctx::Metadata => match frame::decode_body::<MetadataResponse>(&mut body, v) {
-                Ok(resp) => self.on_metadata(&resp, now),
+                Ok(resp) => {
+                    let addr = self.net.address(key).map(str::to_string);
+                    self.on_metadata(&resp, now);
+                    self.metadata_queries
+                        .on_response(&resp, &self.metadata, key, addr.as_deref());
+                }
                 Err(_) => self.metadata.on_failure(now),
             },
+            Ctx::Groups(GroupsCtx::List { query, broker }) => {
+                let resp = frame::decode_body::<ListGroupsResponse>(&mut body, v).ok();
+                if let Some(next) = self.group_lists.on_list(query, broker, resp) {
+                    self.group_lists.requeue(next);
+                }
+            }
+            Ctx::Groups(GroupsCtx::Describe { query, broker }) => {
+                let resp = frame::decode_body::<DescribeGroupsResponse>(&mut body, v).ok();
+                self.group_lists
+                    .on_describe(query, broker, resp, &self.metadata);
+            }
+            Ctx::Times(t) => {
+                let resp = frame::decode_body::<ListOffsetsResponse>(&mut body, v).ok();
+                if self.times.on_response(t, resp) {
+                    self.metadata.request_refresh_soon(now);
+                }
+            }
             Ctx::InitProducerId => match frame::decode_body::<InitProducerIdResponse>(&mut body, v)
             {
                 Ok(resp) => self.on_init_producer_id(resp, now),

@@ -27,6 +27,28 @@ impl ProducerEngine {
         None
     }
 
+    /// Sends the ListOffsets of offsets-for-times queries whose leaders are known.
+    fn send_times(&mut self, now: Instant) {
+        for (node, req, ctx) in self.times.take_requests(&self.metadata, false) {
+            let key = BrokerKey::Node(node);
+            let v = self.net.version(key, ApiKey::ListOffsets);
+            match v.filter(|_| self.net.ensure(key, now)) {
+                Some(v) => {
+                    if let Err((_, ctx)) =
+                        self.net
+                            .send(key, &req, v, Ctx::Times(ctx), Duration::ZERO, now)
+                    {
+                        self.on_request_failed(ctx, now);
+                    }
+                }
+                None => {
+                    self.net.ensure(key, now);
+                    self.times.on_failed(ctx);
+                }
+            }
+        }
+    }
+
     pub(super) fn tick(&mut self, now: Instant) {
         self.last_tick = now;
         if self.closed {
@@ -53,6 +75,9 @@ impl ProducerEngine {
                 }
             }
         }
+        self.send_times(now);
+        self.group_lists
+            .drive(&self.metadata, &mut self.net, Ctx::Groups, now);
         self.drain_waiting(now);
         self.expire(now);
         self.tick_idempotence(now);

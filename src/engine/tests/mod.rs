@@ -9,6 +9,7 @@ mod fetch;
 mod group_timeline;
 mod harness;
 mod throttle;
+mod queries;
 
 use bytes::Bytes;
 use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};

@@ -8,8 +8,8 @@
 mod fetch;
 mod group_timeline;
 mod harness;
-mod throttle;
 mod queries;
+mod throttle;
 
 use bytes::Bytes;
 use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};

@@ -1,8 +1,8 @@
 //! Debian's confluent-kafka-python 1.7.0 (`/usr/bin/python3`) on librskafka: each script in
 //! `tests/python/` runs once with `LD_LIBRARY_PATH` at a directory where `librdkafka.so.1` is our
 //! cdylib and once on the system librdkafka, each against a fresh librdkafka mock cluster; the
-//! two outputs must be identical. `consumer.py` prints brokers after a `# brokers` line: that part
-//! is compared only with `LIBRSKAFKA_COMPARE_BROKERS=1` (broker metadata is not complete yet).
+//! two outputs must be identical (`consumer.py` prints the brokers, leaders, replicas and ISRs of
+//! `list_topics` after a `# brokers` line).
 //! Functions the binding calls that are not implemented log `NOTIMPL`: only those owned by the
 //! events and metadata work may appear.
 #![cfg(feature = "capi")]
@@ -184,14 +184,10 @@ fn consumer_group_commit_and_metadata_match_librdkafka() {
         ),
         "{ours}"
     );
-    if std::env::var("LIBRSKAFKA_COMPARE_BROKERS").is_ok_and(|v| v == "1") {
-        assert_eq!(
-            theirs_brokers, ours_brokers,
-            "left: librdkafka, right: librskafka"
-        );
-    } else if theirs_brokers != ours_brokers {
-        eprintln!("brokers differ (not compared):\nlibrdkafka:\n{theirs_brokers}librskafka:\n{ours_brokers}");
-    }
+    assert_eq!(
+        theirs_brokers, ours_brokers,
+        "left: librdkafka, right: librskafka"
+    );
 }
 
 #[test]

@@ -62,6 +62,8 @@ pub struct Consumer {
     rebalance_cb: Mutex<Option<RebalanceCallback>>,
     commit_cb: Mutex<Option<CommitCallback>>,
     acked: AtomicBool,
+    /// Set by `interrupt_poll`: the running `poll` returns `None` after the event it handles.
+    interrupted: AtomicBool,
     /// Whether the group's last rebalance was cooperative (the close's revoke follows it).
     cooperative: AtomicBool,
     auto_store: bool,
@@ -112,6 +114,7 @@ impl Consumer {
             rebalance_cb: Mutex::new(None),
             commit_cb: Mutex::new(None),
             acked: AtomicBool::new(false),
+            interrupted: AtomicBool::new(false),
             cooperative: AtomicBool::new(false),
             auto_store,
             closed: AtomicBool::new(false),
@@ -146,6 +149,18 @@ impl Consumer {
     /// Sets the offset-commit callback (librdkafka's `offset_commit_cb`).
     pub fn set_commit_callback(&self, cb: CommitCallback) {
         *lock(&self.commit_cb) = Some(cb);
+    }
+
+    /// Called from a rebalance or commit callback: the running `poll` returns `None` once the
+    /// callback is done, so that what the callback queued reaches the application now.
+    pub fn interrupt_poll(&self) {
+        self.interrupted.store(true, Ordering::Release);
+    }
+
+    /// Called from a rebalance callback: the application applies this rebalance later with
+    /// `assign`/`unassign` (librdkafka's rebalance events), so `poll` must not apply it.
+    pub fn defer_rebalance(&self) {
+        self.acked.store(true, Ordering::Release);
     }
 
     /// Subscribes to `topics`, replacing the previous subscription; the group assigns partitions.
@@ -258,6 +273,7 @@ impl Consumer {
             let _ = self.send(Command::Wake);
         }
         let mut state = lock(&self.state);
+        self.interrupted.store(false, Ordering::Release);
         loop {
             if let Some(m) = self.next_record(&mut state) {
                 return Some(m);
@@ -276,6 +292,9 @@ impl Consumer {
                 Delivery::Event(ev) => {
                     if let Some(r) = self.handle_event(ev) {
                         return Some(r);
+                    }
+                    if self.interrupted.swap(false, Ordering::AcqRel) {
+                        return None;
                     }
                 }
             }

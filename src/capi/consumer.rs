@@ -7,66 +7,77 @@
 //! application may call `rd_kafka_assign` & co. from its callback: they reach the same Rust
 //! consumer, whose assignment methods do not take the lock its `poll` holds.
 
-use std::os::raw::{c_char, c_int};
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use std::sync::Mutex;
+use std::os::raw::{c_char, c_int, c_void};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
 
 use crate::consumer::{CommitMode, RebalanceType};
 use crate::topic_partition::TopicPartition;
 use crate::{Consumer, ErrorCode, KafkaError, Rebalance};
 
+use super::conf::PartitionsCb;
 use super::ctypes::*;
 use super::errcodes::*;
 use super::error::rd_kafka_error_t;
-use super::handle::{handle, rd_kafka_t, timeout_of};
+use super::handle::{handle, rd_kafka_t, serve_queue, timeout_of};
 use super::message::OwnedMessage;
+use super::ops::{in_event_poll, Op};
 use super::partition_list::{from_slice, rd_kafka_topic_partition_list_destroy, to_vec};
+use super::queue::{EvQueue, Queue};
 use super::types::*;
 
-/// What the handle remembers of the group's rebalances.
+/// What the handle remembers of the group's rebalances and its close.
 #[derive(Default)]
 pub(crate) struct GroupState {
     /// Whether the last assignment was lost rather than revoked.
     lost: AtomicBool,
     /// 0: no rebalance yet, 1: eager, 2: cooperative.
     protocol: AtomicU8,
-    /// Set by `rd_kafka_consumer_close`.
+    /// Set once `rd_kafka_consumer_close` (or `_close_queue`) has closed the consumer.
     closed: AtomicBool,
-    /// Results of synchronous commits for `offset_commit_cb`, served by the next
-    /// `rd_kafka_consumer_poll` or `rd_kafka_consumer_close` (as librdkafka does).
-    commits: Mutex<Vec<(rd_kafka_resp_err_t, Vec<TopicPartition>)>>,
+    /// The queue of a running `rd_kafka_consumer_close_queue`: the close's rebalance goes there.
+    close_q: Mutex<Option<Arc<EvQueue>>>,
+    /// Rebalances posted by `rd_kafka_consumer_close_queue` not yet taken by the application.
+    close_pending: AtomicUsize,
+    /// Asynchronous `rd_kafka_commit`s whose results are not reported yet: librdkafka raises
+    /// OFFSET_COMMIT for them only with an `offset_commit_cb`.
+    async_manual: AtomicUsize,
 }
 
-/// Calls `offset_commit_cb` for the queued synchronous commit results, with no lock held.
-///
-/// # Safety
-/// `rk` is a live handle.
-unsafe fn serve_commits(rk: *mut rd_kafka_t) {
-    // SAFETY: per the contract.
-    let h = unsafe { &*rk };
-    let cbs = h.callbacks();
-    let Some(cb) = cbs.offset_commit_cb else {
-        return;
-    };
-    loop {
-        let next = {
-            let mut q = h.group.commits.lock().unwrap_or_else(|e| e.into_inner());
-            if q.is_empty() {
-                return;
-            }
-            q.remove(0)
-        };
-        let list = from_slice(&next.1);
-        // SAFETY: the application's callback; the list lives across the call.
-        unsafe {
-            cb(rk, next.0, list, cbs.opaque);
-            rd_kafka_topic_partition_list_destroy(list);
-        }
+impl GroupState {
+    /// A rebalance posted by `rd_kafka_consumer_close_queue` was taken by the application.
+    pub(crate) fn close_taken(&self) {
+        let _ = self
+            .close_pending
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire) && self.close_pending.load(Ordering::Acquire) == 0
     }
 }
 
-/// Installs the Rust consumer's rebalance and commit closures, which call the application's C
-/// callbacks with `rk`. Nothing for a producer.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Serves what waits in the consumer queue (the main queue's ops too after
+/// `rd_kafka_poll_set_consumer`) with the application's callbacks.
+///
+/// # Safety
+/// `rk` is a live handle.
+unsafe fn serve_consumer_queue(rk: *mut rd_kafka_t) {
+    // SAFETY: per the contract.
+    if let Some(q) = unsafe { &*rk }.consumer_queue() {
+        // SAFETY: per the contract.
+        unsafe { serve_queue(rk, &q.resolve()) };
+    }
+}
+
+/// Installs the Rust consumer's rebalance and commit closures, which turn the consumer's
+/// rebalances and commit results into callbacks or ops, as librdkafka's configuration asks.
+/// Nothing for a producer.
 ///
 /// # Safety
 /// `rk` is a live handle whose address does not change until it is destroyed.
@@ -77,7 +88,7 @@ pub(crate) unsafe fn install_callbacks(rk: *mut rd_kafka_t) {
         return;
     };
     let addr = rk as usize;
-    c.set_rebalance_callback(Box::new(move |_c: &Consumer, r: &Rebalance| {
+    c.set_rebalance_callback(Box::new(move |c: &Consumer, r: &Rebalance| {
         let rk = addr as *mut rd_kafka_t;
         // SAFETY: the closure lives inside the handle's consumer, so the handle is alive.
         let h = unsafe { &*rk };
@@ -85,40 +96,66 @@ pub(crate) unsafe fn install_callbacks(rk: *mut rd_kafka_t) {
         h.group
             .protocol
             .store(if r.cooperative { 2 } else { 1 }, Ordering::Release);
-        let cbs = h.callbacks();
-        if let Some(cb) = cbs.rebalance_cb {
-            let err = match r.kind {
-                RebalanceType::Assign => RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS,
-                RebalanceType::Revoke => RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS,
-            };
-            let list = from_slice(&r.partitions);
-            // SAFETY: the application's callback; the list lives across the call.
-            unsafe {
-                cb(rk, err, list, cbs.opaque);
-                rd_kafka_topic_partition_list_destroy(list);
+        if h.enabled_events & RD_KAFKA_EVENT_REBALANCE == 0 {
+            // Neither rebalance_cb nor REBALANCE events: the consumer applies it.
+            return;
+        }
+        let err = match r.kind {
+            RebalanceType::Assign => RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS,
+            RebalanceType::Revoke => RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS,
+        };
+        let op = |closing| Op::Rebalance {
+            err,
+            partitions: r.partitions.clone(),
+            closing,
+        };
+        let close_q = lock(&h.group.close_q).clone();
+        if let Some(q) = close_q {
+            h.group.close_pending.fetch_add(1, Ordering::AcqRel);
+            q.push(op(true));
+            c.defer_rebalance();
+            return;
+        }
+        if in_event_poll() {
+            if let Some(q) = h.consumer_queue() {
+                q.push(op(false));
+                c.defer_rebalance();
+                c.interrupt_poll();
+                return;
             }
         }
+        // SAFETY: the handle is alive; no lock of ours is held.
+        unsafe { super::ops::serve(rk, op(false)) };
     }));
-    if h.callbacks().offset_commit_cb.is_some() {
-        c.set_commit_callback(Box::new(move |res: &crate::Result<()>, offs| {
-            let rk = addr as *mut rd_kafka_t;
-            // SAFETY: as above.
-            let h = unsafe { &*rk };
-            let cbs = h.callbacks();
-            if let Some(cb) = cbs.offset_commit_cb {
-                let err = res
-                    .as_ref()
-                    .err()
-                    .map_or(RD_KAFKA_RESP_ERR_NO_ERROR, |e| e.code.0);
-                let list = from_slice(offs);
-                // SAFETY: as above.
-                unsafe {
-                    cb(rk, err, list, cbs.opaque);
-                    rd_kafka_topic_partition_list_destroy(list);
-                }
-            }
-        }));
-    }
+    c.set_commit_callback(Box::new(move |res: &crate::Result<()>, offs| {
+        let rk = addr as *mut rd_kafka_t;
+        // SAFETY: as above.
+        let h = unsafe { &*rk };
+        let cbs = h.callbacks();
+        let manual = h
+            .group
+            .async_manual
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+            .is_ok();
+        let wanted = cbs.offset_commit_cb.is_some()
+            || (!manual && h.enabled_events & RD_KAFKA_EVENT_OFFSET_COMMIT != 0);
+        if !wanted {
+            return;
+        }
+        let err = res
+            .as_ref()
+            .err()
+            .map_or(RD_KAFKA_RESP_ERR_NO_ERROR, |e| e.code.0);
+        h.main.push(Op::OffsetCommit {
+            err,
+            offsets: offs.to_vec(),
+            cb: cbs.offset_commit_cb,
+            opaque: cbs.opaque,
+        });
+        if let Some(c) = h.consumer() {
+            c.interrupt_poll();
+        }
+    }));
 }
 
 /// Closes the consumer of a handle being destroyed while the handle is still whole (the close
@@ -189,7 +226,7 @@ unsafe fn fill(l: *mut rd_kafka_topic_partition_list_t, res: &[TopicPartition]) 
 
 /// Topic, partition and offset of a `_PARTITION_EOF` error ("... partition <topic> [<p>] at
 /// offset <o>"); topic names cannot contain spaces or brackets.
-fn parse_eof(msg: &str) -> Option<(&str, i32, i64)> {
+pub(crate) fn parse_eof(msg: &str) -> Option<(&str, i32, i64)> {
     let rest = &msg[msg.find(" partition ")? + " partition ".len()..];
     let (topic, rest) = rest.split_once(" [")?;
     let (part, rest) = rest.split_once(']')?;
@@ -290,12 +327,23 @@ pub unsafe extern "C" fn rd_kafka_consumer_poll(
         let Some(c) = h.consumer() else {
             return std::ptr::null_mut();
         };
-        // SAFETY: `rk` is this live handle.
-        unsafe { serve_commits(rk) };
-        match c.poll(timeout_of(timeout_ms)) {
-            None => std::ptr::null_mut(),
-            Some(Ok(m)) => OwnedMessage::from_message(&m, h.topic_by_name(m.topic())).into_raw(),
-            Some(Err(e)) => error_message(h, &e).into_raw(),
+        let deadline = Instant::now() + timeout_of(timeout_ms);
+        loop {
+            // SAFETY: `rk` is this live handle.
+            unsafe { serve_consumer_queue(rk) };
+            match c.poll(deadline.saturating_duration_since(Instant::now())) {
+                Some(Ok(m)) => {
+                    return OwnedMessage::from_message(&m, h.topic_by_name(m.topic())).into_raw()
+                }
+                Some(Err(e)) => return error_message(h, &e).into_raw(),
+                // Interrupted for something posted: serve it and go on waiting.
+                None if Instant::now() < deadline => {}
+                None => {
+                    // SAFETY: as above.
+                    unsafe { serve_consumer_queue(rk) };
+                    return std::ptr::null_mut();
+                }
+            }
         }
     })
 }
@@ -316,22 +364,6 @@ pub(crate) fn error_message(h: &rd_kafka_t, e: &KafkaError) -> Box<OwnedMessage>
     )
 }
 
-/// Routes `rd_kafka_poll` events to `rd_kafka_consumer_poll`: the consumer's events are always
-/// served there, so this only checks the handle.
-///
-/// # Safety
-/// `rk` is NULL or a live handle.
-#[no_mangle]
-pub unsafe extern "C" fn rd_kafka_poll_set_consumer(rk: *mut rd_kafka_t) -> rd_kafka_resp_err_t {
-    ffi_guard!(RD_KAFKA_RESP_ERR__FAIL, {
-        // SAFETY: per the contract.
-        match unsafe { consumer(rk) } {
-            Ok(_) => RD_KAFKA_RESP_ERR_NO_ERROR,
-            Err(_) => RD_KAFKA_RESP_ERR__UNKNOWN_GROUP,
-        }
-    })
-}
-
 /// Commits (with `enable.auto.commit`), revokes the assignment through the rebalance callback
 /// and leaves the group. The handle must still be destroyed.
 ///
@@ -344,10 +376,13 @@ pub unsafe extern "C" fn rd_kafka_consumer_close(rk: *mut rd_kafka_t) -> rd_kafk
         match unsafe { consumer(rk) } {
             Ok(c) => {
                 // SAFETY: a consumer handle, so live.
-                unsafe { serve_commits(rk) };
+                unsafe { serve_consumer_queue(rk) };
                 let r = code_of(c.close());
                 // SAFETY: a consumer handle, so live.
-                unsafe { (*rk).group.closed.store(true, Ordering::Release) };
+                unsafe {
+                    (*rk).group.closed.store(true, Ordering::Release);
+                    serve_consumer_queue(rk);
+                }
                 r
             }
             Err(e) => e,
@@ -355,8 +390,8 @@ pub unsafe extern "C" fn rd_kafka_consumer_close(rk: *mut rd_kafka_t) -> rd_kafk
     })
 }
 
-/// Keeps the result of a synchronous commit for `offset_commit_cb` (asynchronous results come
-/// through the Rust consumer's commit callback).
+/// Posts the result of a synchronous commit for `offset_commit_cb` to the main queue
+/// (asynchronous results come through the Rust consumer's commit callback), as librdkafka does.
 ///
 /// # Safety
 /// `rk` is a live handle.
@@ -368,18 +403,26 @@ unsafe fn queue_commit_result(
 ) {
     // SAFETY: per the contract.
     let h = unsafe { &*rk };
-    if async_ != 0 || h.callbacks().offset_commit_cb.is_none() {
+    if async_ != 0 {
+        if r.is_ok() {
+            h.group.async_manual.fetch_add(1, Ordering::AcqRel);
+        }
         return;
     }
-    let entry = match r {
+    let cbs = h.callbacks();
+    if cbs.offset_commit_cb.is_none() {
+        return;
+    }
+    let (err, offsets) = match r {
         Ok(v) => (RD_KAFKA_RESP_ERR_NO_ERROR, v.clone()),
         Err(e) => (e.code.0, requested),
     };
-    h.group
-        .commits
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push(entry);
+    h.main.push(Op::OffsetCommit {
+        err,
+        offsets,
+        cb: cbs.offset_commit_cb,
+        opaque: cbs.opaque,
+    });
 }
 
 fn mode(async_: c_int) -> CommitMode {
@@ -525,6 +568,11 @@ pub unsafe extern "C" fn rd_kafka_assign(
             Err(e) => return e,
         };
         if partitions.is_null() {
+            // SAFETY: a consumer handle, so live.
+            if unsafe { &*rk }.group.closed.load(Ordering::Acquire) {
+                // Answering the close's revoke event: the close already cleared the assignment.
+                return RD_KAFKA_RESP_ERR_NO_ERROR;
+            }
             code_of(c.unassign())
         } else {
             // SAFETY: per the contract.
@@ -581,6 +629,11 @@ pub unsafe extern "C" fn rd_kafka_incremental_unassign(
         if partitions.is_null() {
             return rd_kafka_error_t::boxed(RD_KAFKA_RESP_ERR__INVALID_ARG, "");
         }
+        // SAFETY: a consumer handle, so live.
+        if unsafe { &*rk }.group.closed.load(Ordering::Acquire) {
+            // Answering the close's revoke event: the close already cleared the assignment.
+            return std::ptr::null_mut();
+        }
         // SAFETY: per the contract.
         error_of(c.incremental_unassign(&unsafe { to_vec(partitions) }))
     })
@@ -610,7 +663,9 @@ pub unsafe extern "C" fn rd_kafka_assignment(
     })
 }
 
-/// 1 once `rd_kafka_consumer_close` has returned, else 0.
+/// 1 once the consumer is closed: `rd_kafka_consumer_close` returned, or after
+/// `rd_kafka_consumer_close_queue` the application took the close's rebalance event; else 0
+/// (always 0 without a consumer group, as in librdkafka).
 ///
 /// # Safety
 /// `rk` is NULL or a live handle.
@@ -618,7 +673,114 @@ pub unsafe extern "C" fn rd_kafka_assignment(
 pub unsafe extern "C" fn rd_kafka_consumer_closed(rk: *mut rd_kafka_t) -> c_int {
     ffi_guard!(0, {
         // SAFETY: per the contract.
-        unsafe { handle(rk) }.map_or(0, |h| h.group.closed.load(Ordering::Acquire) as c_int)
+        unsafe { handle(rk) }
+            .filter(|h| h.consumer_queue().is_some())
+            .map_or(0, |h| h.group.is_closed() as c_int)
+    })
+}
+
+/// Closes the consumer with its close's rebalance delivered as an event on `rkqu` (with
+/// REBALANCE events or a `rebalance_cb`): the application polls `rkqu` until
+/// `rd_kafka_consumer_closed()`. NULL on success, else an error the caller destroys. The close
+/// itself (commit, leave) completes before this returns.
+///
+/// # Safety
+/// `rk` is NULL or a live handle; `rkqu` NULL or a live queue of it.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_consumer_close_queue(
+    rk: *mut rd_kafka_t,
+    rkqu: *mut rd_kafka_queue_t,
+) -> *mut rd_kafka_error_t {
+    ffi_guard!(rd_kafka_error_t::boxed(RD_KAFKA_RESP_ERR__FAIL, ""), {
+        // SAFETY: per the contract.
+        let Some(q) = (unsafe { Queue::from_c(rkqu) }) else {
+            return rd_kafka_error_t::boxed(
+                RD_KAFKA_RESP_ERR__INVALID_ARG,
+                "Queue must be specified",
+            );
+        };
+        // SAFETY: per the contract.
+        let Some(h) = (unsafe { handle(rk) }) else {
+            return rd_kafka_error_t::boxed(RD_KAFKA_RESP_ERR__INVALID_ARG, "");
+        };
+        let (Some(c), Some(cq)) = (h.consumer(), h.consumer_queue()) else {
+            return rd_kafka_error_t::boxed(
+                RD_KAFKA_RESP_ERR__UNKNOWN_GROUP,
+                "Consume close called on non-group consumer",
+            );
+        };
+        cq.forward(Some(Arc::clone(&q.q)));
+        *lock(&h.group.close_q) = Some(Arc::clone(&q.q));
+        let _ = c.close();
+        *lock(&h.group.close_q) = None;
+        h.group.closed.store(true, Ordering::Release);
+        std::ptr::null_mut()
+    })
+}
+
+/// Commits `offsets` (NULL: the stored offsets of the assignment) and reports the result: with
+/// `rkqu`, as an OFFSET_COMMIT op on it (served by `cb` or returned as an event with
+/// `commit_opaque`), returning `RD_KAFKA_RESP_ERR_NO_ERROR`; without, to `cb` before returning
+/// the result. (The commit itself is synchronous in both cases.)
+///
+/// # Safety
+/// `rk` is NULL or a live handle; `offsets` NULL or a valid list; `rkqu` NULL or a live queue.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_commit_queue(
+    rk: *mut rd_kafka_t,
+    offsets: *const rd_kafka_topic_partition_list_t,
+    rkqu: *mut rd_kafka_queue_t,
+    cb: Option<PartitionsCb>,
+    commit_opaque: *mut c_void,
+) -> rd_kafka_resp_err_t {
+    ffi_guard!(RD_KAFKA_RESP_ERR__FAIL, {
+        // SAFETY: per the contract.
+        let Some(h) = (unsafe { handle(rk) }) else {
+            return RD_KAFKA_RESP_ERR__UNKNOWN_GROUP;
+        };
+        let (Some(c), Some(_)) = (h.consumer(), h.consumer_queue()) else {
+            return RD_KAFKA_RESP_ERR__UNKNOWN_GROUP;
+        };
+        let list = (!offsets.is_null()).then(|| {
+            // SAFETY: per the contract.
+            unsafe { to_vec(offsets) }
+        });
+        let (err, done) = match c.commit(list.as_deref(), CommitMode::Sync) {
+            Ok(v) => (RD_KAFKA_RESP_ERR_NO_ERROR, v),
+            Err(e) => (e.code.0, list.unwrap_or_default()),
+        };
+        let cbs = h.callbacks();
+        if cb.is_none() && cbs.offset_commit_cb.is_some() {
+            h.main.push(Op::OffsetCommit {
+                err,
+                offsets: done.clone(),
+                cb: cbs.offset_commit_cb,
+                opaque: cbs.opaque,
+            });
+        }
+        // SAFETY: per the contract.
+        match unsafe { Queue::from_c(rkqu) } {
+            Some(q) => {
+                q.q.push(Op::OffsetCommit {
+                    err,
+                    offsets: done,
+                    cb,
+                    opaque: commit_opaque,
+                });
+                RD_KAFKA_RESP_ERR_NO_ERROR
+            }
+            None => {
+                if let Some(cb) = cb {
+                    let l = from_slice(&done);
+                    // SAFETY: the application's callback; the list lives across the call.
+                    unsafe {
+                        cb(rk, err, l, commit_opaque);
+                        rd_kafka_topic_partition_list_destroy(l);
+                    }
+                }
+                err
+            }
+        }
     })
 }
 

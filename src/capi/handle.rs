@@ -12,7 +12,7 @@
 //! Adding the consumer: add `Kind::Consumer(..)`, create it in [`rd_kafka_t::create`], and let
 //! functions that only make sense for one kind match on `rk.kind` (see [`rd_kafka_t::producer`]).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::ffi::CString;
 use std::os::raw::{c_char, c_int, c_void};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -29,6 +29,8 @@ use super::errcodes::*;
 use super::error::set_last_error;
 use super::headers::rd_kafka_headers_t;
 use super::message::OwnedMessage;
+use super::ops::{cstring, Op};
+use super::queue::EvQueue;
 use super::topic::rd_kafka_topic_t;
 use super::types::*;
 use super::{cstr, write_errstr};
@@ -44,14 +46,6 @@ pub(crate) enum Kind {
     Producer(Producer),
     /// `RD_KAFKA_CONSUMER`.
     Consumer(crate::Consumer),
-}
-
-/// Something for `rd_kafka_poll` to hand to the application's callbacks.
-pub(crate) enum Event {
-    /// A delivery report (`dr_msg_cb` / `dr_cb`).
-    Delivery(DeliveryReport),
-    /// A client error (`error_cb`).
-    Error(KafkaError),
 }
 
 /// A topic object pointer kept in the handle's table (the handle holds one reference).
@@ -75,8 +69,16 @@ pub struct rd_kafka_t {
     name: CString,
     /// The configuration given to `rd_kafka_new` (owned since then; `rd_kafka_conf()` shows it).
     pub(crate) conf: Box<rd_kafka_conf_t>,
-    /// Reports and errors waiting for `rd_kafka_poll`, filled by the Rust client's callbacks.
-    events: Arc<Mutex<VecDeque<Event>>>,
+    /// The main queue: reports, errors, commit results, logs, filled by the Rust client's
+    /// callbacks and served by `rd_kafka_poll` (or polled as events).
+    pub(crate) main: Arc<EvQueue>,
+    /// The consumer queue (consumers with a `group.id`): rebalances, and the consumer's messages.
+    consumer_q: Option<Arc<EvQueue>>,
+    /// The log queue with `log.queue=true` (`rd_kafka_set_log_queue` forwards it).
+    pub(crate) logq: Option<Arc<EvQueue>>,
+    /// `RD_KAFKA_EVENT_*` types the handle raises: `rd_kafka_conf_set_events` plus those of the
+    /// configured callbacks, as librdkafka computes them.
+    pub(crate) enabled_events: c_int,
     /// The handle's topic objects by name; created by `rd_kafka_topic_new` or on first use by
     /// name (`producev` with `RD_KAFKA_V_TOPIC`, delivery reports).
     topics: Mutex<HashMap<String, TopicPtr>>,
@@ -130,6 +132,19 @@ impl rd_kafka_t {
         }
     }
 
+    /// The consumer queue, for consumers with a `group.id`.
+    pub(crate) fn consumer_queue(&self) -> Option<&Arc<EvQueue>> {
+        self.consumer_q.as_ref()
+    }
+
+    /// Whether delivery reports are raised as events rather than callbacks.
+    fn dr_event_mode(&self) -> bool {
+        let cbs = self.callbacks();
+        cbs.dr_msg_cb.is_none()
+            && cbs.dr_cb.is_none()
+            && self.enabled_events & RD_KAFKA_EVENT_DR != 0
+    }
+
     /// The consumer, if this is a consumer handle.
     pub(crate) fn consumer(&self) -> Option<&crate::Consumer> {
         match &self.kind {
@@ -177,7 +192,9 @@ impl rd_kafka_t {
         msg_opaque: *mut c_void,
         headers: rd_kafka_headers_t,
     ) -> Option<usize> {
-        self.callbacks().dr_msg_cb?;
+        if self.callbacks().dr_msg_cb.is_none() && !self.dr_event_mode() {
+            return None;
+        }
         let b = Box::new(DrHeaders {
             msg_opaque,
             headers: Box::new(headers),
@@ -194,10 +211,7 @@ impl rd_kafka_t {
 
     /// Messages produced and not yet reported to the application.
     pub(crate) fn outq_len(&self) -> usize {
-        let queued = lock(&self.events)
-            .iter()
-            .filter(|e| matches!(e, Event::Delivery(_)))
-            .count();
+        let queued = self.main.resolve().deliveries();
         self.producer().map_or(0, Producer::in_flight_count) + queued
     }
 
@@ -207,7 +221,7 @@ impl rd_kafka_t {
     /// `rk` is the live handle `self`.
     pub(crate) unsafe fn poll(&self, rk: *mut rd_kafka_t, timeout_ms: c_int) -> c_int {
         let timeout = timeout_of(timeout_ms);
-        if lock(&self.events).is_empty() {
+        if self.main.resolve().len() == 0 {
             if let Some(p) = self.producer() {
                 p.poll(timeout);
             }
@@ -223,17 +237,54 @@ impl rd_kafka_t {
     /// # Safety
     /// `rk` is the live handle `self`.
     pub(crate) unsafe fn serve(&self, rk: *mut rd_kafka_t) -> c_int {
-        let mut served = 0;
-        loop {
-            let Some(ev) = lock(&self.events).pop_front() else {
-                return served;
-            };
-            served += 1;
-            match ev {
-                // SAFETY: forwarded.
-                Event::Delivery(dr) => unsafe { self.deliver(rk, &dr) },
-                // SAFETY: forwarded.
-                Event::Error(e) => unsafe { self.report_error(rk, &e) },
+        // SAFETY: forwarded.
+        unsafe { serve_queue(rk, &self.main.resolve()) }
+    }
+
+    /// A log line: to the log queue with `log.queue=true`, else to the application now.
+    ///
+    /// # Safety
+    /// `rk` is the live handle `self`.
+    pub(crate) unsafe fn log(&self, rk: *mut rd_kafka_t, level: c_int, fac: &str, line: &str) {
+        match &self.logq {
+            Some(q) => q.push(Op::Log {
+                level,
+                fac: fac.to_string(),
+                line: line.to_string(),
+            }),
+            // SAFETY: forwarded.
+            None => unsafe { self.log_to_app(rk, level, fac, line) },
+        }
+    }
+
+    /// A log line to `log_cb`, or to stderr in librdkafka's format.
+    ///
+    /// # Safety
+    /// `rk` is the live handle `self`.
+    pub(crate) unsafe fn log_to_app(
+        &self,
+        rk: *mut rd_kafka_t,
+        level: c_int,
+        fac: &str,
+        line: &str,
+    ) {
+        match self.callbacks().log_cb {
+            Some(cb) => {
+                let fac = cstring(fac);
+                let line = cstring(line);
+                // SAFETY: the application's callback; the strings live across the call.
+                unsafe { cb(rk, level, fac.as_ptr(), line.as_ptr()) };
+            }
+            None => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default();
+                eprintln!(
+                    "%{level}|{}.{:03}|{fac}|{}| {line}",
+                    now.as_secs(),
+                    now.subsec_millis(),
+                    self.name.to_string_lossy()
+                );
             }
         }
     }
@@ -243,7 +294,7 @@ impl rd_kafka_t {
     ///
     /// # Safety
     /// `rk` is the live handle `self`.
-    unsafe fn report_error(&self, rk: *mut rd_kafka_t, e: &KafkaError) {
+    pub(crate) unsafe fn report_error(&self, rk: *mut rd_kafka_t, e: &KafkaError) {
         let cbs = self.callbacks();
         if let Some(cb) = cbs.error_cb {
             let reason = CString::new(e.message.replace('\0', " ")).unwrap_or_default();
@@ -253,61 +304,21 @@ impl rd_kafka_t {
         }
         let name = self.name.to_string_lossy();
         let line = format!("[thrd:app]: {name}: {}", e.message);
-        match cbs.log_cb {
-            Some(cb) => {
-                let line = CString::new(line.replace('\0', " ")).unwrap_or_default();
-                // SAFETY: the application's callback; the strings live across the call.
-                unsafe { cb(rk, 3, c"ERROR".as_ptr(), line.as_ptr()) };
-            }
-            None => {
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap_or_default();
-                eprintln!(
-                    "%3|{}.{:03}|ERROR|{name}| {line}",
-                    now.as_secs(),
-                    now.subsec_millis()
-                );
-            }
-        }
+        // SAFETY: forwarded.
+        unsafe { self.log(rk, 3, "ERROR", &line) };
     }
 
     /// One delivery report to `dr_msg_cb` and/or `dr_cb`.
     ///
     /// # Safety
     /// `rk` is the live handle `self`.
-    unsafe fn deliver(&self, rk: *mut rd_kafka_t, dr: &DeliveryReport) {
+    pub(crate) unsafe fn deliver(&self, rk: *mut rd_kafka_t, dr: &DeliveryReport) {
         let cbs = self.callbacks();
-        let extra = self.take_headers(dr.opaque);
         if cbs.dr_msg_cb.is_none() && cbs.dr_cb.is_none() {
+            self.take_headers(dr.opaque);
             return;
         }
-        let rkt = self.topic_by_name(&dr.topic);
-        let status = match &dr.error {
-            None => RD_KAFKA_MSG_STATUS_PERSISTED,
-            // Sent, but the answer was lost: the broker may have written it.
-            Some(e)
-                if matches!(
-                    e.code.0,
-                    RD_KAFKA_RESP_ERR__MSG_TIMED_OUT
-                        | RD_KAFKA_RESP_ERR__TIMED_OUT
-                        | RD_KAFKA_RESP_ERR__TRANSPORT
-                        | RD_KAFKA_RESP_ERR__PURGE_INFLIGHT
-                        | RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT
-                ) =>
-            {
-                RD_KAFKA_MSG_STATUS_POSSIBLY_PERSISTED
-            }
-            Some(_) => RD_KAFKA_MSG_STATUS_NOT_PERSISTED,
-        };
-        let mut msg = match extra {
-            Some(x) => {
-                let mut m = OwnedMessage::from_delivery(dr, rkt, Some(x.headers), status);
-                m.c._private = x.msg_opaque;
-                m
-            }
-            None => OwnedMessage::from_delivery(dr, rkt, None, status),
-        };
+        let mut msg = self.delivery_message(dr);
         let msg = &mut *msg;
         if let Some(cb) = cbs.dr_msg_cb {
             // SAFETY: the message lives until the end of this function, past the callback.
@@ -327,6 +338,73 @@ impl rd_kafka_t {
             };
         }
     }
+
+    /// The C message of a delivery report: status, the application's opaque and headers.
+    pub(crate) fn delivery_message(&self, dr: &DeliveryReport) -> Box<OwnedMessage> {
+        let extra = self.take_headers(dr.opaque);
+        let rkt = self.topic_by_name(&dr.topic);
+        let status = match &dr.error {
+            None => RD_KAFKA_MSG_STATUS_PERSISTED,
+            // Sent, but the answer was lost: the broker may have written it.
+            Some(e)
+                if matches!(
+                    e.code.0,
+                    RD_KAFKA_RESP_ERR__MSG_TIMED_OUT
+                        | RD_KAFKA_RESP_ERR__TIMED_OUT
+                        | RD_KAFKA_RESP_ERR__TRANSPORT
+                        | RD_KAFKA_RESP_ERR__PURGE_INFLIGHT
+                        | RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT
+                ) =>
+            {
+                RD_KAFKA_MSG_STATUS_POSSIBLY_PERSISTED
+            }
+            Some(_) => RD_KAFKA_MSG_STATUS_NOT_PERSISTED,
+        };
+        match extra {
+            Some(x) => {
+                let mut m = OwnedMessage::from_delivery(dr, rkt, Some(x.headers), status);
+                m.c._private = x.msg_opaque;
+                m
+            }
+            None => OwnedMessage::from_delivery(dr, rkt, None, status),
+        }
+    }
+}
+
+/// Serves the ops waiting in `q` with the application's callbacks; returns how many.
+///
+/// # Safety
+/// `rk` is a live handle.
+pub(crate) unsafe fn serve_queue(rk: *mut rd_kafka_t, q: &EvQueue) -> c_int {
+    let mut served = 0;
+    while let Some(op) = q.pop() {
+        served += 1;
+        // SAFETY: forwarded.
+        unsafe { super::ops::serve(rk, op) };
+    }
+    served
+}
+
+/// The `RD_KAFKA_EVENT_*` types a handle raises: those of `rd_kafka_conf_set_events` plus those
+/// whose callback is configured (librdkafka does the same at `rd_kafka_new`).
+fn enabled_events(cbs: &Callbacks) -> c_int {
+    let mut ev = cbs.enabled_events;
+    if cbs.dr_msg_cb.is_some() || cbs.dr_cb.is_some() {
+        ev |= RD_KAFKA_EVENT_DR;
+    }
+    if cbs.rebalance_cb.is_some() {
+        ev |= RD_KAFKA_EVENT_REBALANCE;
+    }
+    if cbs.offset_commit_cb.is_some() {
+        ev |= RD_KAFKA_EVENT_OFFSET_COMMIT;
+    }
+    if cbs.error_cb.is_some() {
+        ev |= RD_KAFKA_EVENT_ERROR;
+    }
+    if cbs.stats_cb.is_some() {
+        ev |= RD_KAFKA_EVENT_STATS;
+    }
+    ev
 }
 
 /// librdkafka's timeout convention: -1 (any negative) waits "forever".
@@ -392,42 +470,61 @@ pub unsafe extern "C" fn rd_kafka_new(
         };
         let name = CString::new(format!("{client_id}#{kind_name}-{seq}").replace('\0', ""))
             .unwrap_or_default();
-        let events = Arc::new(Mutex::new(VecDeque::new()));
+        let enabled_events = enabled_events(&conf.callbacks);
+        let main = EvQueue::new(0);
         let fatal = Arc::new(Mutex::new(None));
-        match &kind {
-            Kind::Consumer(_) => {}
+        let consumer_q = match &kind {
+            Kind::Consumer(_) => conf
+                .config
+                .get("group.id")
+                .is_some_and(|g| !g.is_empty())
+                .then(|| EvQueue::new(0)),
             Kind::Producer(p) => {
-                // Without a delivery callback reports are dropped here, as librdkafka does not
-                // queue them either (they would only hold memory until the next poll).
-                let wants_dr = conf.callbacks.dr_msg_cb.is_some() || conf.callbacks.dr_cb.is_some();
-                let q = Arc::clone(&events);
+                // Without a delivery callback or DR events reports are dropped here, as
+                // librdkafka does not queue them either.
+                let wants_dr = enabled_events & RD_KAFKA_EVENT_DR != 0;
+                let q = Arc::clone(&main);
                 p.set_delivery_callback(Box::new(move |dr| {
                     if wants_dr {
-                        lock(&q).push_back(Event::Delivery(dr.clone()))
+                        q.push(Op::Delivery(dr.clone()))
                     }
                 }));
-                let q = Arc::clone(&events);
+                let q = Arc::clone(&main);
                 let f = Arc::clone(&fatal);
                 p.set_error_callback(Box::new(move |e| {
                     if e.fatal {
                         lock(&f).get_or_insert_with(|| e.clone());
                     }
-                    lock(&q).push_back(Event::Error(e.clone()))
+                    q.push(Op::Error(e.clone()))
                 }));
+                None
             }
-        }
+        };
+        let logq =
+            (conf.config.get("log.queue").as_deref() == Some("true")).then(|| EvQueue::new(0));
         LIVE_HANDLES.fetch_add(1, Ordering::AcqRel);
         let rk = Box::into_raw(Box::new(rd_kafka_t {
             kind,
             rk_type: type_,
             name,
             conf,
-            events,
+            main,
+            consumer_q,
+            logq,
+            enabled_events,
             topics: Mutex::new(HashMap::new()),
             dr_headers: Mutex::new(HashMap::new()),
             fatal,
             group: Default::default(),
         }));
+        // SAFETY: just created.
+        let h = unsafe { &*rk };
+        for q in [Some(&h.main), h.consumer_q.as_ref(), h.logq.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            q.set_handle(rk);
+        }
         // SAFETY: just created; the callbacks need the handle's final address.
         unsafe { super::consumer::install_callbacks(rk) };
         rk
@@ -583,6 +680,15 @@ pub unsafe extern "C" fn rd_kafka_flush(
             return RD_KAFKA_RESP_ERR__INVALID_ARG;
         };
         let deadline = std::time::Instant::now() + timeout_of(timeout_ms);
+        if h.dr_event_mode() {
+            // The reports are the application's events: wait for the messages without serving
+            // the main queue (serving would drop them), as librdkafka does.
+            return match h.producer().map(|p| p.flush(timeout_of(timeout_ms))) {
+                Some(Err(e)) => e.code.0,
+                Some(Ok(())) => RD_KAFKA_RESP_ERR_NO_ERROR,
+                None => RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED,
+            };
+        }
         loop {
             // SAFETY: `rk` is this live handle.
             unsafe { h.serve(rk) };

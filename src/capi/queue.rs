@@ -27,15 +27,21 @@ use super::ops::{as_event_poll, Op};
 /// The callback of `rd_kafka_queue_cb_event_enable`.
 pub(crate) type QueueEventCb = unsafe extern "C" fn(*mut rd_kafka_t, *mut c_void);
 
-/// How a queue tells the application that something arrived.
+/// How a queue tells the application that an op arrived in it while it was empty (one way at
+/// a time: enabling one replaces the other, as in librdkafka).
 #[derive(Default)]
-struct Notify {
-    /// `rd_kafka_queue_cb_event_enable`: called on every post.
-    event_cb: Option<(QueueEventCb, usize)>,
-    /// `rd_kafka_queue_io_event_enable`: fd and payload, written once until the next poll.
-    io: Option<(c_int, Vec<u8>)>,
-    /// Whether the io payload was written since the last poll.
-    io_sent: bool,
+enum Notify {
+    #[default]
+    Off,
+    /// `rd_kafka_queue_cb_event_enable`: the callback and its opaque.
+    Callback(QueueEventCb, usize),
+    /// `rd_kafka_queue_io_event_enable`: fd and payload, written once until the next poll
+    /// (`sent`).
+    Io {
+        fd: c_int,
+        payload: Vec<u8>,
+        sent: bool,
+    },
 }
 
 /// A queue of ops (shared by the handle and the `rd_kafka_queue_t` references to it).
@@ -95,19 +101,27 @@ impl EvQueue {
     }
 
     fn enqueue(&self, op: Op) {
-        lock(&self.ops).push_back(op);
-        self.cond.notify_all();
-        let (cb, io) = {
-            let mut n = lock(&self.notify);
-            let io = match &n.io {
-                Some((fd, payload)) if !n.io_sent => Some((*fd, payload.clone())),
-                _ => None,
-            };
-            if io.is_some() {
-                n.io_sent = true;
-            }
-            (n.event_cb, io)
+        let was_empty = {
+            let mut ops = lock(&self.ops);
+            ops.push_back(op);
+            ops.len() == 1
         };
+        self.cond.notify_all();
+        if !was_empty {
+            return;
+        }
+        let mut cb = None;
+        let mut io = None;
+        match &mut *lock(&self.notify) {
+            Notify::Off => {}
+            Notify::Callback(f, opaque) => cb = Some((*f, *opaque)),
+            Notify::Io { fd, payload, sent } => {
+                if !*sent {
+                    *sent = true;
+                    io = Some((*fd, payload.clone()));
+                }
+            }
+        }
         if let Some((cb, opaque)) = cb {
             let rk = self.rk.load(Ordering::Acquire) as *mut rd_kafka_t;
             // SAFETY: the application's callback with its own opaque.
@@ -120,9 +134,11 @@ impl EvQueue {
         }
     }
 
-    /// Takes the first op, if any.
+    /// Takes the first op, if any (a poll: the io event may be written again).
     pub(crate) fn pop(&self) -> Option<Op> {
-        lock(&self.notify).io_sent = false;
+        if let Notify::Io { sent, .. } = &mut *lock(&self.notify) {
+            *sent = false;
+        }
         lock(&self.ops).pop_front()
     }
 
@@ -393,8 +409,9 @@ pub unsafe extern "C" fn rd_kafka_queue_poll(
     })
 }
 
-/// Calls `event_cb(rk, qev_opaque)` whenever an op is posted to the queue (NULL: stops). The
-/// callback must not poll the queue itself; it tells another thread to.
+/// Calls `event_cb(rk, qev_opaque)` when an op is posted to the empty queue (NULL: stops;
+/// replaces an io event). The callback must not poll the queue itself; it tells another thread
+/// to.
 ///
 /// # Safety
 /// `rkqu` is NULL or a live queue; `event_cb` is NULL or a valid function.
@@ -407,13 +424,16 @@ pub unsafe extern "C" fn rd_kafka_queue_cb_event_enable(
     ffi_guard!((), {
         // SAFETY: per the contract.
         if let Some(q) = unsafe { Queue::from_c(rkqu) } {
-            lock(&q.q.notify).event_cb = event_cb.map(|cb| (cb, qev_opaque as usize));
+            *lock(&q.q.notify) = match event_cb {
+                Some(cb) => Notify::Callback(cb, qev_opaque as usize),
+                None => Notify::Off,
+            };
         }
     })
 }
 
-/// Writes `payload` to `fd` when an op is posted to the queue, once until the queue is polled
-/// again (`fd` -1: stops).
+/// Writes `payload` to `fd` when an op is posted to the empty queue, once until the queue is
+/// polled again (`fd` -1: stops; replaces an event callback).
 ///
 /// # Safety
 /// `rkqu` is NULL or a live queue; `payload` is NULL or `size` readable bytes.
@@ -429,19 +449,21 @@ pub unsafe extern "C" fn rd_kafka_queue_io_event_enable(
         let Some(q) = (unsafe { Queue::from_c(rkqu) }) else {
             return;
         };
-        let mut n = lock(&q.q.notify);
-        if fd == -1 {
-            n.io = None;
-            return;
-        }
         let bytes = if payload.is_null() || size == 0 {
             Vec::new()
         } else {
             // SAFETY: per the contract.
             unsafe { std::slice::from_raw_parts(payload.cast::<u8>(), size) }.to_vec()
         };
-        n.io = Some((fd, bytes));
-        n.io_sent = false;
+        *lock(&q.q.notify) = if fd == -1 {
+            Notify::Off
+        } else {
+            Notify::Io {
+                fd,
+                payload: bytes,
+                sent: false,
+            }
+        };
     })
 }
 

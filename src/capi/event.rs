@@ -496,3 +496,162 @@ pub unsafe extern "C" fn rd_kafka_event_config_string(
     let _ = rkev;
     std::ptr::null()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CStr;
+
+    fn raw(
+        ty: rd_kafka_event_type_t,
+        err: rd_kafka_resp_err_t,
+        kind: Kind,
+    ) -> *mut rd_kafka_event_t {
+        rd_kafka_event_t_new(Event { ty, err, kind })
+    }
+
+    fn s(p: *const c_char) -> String {
+        // SAFETY: the accessors return NUL-terminated strings.
+        unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+    }
+
+    #[test]
+    fn null_events_give_librdkafka_values() {
+        let null = std::ptr::null_mut();
+        // SAFETY: NULL is allowed everywhere.
+        unsafe {
+            assert_eq!(rd_kafka_event_type(null), RD_KAFKA_EVENT_NONE);
+            assert_eq!(s(rd_kafka_event_name(null)), "(NONE)");
+            rd_kafka_event_destroy(null);
+            assert!(rd_kafka_event_message_next(null).is_null());
+            assert_eq!(rd_kafka_event_message_count(null), 0);
+            assert_eq!(rd_kafka_event_error(null), RD_KAFKA_RESP_ERR_NO_ERROR);
+            assert_eq!(s(rd_kafka_event_error_string(null)), "Success");
+            assert_eq!(rd_kafka_event_error_is_fatal(null), 0);
+            assert!(rd_kafka_event_opaque(null).is_null());
+            let mut level = 0;
+            let (mut fac, mut line) = (std::ptr::null(), std::ptr::null());
+            assert_eq!(
+                rd_kafka_event_log(null, &mut fac, &mut line, &mut level),
+                -1
+            );
+            assert!(rd_kafka_event_stats(null).is_null());
+            assert!(rd_kafka_event_topic_partition_list(null).is_null());
+            assert!(rd_kafka_event_topic_partition(null).is_null());
+            assert!(rd_kafka_event_config_string(null).is_null());
+            let mut arr = [std::ptr::null(); 2];
+            assert_eq!(rd_kafka_event_message_array(null, arr.as_mut_ptr(), 2), 0);
+        }
+    }
+
+    #[test]
+    fn accessors_of_another_type_return_nothing() {
+        let ev = raw(
+            RD_KAFKA_EVENT_STATS,
+            0,
+            Kind::Stats(CString::new("{\"name\":\"x\"}").unwrap()),
+        );
+        // SAFETY: a live event of ours, destroyed once.
+        unsafe {
+            assert_eq!(s(rd_kafka_event_name(ev)), "Stats");
+            assert_eq!(s(rd_kafka_event_stats(ev)), "{\"name\":\"x\"}");
+            assert!(rd_kafka_event_message_next(ev).is_null());
+            assert_eq!(rd_kafka_event_message_count(ev), 0);
+            assert!(rd_kafka_event_topic_partition_list(ev).is_null());
+            assert!(rd_kafka_event_topic_partition(ev).is_null());
+            assert!(rd_kafka_event_opaque(ev).is_null());
+            assert_eq!(
+                rd_kafka_event_log(
+                    ev,
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut()
+                ),
+                -1
+            );
+            rd_kafka_event_destroy(ev);
+        }
+        let ev = raw(
+            RD_KAFKA_EVENT_LOG,
+            0,
+            Kind::Log {
+                level: 7,
+                fac: CString::new("FAC").unwrap(),
+                line: CString::new("text").unwrap(),
+            },
+        );
+        let (mut fac, mut line, mut level) = (std::ptr::null(), std::ptr::null(), 0);
+        // SAFETY: as above.
+        unsafe {
+            assert!(rd_kafka_event_stats(ev).is_null());
+            assert_eq!(rd_kafka_event_log(ev, &mut fac, &mut line, &mut level), 0);
+            assert_eq!((s(fac), s(line), level), ("FAC".into(), "text".into(), 7));
+            rd_kafka_event_destroy(ev);
+        }
+    }
+
+    #[test]
+    fn error_event_carries_its_partition_and_text() {
+        let e = KafkaError::new(ErrorCode::L_PARTITION_EOF, "end of t [2] at offset 9");
+        let tp = TopicPartition::with_offset("t", 2, 9);
+        let ev = raw(RD_KAFKA_EVENT_ERROR, e.code.0, error_kind(&e, Some(tp)));
+        // SAFETY: as above; the partition is ours to destroy.
+        unsafe {
+            assert_eq!(rd_kafka_event_error(ev), RD_KAFKA_RESP_ERR__PARTITION_EOF);
+            assert_eq!(
+                s(rd_kafka_event_error_string(ev)),
+                "end of t [2] at offset 9"
+            );
+            assert_eq!(rd_kafka_event_error_is_fatal(ev), 0);
+            let p = rd_kafka_event_topic_partition(ev);
+            assert!(!p.is_null());
+            assert_eq!(((*p).partition, (*p).offset, (*p).err), (2, 9, e.code.0));
+            super::super::partition_list::rd_kafka_topic_partition_destroy(p);
+            rd_kafka_event_destroy(ev);
+        }
+        // An event without its own text describes its code.
+        let ev = raw(
+            RD_KAFKA_EVENT_REBALANCE,
+            RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS,
+            Kind::Partitions {
+                list: from_slice(&[TopicPartition::new("t", 0)]),
+                opaque: std::ptr::null_mut(),
+            },
+        );
+        // SAFETY: as above.
+        unsafe {
+            assert_eq!(
+                s(rd_kafka_event_error_string(ev)),
+                "Local: Assign partitions"
+            );
+            assert_eq!((*rd_kafka_event_topic_partition_list(ev)).cnt, 1);
+            rd_kafka_event_destroy(ev);
+        }
+    }
+
+    #[test]
+    fn dr_event_hands_out_each_message_once() {
+        let msgs = (0..3)
+            .map(|i| {
+                let mut m = OwnedMessage::error(0, "", std::ptr::null_mut(), 0, i);
+                m.c.err = 0;
+                m
+            })
+            .collect();
+        let ev = raw(RD_KAFKA_EVENT_DR, 0, Kind::Dr { msgs, next: 0 });
+        let mut arr = [std::ptr::null(); 8];
+        // SAFETY: as above.
+        unsafe {
+            assert_eq!(rd_kafka_event_message_count(ev), 3);
+            let first = rd_kafka_event_message_next(ev);
+            assert_eq!((*first).offset, 0);
+            assert_eq!(rd_kafka_event_message_count(ev), 2);
+            assert_eq!(rd_kafka_event_message_array(ev, arr.as_mut_ptr(), 8), 2);
+            assert_eq!(((*arr[0]).offset, (*arr[1]).offset), (1, 2));
+            assert!(rd_kafka_event_message_next(ev).is_null());
+            assert_eq!(rd_kafka_event_message_count(ev), 0);
+            assert_eq!(rd_kafka_event_message_array(ev, std::ptr::null_mut(), 8), 0);
+            rd_kafka_event_destroy(ev);
+        }
+    }
+}

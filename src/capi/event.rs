@@ -23,6 +23,8 @@ use super::types::*;
 pub(crate) enum Kind {
     /// Delivery reports of one batch; `next` is the first not yet handed out.
     Dr {
+        // Boxed: C holds each message's address while the event lives.
+        #[allow(clippy::vec_box)]
         msgs: Vec<Box<OwnedMessage>>,
         next: usize,
     },

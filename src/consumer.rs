@@ -151,6 +151,12 @@ impl Consumer {
         *lock(&self.commit_cb) = Some(cb);
     }
 
+    /// Sets a function the engine thread calls whenever it has handed messages or events to
+    /// `poll` (None: removes it). It must be quick and must not call into the consumer.
+    pub fn set_wakeup(&self, f: Option<Box<dyn Fn() + Send + Sync>>) {
+        self.shared.on_output.set(f);
+    }
+
     /// Called from a rebalance or commit callback: the running `poll` returns `None` once the
     /// callback is done, so that what the callback queued reaches the application now.
     pub fn interrupt_poll(&self) {

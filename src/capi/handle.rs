@@ -525,6 +525,12 @@ pub unsafe extern "C" fn rd_kafka_new(
         {
             q.set_handle(rk);
         }
+        if let (Some(c), Some(cq)) = (h.consumer(), h.consumer_q.as_ref()) {
+            // The consumer queue's messages are the consumer's: tell its reader when the engine
+            // thread has handed some over (rust-rdkafka's StreamConsumer waits for that).
+            let cq = Arc::clone(cq);
+            c.set_wakeup(Some(Box::new(move || cq.resolve().notify_ready())));
+        }
         // SAFETY: just created; the callbacks need the handle's final address.
         unsafe { super::consumer::install_callbacks(rk) };
         rk

@@ -107,9 +107,13 @@ impl EvQueue {
             ops.len() == 1
         };
         self.cond.notify_all();
-        if !was_empty {
-            return;
+        if was_empty {
+            self.notify_ready();
         }
+    }
+
+    /// Tells the application that the queue has something (its event callback or io event).
+    pub(crate) fn notify_ready(&self) {
         let mut cb = None;
         let mut io = None;
         match &mut *lock(&self.notify) {

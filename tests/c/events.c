@@ -302,6 +302,21 @@ static void consumer_part(const char *bootstrap, const char *topic, const char *
         printf("subscribe %s\n", rd_kafka_err2name(rd_kafka_subscribe(rk, topics)));
         rd_kafka_topic_partition_list_destroy(topics);
 
+        /* As rust-rdkafka's StreamConsumer: poll once, then wait for the queue's event
+         * callback before polling again. */
+        event_cb_calls = 0;
+        rd_kafka_queue_cb_event_enable(cq, event_cb, &event_cb_calls);
+        ev = rd_kafka_queue_poll(cq, 0);
+        if (ev) {
+                printf("first poll: event %s\n", rd_kafka_event_name(ev));
+                rd_kafka_event_destroy(ev);
+        }
+        deadline = time(NULL) + 20;
+        while (!event_cb_calls && time(NULL) < deadline)
+                usleep(10 * 1000);
+        printf("consumer queue event_cb before polling: %s\n", event_cb_calls ? "yes" : "no");
+        rd_kafka_queue_cb_event_enable(cq, NULL, NULL);
+
         deadline = time(NULL) + 60;
         while ((got < total || eofs < nparts) && time(NULL) < deadline) {
                 ev = rd_kafka_queue_poll(cq, 500);

@@ -2085,7 +2085,8 @@ const struct rd_kafka_conf_t *rd_kafka_conf(struct rd_kafka_t *rk);
 // `rk` is NULL or a live handle.
 int rd_kafka_poll(struct rd_kafka_t *rk, int timeout_ms);
 
-// Messages (and callbacks) not yet served: produced messages without a served delivery report.
+// Produced messages whose delivery report was not yet served (or its DR event destroyed),
+// plus the ops waiting in the main queue, as librdkafka counts.
 //
 // # Safety
 // `rk` is NULL or a live handle.

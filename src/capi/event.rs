@@ -7,6 +7,8 @@
 
 use std::ffi::CString;
 use std::os::raw::{c_char, c_int, c_void};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use crate::topic_partition::TopicPartition;
 use crate::{ErrorCode, KafkaError, Message};
@@ -58,10 +60,16 @@ pub(crate) struct Event {
     /// `rd_kafka_event_error()`.
     pub(crate) err: rd_kafka_resp_err_t,
     pub(crate) kind: Kind,
+    /// For DR events: the handle's count of unfinished reports, lowered by the event's messages
+    /// when it is destroyed.
+    pub(crate) dr_pending: Option<Arc<AtomicUsize>>,
 }
 
 impl Drop for Event {
     fn drop(&mut self) {
+        if let (Some(p), Kind::Dr { msgs, .. }) = (&self.dr_pending, &self.kind) {
+            p.fetch_sub(msgs.len(), Ordering::AcqRel);
+        }
         if let Kind::Partitions { list, .. } = self.kind {
             // SAFETY: the event owns the list.
             unsafe { rd_kafka_topic_partition_list_destroy(list) };
@@ -122,7 +130,13 @@ impl Event {
             ),
             Op::Stats(json) => (0, Kind::Stats(cstring(&json))),
         };
-        Event { ty, err, kind }
+        let dr_pending = (ty == RD_KAFKA_EVENT_DR).then(|| Arc::clone(&h.dr_pending));
+        Event {
+            ty,
+            err,
+            kind,
+            dr_pending,
+        }
     }
 
     /// The event for what the consumer's poll returned: a message (FETCH) or an error (ERROR).
@@ -139,6 +153,7 @@ impl Event {
             Ok(m) => Event {
                 ty: RD_KAFKA_EVENT_FETCH,
                 err: 0,
+                dr_pending: None,
                 kind: Kind::Fetch {
                     msg: OwnedMessage::from_message(&m, h.topic_by_name(m.topic())),
                     taken: false,
@@ -154,6 +169,7 @@ impl Event {
                 Event {
                     ty: RD_KAFKA_EVENT_ERROR,
                     err: e.code.0,
+                    dr_pending: None,
                     kind: error_kind(&e, tp),
                 }
             }
@@ -509,7 +525,12 @@ mod tests {
         err: rd_kafka_resp_err_t,
         kind: Kind,
     ) -> *mut rd_kafka_event_t {
-        rd_kafka_event_t_new(Event { ty, err, kind })
+        rd_kafka_event_t_new(Event {
+            ty,
+            err,
+            kind,
+            dr_pending: None,
+        })
     }
 
     fn s(p: *const c_char) -> String {

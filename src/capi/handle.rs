@@ -79,6 +79,9 @@ pub struct rd_kafka_t {
     /// `RD_KAFKA_EVENT_*` types the handle raises: `rd_kafka_conf_set_events` plus those of the
     /// configured callbacks, as librdkafka computes them.
     pub(crate) enabled_events: c_int,
+    /// Delivery reports not yet served to a callback or destroyed with their DR event: they
+    /// count in `rd_kafka_outq_len`, and `rd_kafka_flush` waits for them, as in librdkafka.
+    pub(crate) dr_pending: Arc<AtomicUsize>,
     /// The handle's topic objects by name; created by `rd_kafka_topic_new` or on first use by
     /// name (`producev` with `RD_KAFKA_V_TOPIC`, delivery reports).
     topics: Mutex<HashMap<String, TopicPtr>>,
@@ -210,9 +213,15 @@ impl rd_kafka_t {
     }
 
     /// Messages produced and not yet reported to the application.
+    /// (librdkafka: messages not yet finished, plus the ops waiting in the main queue.)
     pub(crate) fn outq_len(&self) -> usize {
-        let queued = self.main.resolve().deliveries();
-        self.producer().map_or(0, Producer::in_flight_count) + queued
+        self.unfinished_msgs() + self.main.resolve().len()
+    }
+
+    /// Messages produced whose delivery report was not served or destroyed yet.
+    fn unfinished_msgs(&self) -> usize {
+        let reported = self.dr_pending.load(Ordering::Acquire);
+        self.producer().map_or(0, Producer::in_flight_count) + reported
     }
 
     /// Waits up to `timeout_ms` (-1: forever) for events and serves them; returns how many.
@@ -472,6 +481,7 @@ pub unsafe extern "C" fn rd_kafka_new(
             .unwrap_or_default();
         let enabled_events = enabled_events(&conf.callbacks);
         let main = EvQueue::new(0);
+        let dr_pending = Arc::new(AtomicUsize::new(0));
         let fatal = Arc::new(Mutex::new(None));
         let consumer_q = match &kind {
             Kind::Consumer(_) => conf
@@ -484,8 +494,10 @@ pub unsafe extern "C" fn rd_kafka_new(
                 // librdkafka does not queue them either.
                 let wants_dr = enabled_events & RD_KAFKA_EVENT_DR != 0;
                 let q = Arc::clone(&main);
+                let pending = Arc::clone(&dr_pending);
                 p.set_delivery_callback(Box::new(move |dr| {
                     if wants_dr {
+                        pending.fetch_add(1, Ordering::AcqRel);
                         q.push(Op::Delivery(dr.clone()))
                     }
                 }));
@@ -512,6 +524,7 @@ pub unsafe extern "C" fn rd_kafka_new(
             consumer_q,
             logq,
             enabled_events,
+            dr_pending,
             topics: Mutex::new(HashMap::new()),
             dr_headers: Mutex::new(HashMap::new()),
             fatal,
@@ -658,7 +671,8 @@ pub unsafe extern "C" fn rd_kafka_poll(rk: *mut rd_kafka_t, timeout_ms: c_int) -
     })
 }
 
-/// Messages (and callbacks) not yet served: produced messages without a served delivery report.
+/// Produced messages whose delivery report was not yet served (or its DR event destroyed),
+/// plus the ops waiting in the main queue, as librdkafka counts.
 ///
 /// # Safety
 /// `rk` is NULL or a live handle.
@@ -689,11 +703,22 @@ pub unsafe extern "C" fn rd_kafka_flush(
         if h.dr_event_mode() {
             // The reports are the application's events: wait for the messages without serving
             // the main queue (serving would drop them), as librdkafka does.
-            return match h.producer().map(|p| p.flush(timeout_of(timeout_ms))) {
-                Some(Err(e)) => e.code.0,
-                Some(Ok(())) => RD_KAFKA_RESP_ERR_NO_ERROR,
-                None => RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED,
+            let Some(p) = h.producer() else {
+                return RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED;
             };
+            loop {
+                let now = std::time::Instant::now();
+                // A timeout here is ours to report at the deadline.
+                let _ = p.flush(deadline.saturating_duration_since(now));
+                if h.unfinished_msgs() == 0 {
+                    return RD_KAFKA_RESP_ERR_NO_ERROR;
+                }
+                if std::time::Instant::now() >= deadline {
+                    return RD_KAFKA_RESP_ERR__TIMED_OUT;
+                }
+                // Another thread is taking the events: look again shortly.
+                std::thread::sleep(std::time::Duration::from_millis(10).min(deadline - now));
+            }
         }
         loop {
             // SAFETY: `rk` is this live handle.

@@ -93,8 +93,12 @@ pub(crate) unsafe fn serve(rk: *mut rd_kafka_t, op: Op) {
     let h = unsafe { &*rk };
     let cbs = h.callbacks();
     match op {
-        // SAFETY: forwarded.
-        Op::Delivery(dr) => unsafe { h.deliver(rk, &dr) },
+        Op::Delivery(dr) => {
+            // SAFETY: forwarded.
+            unsafe { h.deliver(rk, &dr) };
+            h.dr_pending
+                .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+        }
         // SAFETY: forwarded.
         Op::Error(e) => unsafe { h.report_error(rk, &e) },
         Op::Rebalance {

@@ -166,14 +166,6 @@ impl EvQueue {
         lock(&self.ops).len()
     }
 
-    /// Delivery reports waiting in this queue.
-    pub(crate) fn deliveries(&self) -> usize {
-        lock(&self.ops)
-            .iter()
-            .filter(|o| matches!(o, Op::Delivery(_)))
-            .count()
-    }
-
     /// Waits until an op is posted or `deadline` passes.
     fn wait(&self, deadline: Instant) {
         let mut ops = lock(&self.ops);
@@ -575,7 +567,7 @@ mod tests {
         for (p, off) in [(0, 0), (0, 1), (1, 0), (0, 2)] {
             q.push(Op::Delivery(dr(p, off)));
         }
-        assert_eq!(q.deliveries(), 4);
+        assert_eq!(q.len(), 4);
         let Some(Op::Delivery(first)) = q.pop() else {
             panic!("no report");
         };

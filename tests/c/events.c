@@ -164,14 +164,18 @@ static void producer_part(const char *bootstrap, const char *topic) {
         deadline = time(NULL) + 10;
         while (rd_kafka_queue_length(mainq) == 0 && time(NULL) < deadline)
                 usleep(10 * 1000);
-        printf("main queue length with a report %d\n", (int)rd_kafka_queue_length(mainq));
+        printf("main queue length with a report %d, outq_len %d, flush(0) %s\n",
+               (int)rd_kafka_queue_length(mainq), rd_kafka_outq_len(rk),
+               rd_kafka_err2name(rd_kafka_flush(rk, 0)));
         ev = next_dr(mainq);
         if (ev) {
                 const rd_kafka_message_t *m = rd_kafka_event_message_next(ev);
                 printf("report: count %d bad %d\n", m ? 1 : 0, m ? check_delivery(m) : 1);
                 rd_kafka_event_destroy(ev);
         }
-        printf("main queue length after poll %d\n", (int)rd_kafka_queue_length(mainq));
+        printf("main queue length after poll %d, outq_len %d, flush(0) %s\n",
+               (int)rd_kafka_queue_length(mainq), rd_kafka_outq_len(rk),
+               rd_kafka_err2name(rd_kafka_flush(rk, 0)));
 
         /* Forwarding: the main queue's reports land in the application queue, which has an
          * event callback, then an io event instead. */

@@ -100,6 +100,8 @@ fn events_c_program_matches_librdkafka() {
     let cluster = MockCluster::builder(3)
         .topic("ev-ours", 4)
         .topic("ev-theirs", 4)
+        .topic("evc-ours", 4)
+        .topic("evc-theirs", 4)
         .initial_rebalance_delay_ms(0)
         .start();
     let expected = run(
@@ -122,5 +124,20 @@ fn events_c_program_matches_librdkafka() {
     assert!(out.contains("consumed 503 dups 0 bad 0 eofs 4\n"), "{out}");
     assert!(out.contains("purged reports 3 bad 0\n"), "{out}");
     assert!(out.contains("closed 1\n"), "{out}");
+    assert!(out.contains("after close: poll NULL\n"), "{out}");
     assert!(out.ends_with("done\n"));
+
+    // Cooperative rebalancing: the application applies the events incrementally.
+    let args = |t: &'static str, g: &'static str| {
+        vec![cluster.bootstrap(), t, g, "500", "4", "cooperative"]
+    };
+    let expected = run(&theirs, &args("evc-theirs", "gc-theirs"));
+    let out = run(&ours, &args("evc-ours", "gc-ours"));
+    eprintln!("cooperative, librdkafka:\n{expected}\nlibrskafka:\n{out}");
+    assert_eq!(
+        expected, out,
+        "left: linked against librdkafka, right: against librskafka"
+    );
+    assert!(out.contains("incremental assign -> OK\n"), "{out}");
+    assert!(out.contains("consumed 503 dups 0 bad 0 eofs 4\n"), "{out}");
 }

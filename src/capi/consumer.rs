@@ -53,6 +53,11 @@ impl GroupState {
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
     }
 
+    /// Whether the consumer was closed (its engine has stopped).
+    pub(crate) fn consumer_stopped(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
     fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire) && self.close_pending.load(Ordering::Acquire) == 0
     }

@@ -244,9 +244,10 @@ unsafe fn next_event(rk: *mut rd_kafka_t, d: &Arc<EvQueue>, deadline: Instant) -
             return Some(unsafe { Event::from_ops(rk, op, more) });
         }
         let now = Instant::now();
-        let drives_consumer = h
-            .consumer_queue()
-            .is_some_and(|c| Arc::ptr_eq(&c.resolve(), d));
+        // A closed consumer has nothing more to give: its queue only holds what was posted.
+        let drives_consumer = !h.group.consumer_stopped()
+            && h.consumer_queue()
+                .is_some_and(|c| Arc::ptr_eq(&c.resolve(), d));
         let drives_producer = h.producer().is_some() && Arc::ptr_eq(&h.main.resolve(), d);
         if drives_consumer {
             if let Some(c) = h.consumer() {

@@ -1,7 +1,7 @@
 /* librdkafka's queue and event API, compiled against the system rdkafka.h and linked once
  * against librskafka and once against librdkafka: both runs must print the same.
  *
- * usage: events <bootstrap> <topic> <group> <count> <partitions>
+ * usage: events <bootstrap> <topic> <group> <count> <partitions> [cooperative]
  *
  * Producer (DR and ERROR events, no callbacks): produces <count> messages (message i to
  * partition i % partitions) and takes their delivery reports as DR events from the main queue
@@ -266,15 +266,26 @@ static void commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 static void rebalance(rd_kafka_t *rk, rd_kafka_event_t *ev, const char *when) {
         rd_kafka_resp_err_t err = rd_kafka_event_error(ev);
         rd_kafka_topic_partition_list_t *l = rd_kafka_event_topic_partition_list(ev);
-        printf("%s rebalance %s\n", when, rd_kafka_err2name(err));
+        printf("%s rebalance %s protocol %s\n", when, rd_kafka_err2name(err),
+               rd_kafka_rebalance_protocol(rk));
         print_list("  partitions", l);
-        if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS)
+        if (!strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE")) {
+                rd_kafka_error_t *e = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS
+                                          ? rd_kafka_incremental_assign(rk, l)
+                                          : rd_kafka_incremental_unassign(rk, l);
+                printf("  incremental %s -> %s\n",
+                       err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS ? "assign" : "unassign",
+                       e ? rd_kafka_error_name(e) : "OK");
+                if (e)
+                        rd_kafka_error_destroy(e);
+        } else if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS)
                 printf("  assign -> %s\n", rd_kafka_err2name(rd_kafka_assign(rk, l)));
         else
                 printf("  unassign -> %s\n", rd_kafka_err2name(rd_kafka_assign(rk, NULL)));
 }
 
-static void consumer_part(const char *bootstrap, const char *topic, const char *group) {
+static void consumer_part(const char *bootstrap, const char *topic, const char *group,
+                          int cooperative) {
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
         rd_kafka_t *rk;
         rd_kafka_queue_t *cq, *appq;
@@ -292,6 +303,8 @@ static void consumer_part(const char *bootstrap, const char *topic, const char *
         set(conf, "enable.auto.commit", "false");
         set(conf, "enable.partition.eof", "true");
         set(conf, "log.queue", "true");
+        if (cooperative)
+                set(conf, "partition.assignment.strategy", "cooperative-sticky");
         rd_kafka_conf_set_events(conf, RD_KAFKA_EVENT_REBALANCE | RD_KAFKA_EVENT_OFFSET_COMMIT |
                                            RD_KAFKA_EVENT_ERROR);
         rk = new_client(RD_KAFKA_CONSUMER, conf);
@@ -437,6 +450,10 @@ static void consumer_part(const char *bootstrap, const char *topic, const char *
                 rd_kafka_event_destroy(ev);
         }
         printf("closed %d\n", rd_kafka_consumer_closed(rk));
+        ev = rd_kafka_queue_poll(cq, 200);
+        printf("after close: poll %s\n", ev ? rd_kafka_event_name(ev) : "NULL");
+        if (ev)
+                rd_kafka_event_destroy(ev);
         rd_kafka_queue_destroy(cq);
         rd_kafka_destroy(rk);
         free(seen);
@@ -444,8 +461,9 @@ static void consumer_part(const char *bootstrap, const char *topic, const char *
 }
 
 int main(int argc, char **argv) {
-        if (argc != 6) {
-                fprintf(stderr, "usage: %s bootstrap topic group count partitions\n", argv[0]);
+        if (argc != 6 && argc != 7) {
+                fprintf(stderr, "usage: %s bootstrap topic group count partitions [cooperative]\n",
+                        argv[0]);
                 return 2;
         }
         count = atoi(argv[4]);
@@ -455,7 +473,7 @@ int main(int argc, char **argv) {
                rd_kafka_event_name(NULL));
         rd_kafka_event_destroy(NULL);
         producer_part(argv[1], argv[2]);
-        consumer_part(argv[1], argv[2], argv[3]);
+        consumer_part(argv[1], argv[2], argv[3], argc == 7);
         free(next_off);
         printf("done\n");
         return 0;

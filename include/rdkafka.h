@@ -1678,13 +1678,6 @@ rd_kafka_resp_err_t rd_kafka_subscription(struct rd_kafka_t *rk,
 // `rk` is NULL or a live handle.
 struct rd_kafka_message_t *rd_kafka_consumer_poll(struct rd_kafka_t *rk, int timeout_ms);
 
-// Commits (with `enable.auto.commit`), revokes the assignment through the rebalance callback
-// and leaves the group. The handle must still be destroyed.
-//
-// # Safety
-// `rk` is NULL or a live handle.
-rd_kafka_resp_err_t rd_kafka_consumer_close(struct rd_kafka_t *rk);
-
 // Commits `offsets` (NULL: the stored offsets of the assignment); waits for the result unless
 // `async_`.
 //
@@ -1745,24 +1738,6 @@ struct rd_kafka_error_t *rd_kafka_incremental_unassign(struct rd_kafka_t *rk,
 rd_kafka_resp_err_t rd_kafka_assignment(struct rd_kafka_t *rk,
                                         struct rd_kafka_topic_partition_list_t **partitions);
 
-// 1 once the consumer is closed: `rd_kafka_consumer_close` returned, or after
-// `rd_kafka_consumer_close_queue` the application took the close's rebalance event; else 0
-// (always 0 without a consumer group, as in librdkafka).
-//
-// # Safety
-// `rk` is NULL or a live handle.
-int rd_kafka_consumer_closed(struct rd_kafka_t *rk);
-
-// Closes the consumer with its close's rebalance delivered as an event on `rkqu` (with
-// REBALANCE events or a `rebalance_cb`): the application polls `rkqu` until
-// `rd_kafka_consumer_closed()`. NULL on success, else an error the caller destroys. The close
-// itself (commit, leave) completes before this returns.
-//
-// # Safety
-// `rk` is NULL or a live handle; `rkqu` NULL or a live queue of it.
-struct rd_kafka_error_t *rd_kafka_consumer_close_queue(struct rd_kafka_t *rk,
-                                                       struct rd_kafka_queue_t *rkqu);
-
 // Commits `offsets` (NULL: the stored offsets of the assignment) and reports the result: with
 // `rkqu`, as an OFFSET_COMMIT op on it (served by `cb` or returned as an event with
 // `commit_opaque`), returning `RD_KAFKA_RESP_ERR_NO_ERROR`; without, to `cb` before returning
@@ -1775,18 +1750,6 @@ rd_kafka_resp_err_t rd_kafka_commit_queue(struct rd_kafka_t *rk,
                                           struct rd_kafka_queue_t *rkqu,
                                           struct Option_PartitionsCb cb,
                                           void *commit_opaque);
-
-// Whether the last revoked assignment was lost (session timeout, fencing) rather than revoked.
-//
-// # Safety
-// `rk` is NULL or a live handle.
-int rd_kafka_assignment_lost(struct rd_kafka_t *rk);
-
-// "COOPERATIVE" or "EAGER" once the group has rebalanced, "NONE" before (and for producers).
-//
-// # Safety
-// `rk` is NULL or a live handle.
-const char *rd_kafka_rebalance_protocol(struct rd_kafka_t *rk);
 
 // Stops fetching from the listed partitions; per-partition results in `err`.
 //
@@ -2020,6 +1983,43 @@ struct rd_kafka_topic_partition_t *rd_kafka_event_topic_partition(struct rd_kafk
 // # Safety
 // `rkev` is NULL or a live event.
 const char *rd_kafka_event_config_string(struct rd_kafka_event_t *rkev);
+
+// Commits (with `enable.auto.commit`), revokes the assignment through the rebalance callback
+// and leaves the group. The handle must still be destroyed.
+//
+// # Safety
+// `rk` is NULL or a live handle.
+rd_kafka_resp_err_t rd_kafka_consumer_close(struct rd_kafka_t *rk);
+
+// 1 once the consumer is closed: `rd_kafka_consumer_close` returned, or after
+// `rd_kafka_consumer_close_queue` the application took the close's rebalance event; else 0
+// (always 0 without a consumer group, as in librdkafka).
+//
+// # Safety
+// `rk` is NULL or a live handle.
+int rd_kafka_consumer_closed(struct rd_kafka_t *rk);
+
+// Closes the consumer with its close's rebalance delivered as an event on `rkqu` (with
+// REBALANCE events or a `rebalance_cb`): the application polls `rkqu` until
+// `rd_kafka_consumer_closed()`. NULL on success, else an error the caller destroys. The close
+// itself (commit, leave) completes before this returns.
+//
+// # Safety
+// `rk` is NULL or a live handle; `rkqu` NULL or a live queue of it.
+struct rd_kafka_error_t *rd_kafka_consumer_close_queue(struct rd_kafka_t *rk,
+                                                       struct rd_kafka_queue_t *rkqu);
+
+// Whether the last revoked assignment was lost (session timeout, fencing) rather than revoked.
+//
+// # Safety
+// `rk` is NULL or a live handle.
+int rd_kafka_assignment_lost(struct rd_kafka_t *rk);
+
+// "COOPERATIVE" or "EAGER" once the group has rebalanced, "NONE" before (and for producers).
+//
+// # Safety
+// `rk` is NULL or a live handle.
+const char *rd_kafka_rebalance_protocol(struct rd_kafka_t *rk);
 
 // Creates a client handle of `type` (`RD_KAFKA_PRODUCER` or `RD_KAFKA_CONSUMER`) from `conf`. On success the handle owns `conf` (NULL: the default configuration) and the
 // caller frees the handle with `rd_kafka_destroy`. On failure returns NULL, writes the reason

@@ -5,12 +5,13 @@
 //! (or `rd_kafka_destroy_flags`). It takes ownership of `conf` only when it succeeds; on failure
 //! the caller still owns `conf`.
 //!
-//! Callbacks: the Rust client hands delivery reports and errors to closures that only queue them
-//! ([`Event`]); `rd_kafka_poll`/`rd_kafka_flush` then call the application's C callbacks with no
-//! lock held, so a callback may call back into the library (produce, poll, outq_len).
+//! Callbacks: the Rust client hands delivery reports and errors to closures that only post them
+//! to the handle's main queue (`queue.rs`, `Op`); `rd_kafka_poll`/`rd_kafka_flush` then call the
+//! application's C callbacks (`ops.rs`) with no lock held, so a callback may call back into the
+//! library (produce, poll, outq_len), and `rd_kafka_queue_poll` returns them as events instead.
 //!
-//! Adding the consumer: add `Kind::Consumer(..)`, create it in [`rd_kafka_t::create`], and let
-//! functions that only make sense for one kind match on `rk.kind` (see [`rd_kafka_t::producer`]).
+//! Functions that only make sense for one kind of client match on `rk.kind` (see
+//! [`rd_kafka_t::producer`]).
 
 use std::collections::HashMap;
 use std::ffi::CString;
@@ -19,7 +20,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::config::ClientConfig;
-use crate::producer::{DeliveryReport, Producer};
+use crate::producer::Producer;
 use crate::KafkaError;
 
 use super::conf::{rd_kafka_conf_new, rd_kafka_conf_t, Callbacks};
@@ -28,8 +29,7 @@ use super::ctypes::*;
 use super::errcodes::*;
 use super::error::set_last_error;
 use super::headers::rd_kafka_headers_t;
-use super::message::OwnedMessage;
-use super::ops::{cstring, Op};
+use super::ops::Op;
 use super::queue::EvQueue;
 use super::topic::rd_kafka_topic_t;
 use super::types::*;
@@ -66,7 +66,7 @@ pub struct rd_kafka_t {
     /// `RD_KAFKA_PRODUCER` or `RD_KAFKA_CONSUMER`.
     pub(crate) rk_type: rd_kafka_type_t,
     /// `rd_kafka_name()`: `<client.id>#<type>-<n>`.
-    name: CString,
+    pub(crate) name: CString,
     /// The configuration given to `rd_kafka_new` (owned since then; `rd_kafka_conf()` shows it).
     pub(crate) conf: Box<rd_kafka_conf_t>,
     /// The main queue: reports, errors, commit results, logs, filled by the Rust client's
@@ -93,7 +93,7 @@ pub struct rd_kafka_t {
     fatal: Arc<Mutex<Option<KafkaError>>>,
     /// Consumer group state seen by the rebalance callback (`rd_kafka_assignment_lost`,
     /// `rd_kafka_rebalance_protocol`).
-    pub(crate) group: super::consumer::GroupState,
+    pub(crate) group: super::group::GroupState,
 }
 
 /// What a delivery report needs beyond the Rust client's report.
@@ -248,135 +248,6 @@ impl rd_kafka_t {
     pub(crate) unsafe fn serve(&self, rk: *mut rd_kafka_t) -> c_int {
         // SAFETY: forwarded.
         unsafe { serve_queue(rk, &self.main.resolve()) }
-    }
-
-    /// A log line: to the log queue with `log.queue=true`, else to the application now.
-    ///
-    /// # Safety
-    /// `rk` is the live handle `self`.
-    pub(crate) unsafe fn log(&self, rk: *mut rd_kafka_t, level: c_int, fac: &str, line: &str) {
-        match &self.logq {
-            Some(q) => q.push(Op::Log {
-                level,
-                fac: fac.to_string(),
-                line: line.to_string(),
-            }),
-            // SAFETY: forwarded.
-            None => unsafe { self.log_to_app(rk, level, fac, line) },
-        }
-    }
-
-    /// A log line to `log_cb`, or to stderr in librdkafka's format.
-    ///
-    /// # Safety
-    /// `rk` is the live handle `self`.
-    pub(crate) unsafe fn log_to_app(
-        &self,
-        rk: *mut rd_kafka_t,
-        level: c_int,
-        fac: &str,
-        line: &str,
-    ) {
-        match self.callbacks().log_cb {
-            Some(cb) => {
-                let fac = cstring(fac);
-                let line = cstring(line);
-                // SAFETY: the application's callback; the strings live across the call.
-                unsafe { cb(rk, level, fac.as_ptr(), line.as_ptr()) };
-            }
-            None => {
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap_or_default();
-                eprintln!(
-                    "%{level}|{}.{:03}|{fac}|{}| {line}",
-                    now.as_secs(),
-                    now.subsec_millis(),
-                    self.name.to_string_lossy()
-                );
-            }
-        }
-    }
-
-    /// An error to `error_cb`; without one, logged as librdkafka does (`log_cb` or stderr, level 3,
-    /// facility `ERROR`).
-    ///
-    /// # Safety
-    /// `rk` is the live handle `self`.
-    pub(crate) unsafe fn report_error(&self, rk: *mut rd_kafka_t, e: &KafkaError) {
-        let cbs = self.callbacks();
-        if let Some(cb) = cbs.error_cb {
-            let reason = CString::new(e.message.replace('\0', " ")).unwrap_or_default();
-            // SAFETY: the application's callback with its own opaque.
-            unsafe { cb(rk, e.code.0, reason.as_ptr(), cbs.opaque) };
-            return;
-        }
-        let name = self.name.to_string_lossy();
-        let line = format!("[thrd:app]: {name}: {}", e.message);
-        // SAFETY: forwarded.
-        unsafe { self.log(rk, 3, "ERROR", &line) };
-    }
-
-    /// One delivery report to `dr_msg_cb` and/or `dr_cb`.
-    ///
-    /// # Safety
-    /// `rk` is the live handle `self`.
-    pub(crate) unsafe fn deliver(&self, rk: *mut rd_kafka_t, dr: &DeliveryReport) {
-        let cbs = self.callbacks();
-        if cbs.dr_msg_cb.is_none() && cbs.dr_cb.is_none() {
-            self.take_headers(dr.opaque);
-            return;
-        }
-        let mut msg = self.delivery_message(dr);
-        let msg = &mut *msg;
-        if let Some(cb) = cbs.dr_msg_cb {
-            // SAFETY: the message lives until the end of this function, past the callback.
-            unsafe { cb(rk, &msg.c, cbs.opaque) };
-        }
-        if let Some(cb) = cbs.dr_cb {
-            // SAFETY: as above.
-            unsafe {
-                cb(
-                    rk,
-                    msg.c.payload,
-                    msg.c.len,
-                    msg.c.err,
-                    cbs.opaque,
-                    msg.c._private,
-                )
-            };
-        }
-    }
-
-    /// The C message of a delivery report: status, the application's opaque and headers.
-    pub(crate) fn delivery_message(&self, dr: &DeliveryReport) -> Box<OwnedMessage> {
-        let extra = self.take_headers(dr.opaque);
-        let rkt = self.topic_by_name(&dr.topic);
-        let status = match &dr.error {
-            None => RD_KAFKA_MSG_STATUS_PERSISTED,
-            // Sent, but the answer was lost: the broker may have written it.
-            Some(e)
-                if matches!(
-                    e.code.0,
-                    RD_KAFKA_RESP_ERR__MSG_TIMED_OUT
-                        | RD_KAFKA_RESP_ERR__TIMED_OUT
-                        | RD_KAFKA_RESP_ERR__TRANSPORT
-                        | RD_KAFKA_RESP_ERR__PURGE_INFLIGHT
-                        | RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT
-                ) =>
-            {
-                RD_KAFKA_MSG_STATUS_POSSIBLY_PERSISTED
-            }
-            Some(_) => RD_KAFKA_MSG_STATUS_NOT_PERSISTED,
-        };
-        match extra {
-            Some(x) => {
-                let mut m = OwnedMessage::from_delivery(dr, rkt, Some(x.headers), status);
-                m.c._private = x.msg_opaque;
-                m
-            }
-            None => OwnedMessage::from_delivery(dr, rkt, None, status),
-        }
     }
 }
 
@@ -545,7 +416,7 @@ pub unsafe extern "C" fn rd_kafka_new(
             c.set_wakeup(Some(Box::new(move || cq.resolve().notify_ready())));
         }
         // SAFETY: just created; the callbacks need the handle's final address.
-        unsafe { super::consumer::install_callbacks(rk) };
+        unsafe { super::group::install_callbacks(rk) };
         rk
     })
 }
@@ -575,7 +446,7 @@ pub unsafe extern "C" fn rd_kafka_destroy_flags(rk: *mut rd_kafka_t, flags: c_in
             return;
         }
         // SAFETY: the handle is still whole: its callbacks may run during the close.
-        unsafe { super::consumer::close_for_destroy(rk, flags) };
+        unsafe { super::group::close_for_destroy(rk, flags) };
         // SAFETY: per the contract, ours to free.
         let rk = unsafe { Box::from_raw(rk) };
         let rk = *rk;

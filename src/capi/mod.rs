@@ -39,6 +39,7 @@ pub mod ctypes;
 pub mod errcodes;
 pub mod error;
 pub mod event;
+pub mod group;
 pub mod handle;
 pub mod headers;
 pub mod layout;

@@ -1,4 +1,4 @@
-//! What the client posts to its queues ([`Op`], librdkafka's "ops") and how a callback-serving
+//! What the client posts to its queues (`Op`, librdkafka's "ops") and how a callback-serving
 //! poll (`rd_kafka_poll`, `rd_kafka_consumer_poll`, `rd_kafka_flush`) hands one to the
 //! application's callbacks. `rd_kafka_queue_poll` returns the same ops as events (`event.rs`).
 
@@ -12,7 +12,9 @@ use crate::KafkaError;
 
 use super::conf::PartitionsCb;
 use super::ctypes::*;
+use super::errcodes::*;
 use super::handle::rd_kafka_t;
+use super::message::OwnedMessage;
 use super::partition_list::{from_slice, rd_kafka_topic_partition_list_destroy};
 use super::types::*;
 
@@ -155,4 +157,136 @@ pub(crate) unsafe fn serve(rk: *mut rd_kafka_t, op: Op) {
 /// A C string copy of `s` (interior NULs become spaces).
 pub(crate) fn cstring(s: &str) -> CString {
     CString::new(s.replace('\0', " ")).unwrap_or_default()
+}
+
+/// How the handle hands ops to the application's callbacks.
+impl rd_kafka_t {
+    /// A log line: to the log queue with `log.queue=true`, else to the application now.
+    ///
+    /// # Safety
+    /// `rk` is the live handle `self`.
+    pub(crate) unsafe fn log(&self, rk: *mut rd_kafka_t, level: c_int, fac: &str, line: &str) {
+        match &self.logq {
+            Some(q) => q.push(Op::Log {
+                level,
+                fac: fac.to_string(),
+                line: line.to_string(),
+            }),
+            // SAFETY: forwarded.
+            None => unsafe { self.log_to_app(rk, level, fac, line) },
+        }
+    }
+
+    /// A log line to `log_cb`, or to stderr in librdkafka's format.
+    ///
+    /// # Safety
+    /// `rk` is the live handle `self`.
+    pub(crate) unsafe fn log_to_app(
+        &self,
+        rk: *mut rd_kafka_t,
+        level: c_int,
+        fac: &str,
+        line: &str,
+    ) {
+        match self.callbacks().log_cb {
+            Some(cb) => {
+                let fac = cstring(fac);
+                let line = cstring(line);
+                // SAFETY: the application's callback; the strings live across the call.
+                unsafe { cb(rk, level, fac.as_ptr(), line.as_ptr()) };
+            }
+            None => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default();
+                eprintln!(
+                    "%{level}|{}.{:03}|{fac}|{}| {line}",
+                    now.as_secs(),
+                    now.subsec_millis(),
+                    self.name.to_string_lossy()
+                );
+            }
+        }
+    }
+
+    /// An error to `error_cb`; without one, logged as librdkafka does (`log_cb` or stderr, level 3,
+    /// facility `ERROR`).
+    ///
+    /// # Safety
+    /// `rk` is the live handle `self`.
+    pub(crate) unsafe fn report_error(&self, rk: *mut rd_kafka_t, e: &KafkaError) {
+        let cbs = self.callbacks();
+        if let Some(cb) = cbs.error_cb {
+            let reason = CString::new(e.message.replace('\0', " ")).unwrap_or_default();
+            // SAFETY: the application's callback with its own opaque.
+            unsafe { cb(rk, e.code.0, reason.as_ptr(), cbs.opaque) };
+            return;
+        }
+        let name = self.name.to_string_lossy();
+        let line = format!("[thrd:app]: {name}: {}", e.message);
+        // SAFETY: forwarded.
+        unsafe { self.log(rk, 3, "ERROR", &line) };
+    }
+
+    /// One delivery report to `dr_msg_cb` and/or `dr_cb`.
+    ///
+    /// # Safety
+    /// `rk` is the live handle `self`.
+    pub(crate) unsafe fn deliver(&self, rk: *mut rd_kafka_t, dr: &DeliveryReport) {
+        let cbs = self.callbacks();
+        if cbs.dr_msg_cb.is_none() && cbs.dr_cb.is_none() {
+            self.take_headers(dr.opaque);
+            return;
+        }
+        let mut msg = self.delivery_message(dr);
+        let msg = &mut *msg;
+        if let Some(cb) = cbs.dr_msg_cb {
+            // SAFETY: the message lives until the end of this function, past the callback.
+            unsafe { cb(rk, &msg.c, cbs.opaque) };
+        }
+        if let Some(cb) = cbs.dr_cb {
+            // SAFETY: as above.
+            unsafe {
+                cb(
+                    rk,
+                    msg.c.payload,
+                    msg.c.len,
+                    msg.c.err,
+                    cbs.opaque,
+                    msg.c._private,
+                )
+            };
+        }
+    }
+
+    /// The C message of a delivery report: status, the application's opaque and headers.
+    pub(crate) fn delivery_message(&self, dr: &DeliveryReport) -> Box<OwnedMessage> {
+        let extra = self.take_headers(dr.opaque);
+        let rkt = self.topic_by_name(&dr.topic);
+        let status = match &dr.error {
+            None => RD_KAFKA_MSG_STATUS_PERSISTED,
+            // Sent, but the answer was lost: the broker may have written it.
+            Some(e)
+                if matches!(
+                    e.code.0,
+                    RD_KAFKA_RESP_ERR__MSG_TIMED_OUT
+                        | RD_KAFKA_RESP_ERR__TIMED_OUT
+                        | RD_KAFKA_RESP_ERR__TRANSPORT
+                        | RD_KAFKA_RESP_ERR__PURGE_INFLIGHT
+                        | RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT
+                ) =>
+            {
+                RD_KAFKA_MSG_STATUS_POSSIBLY_PERSISTED
+            }
+            Some(_) => RD_KAFKA_MSG_STATUS_NOT_PERSISTED,
+        };
+        match extra {
+            Some(x) => {
+                let mut m = OwnedMessage::from_delivery(dr, rkt, Some(x.headers), status);
+                m.c._private = x.msg_opaque;
+                m
+            }
+            None => OwnedMessage::from_delivery(dr, rkt, None, status),
+        }
+    }
 }

@@ -141,7 +141,7 @@ impl rd_kafka_t {
     }
 
     /// Whether delivery reports are raised as events rather than callbacks.
-    fn dr_event_mode(&self) -> bool {
+    pub(crate) fn dr_event_mode(&self) -> bool {
         let cbs = self.callbacks();
         cbs.dr_msg_cb.is_none()
             && cbs.dr_cb.is_none()

@@ -236,6 +236,16 @@ impl rd_kafka_t {
         let cbs = self.callbacks();
         if cbs.dr_msg_cb.is_none() && cbs.dr_cb.is_none() {
             self.take_headers(dr.opaque);
+            if self.dr_event_mode() {
+                let line = format!(
+                    "Delivery report for a message to {} [{}] dropped: with EVENT_DR the \
+                     application takes reports from the main queue, poll() and flush() must \
+                     not serve it",
+                    dr.topic, dr.partition
+                );
+                // SAFETY: forwarded.
+                unsafe { self.log(rk, 4, "DRDROP", &line) };
+            }
             return;
         }
         let mut msg = self.delivery_message(dr);

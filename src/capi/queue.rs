@@ -674,3 +674,51 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod client_tests {
+    use super::super::conf::{rd_kafka_conf_new, rd_kafka_conf_set, rd_kafka_conf_set_events};
+    use super::super::consumer::rd_kafka_subscribe;
+    use super::super::event::*;
+    use super::super::handle::{rd_kafka_destroy_flags, rd_kafka_new};
+    use super::super::partition_list::*;
+    use super::super::types::*;
+    use super::*;
+
+    #[test]
+    fn consumer_errors_arrive_as_error_events_on_the_consumer_queue() {
+        // SAFETY: a configuration, list and handle of ours, destroyed once; strings are
+        // NUL-terminated.
+        unsafe {
+            let conf = rd_kafka_conf_new();
+            let mut errstr = [0 as std::os::raw::c_char; 128];
+            for (k, v) in [(c"bootstrap.servers", c"127.0.0.1:1"), (c"group.id", c"g")] {
+                let r = rd_kafka_conf_set(conf, k.as_ptr(), v.as_ptr(), errstr.as_mut_ptr(), 128);
+                assert_eq!(r, RD_KAFKA_CONF_OK);
+            }
+            rd_kafka_conf_set_events(conf, RD_KAFKA_EVENT_ERROR | RD_KAFKA_EVENT_REBALANCE);
+            let rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr.as_mut_ptr(), 128);
+            assert!(!rk.is_null());
+            assert_eq!(rd_kafka_poll_set_consumer(rk), RD_KAFKA_RESP_ERR_NO_ERROR);
+            let topics = rd_kafka_topic_partition_list_new(1);
+            rd_kafka_topic_partition_list_add(topics, c"t".as_ptr(), RD_KAFKA_PARTITION_UA);
+            assert_eq!(rd_kafka_subscribe(rk, topics), RD_KAFKA_RESP_ERR_NO_ERROR);
+            rd_kafka_topic_partition_list_destroy(topics);
+            let cq = rd_kafka_queue_get_consumer(rk);
+            let ev = rd_kafka_queue_poll(cq, 10_000);
+            assert_eq!(rd_kafka_event_type(ev), RD_KAFKA_EVENT_ERROR);
+            assert_eq!(
+                rd_kafka_event_error(ev),
+                RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN
+            );
+            assert!(!rd_kafka_event_error_string(ev).is_null());
+            assert_eq!(rd_kafka_event_error_is_fatal(ev), 0);
+            assert!(rd_kafka_event_message_next(ev).is_null());
+            assert!(rd_kafka_event_topic_partition(ev).is_null());
+            assert!(rd_kafka_event_topic_partition_list(ev).is_null());
+            rd_kafka_event_destroy(ev);
+            rd_kafka_queue_destroy(cq);
+            rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+        }
+    }
+}

@@ -104,23 +104,30 @@ pub(crate) unsafe fn serve(rk: *mut rd_kafka_t, op: Op) {
         // SAFETY: forwarded.
         Op::Error(e) => unsafe { h.report_error(rk, &e) },
         Op::Rebalance {
-            err, partitions, ..
-        } => match cbs.rebalance_cb {
-            Some(cb) => {
-                let list = from_slice(&partitions);
-                // SAFETY: the application's callback; the list lives across the call.
-                unsafe {
-                    cb(rk, err, list, cbs.opaque);
-                    rd_kafka_topic_partition_list_destroy(list);
+            err,
+            partitions,
+            closing,
+        } => {
+            match cbs.rebalance_cb {
+                Some(cb) => {
+                    let list = from_slice(&partitions);
+                    // SAFETY: the application's callback; the list lives across the call.
+                    unsafe {
+                        cb(rk, err, list, cbs.opaque);
+                        rd_kafka_topic_partition_list_destroy(list);
+                    }
+                }
+                // As librdkafka: without a rebalance_cb the assignment is cleared.
+                None => {
+                    if let Some(c) = h.consumer() {
+                        let _ = c.unassign();
+                    }
                 }
             }
-            // As librdkafka: without a rebalance_cb the assignment is cleared.
-            None => {
-                if let Some(c) = h.consumer() {
-                    let _ = c.unassign();
-                }
+            if closing {
+                h.group.close_taken();
             }
-        },
+        }
         Op::OffsetCommit {
             err,
             offsets,

@@ -2534,17 +2534,6 @@ struct rd_kafka_error_t *rd_kafka_consumer_group_metadata_write(const struct rd_
                                                                 size_t *sizep);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-//
-// C prototype: `rd_kafka_queue_t *rd_kafka_queue_get_partition(rd_kafka_t *rk, const char *topic, int32_t partition);`
-//
-// # Safety
-// None: no argument is read.
-struct rd_kafka_queue_t *rd_kafka_queue_get_partition(struct rd_kafka_t *rk,
-                                                      const char *topic,
-                                                      int32_t partition);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`0`).
 //
 // C prototype: `size_t rd_kafka_messages_count(const rd_kafka_messages_t *messages);`
@@ -3084,6 +3073,18 @@ struct rd_kafka_queue_t *rd_kafka_queue_get_main(struct rd_kafka_t *rk);
 // # Safety
 // `rk` is NULL or a live handle.
 struct rd_kafka_queue_t *rd_kafka_queue_get_consumer(struct rd_kafka_t *rk);
+
+// A reference to the queue of one partition (consumers; NULL for producers and NULL
+// arguments). It leads to the consumer queue until the application forwards it elsewhere, or to
+// NULL to poll it itself: from then on the partition's messages and end-of-partition errors
+// come only from this queue, taken from what `rd_kafka_consumer_poll`/polling the consumer queue
+// fetched (so the consumer queue must still be polled).
+//
+// # Safety
+// `rk` is NULL or a live handle; `topic` NULL or a NUL-terminated string.
+struct rd_kafka_queue_t *rd_kafka_queue_get_partition(struct rd_kafka_t *rk,
+                                                      const char *topic,
+                                                      int32_t partition);
 
 // Forwards `src` to `dst` (NULL: stops forwarding): what is posted to `src`, and what waits in
 // it now, goes to `dst`, and polling `src` polls `dst`.

@@ -24,6 +24,9 @@ use crate::protocol::records::RecordIter;
 use crate::runtime::event_loop::{self, EngineThread};
 use crate::topic_partition::{offset, TopicPartition};
 
+mod split;
+pub use split::SplitHook;
+
 pub use crate::engine::channel::{Rebalance, RebalanceKind as RebalanceType};
 
 /// Whether a commit waits for the broker's answer.
@@ -44,6 +47,8 @@ pub type CommitCallback = Box<dyn FnMut(&Result<()>, &[TopicPartition]) + Send>;
 struct CurrentBatch {
     batch: FetchedBatch,
     records: RecordIter,
+    /// The batch's partition is split: its records are diverted (`split.rs`).
+    split: bool,
 }
 
 struct PollState {
@@ -64,6 +69,8 @@ pub struct Consumer {
     acked: AtomicBool,
     /// Set by `interrupt_poll`: the running `poll` returns `None` after the event it handles.
     interrupted: AtomicBool,
+    /// Partitions read with `poll_partition`.
+    split: split::Split,
     /// Whether the group's last rebalance was cooperative (the close's revoke follows it).
     cooperative: AtomicBool,
     auto_store: bool,
@@ -115,6 +122,7 @@ impl Consumer {
             commit_cb: Mutex::new(None),
             acked: AtomicBool::new(false),
             interrupted: AtomicBool::new(false),
+            split: split::Split::default(),
             cooperative: AtomicBool::new(false),
             auto_store,
             closed: AtomicBool::new(false),
@@ -167,6 +175,38 @@ impl Consumer {
     /// `assign`/`unassign` (librdkafka's rebalance events), so `poll` must not apply it.
     pub fn defer_rebalance(&self) {
         self.acked.store(true, Ordering::Release);
+    }
+
+    /// From now on `poll` keeps the partition's messages and end-of-partition error for
+    /// `poll_partition` (librdkafka's partition queue). They are fetched while `poll` runs.
+    pub fn split_partition(&self, topic: &str, partition: i32) {
+        self.split.add(topic, partition);
+    }
+
+    /// Undoes `split_partition`: what waits for the partition goes back to `poll`.
+    pub fn unsplit_partition(&self, topic: &str, partition: i32) {
+        self.split.remove(topic, partition);
+    }
+
+    /// Waits up to `timeout` for the next message (or end-of-partition error) of a split
+    /// partition; `None` on timeout or when the partition is not split.
+    pub fn poll_partition(
+        &self,
+        topic: &str,
+        partition: i32,
+        timeout: Duration,
+    ) -> Option<Result<Message>> {
+        self.split.take(topic, partition, timeout, self.auto_store)
+    }
+
+    /// Messages and errors waiting for a split partition.
+    pub fn partition_queue_len(&self, topic: &str, partition: i32) -> usize {
+        self.split.len(topic, partition)
+    }
+
+    /// Sets a function `poll` calls when it kept something for a split partition.
+    pub fn set_split_hook(&self, hook: Option<SplitHook>) {
+        self.split.set_hook(hook);
     }
 
     /// Subscribes to `topics`, replacing the previous subscription; the group assigns partitions.
@@ -281,6 +321,9 @@ impl Consumer {
         let mut state = lock(&self.state);
         self.interrupted.store(false, Ordering::Release);
         loop {
+            if let Some(m) = self.split.take_backlog(self.auto_store) {
+                return Some(m);
+            }
             if let Some(m) = self.next_record(&mut state) {
                 return Some(m);
             }
@@ -321,16 +364,12 @@ impl Consumer {
                         continue;
                     }
                     let b = &cur.batch;
-                    b.shared.position.store(rec.offset + 1, Ordering::Release);
-                    if self.auto_store {
-                        b.shared.stored.store(rec.offset + 1, Ordering::Release);
-                    }
                     let ts_type = if b.header.timestamp_type_is_log_append() {
                         TimestampType::LogAppendTime
                     } else {
                         TimestampType::CreateTime
                     };
-                    return Some(Ok(Message {
+                    let m = Message {
                         topic: b.topic.clone(),
                         partition: b.partition,
                         offset: rec.offset,
@@ -340,7 +379,23 @@ impl Consumer {
                         value: rec.value,
                         headers: rec.headers,
                         leader_epoch: b.header.partition_leader_epoch,
-                    }));
+                    };
+                    if cur.split
+                        && self.split.divert(
+                            &b.topic,
+                            b.partition,
+                            &b.shared,
+                            b.version,
+                            Ok(m.clone()),
+                        )
+                    {
+                        continue;
+                    }
+                    b.shared.position.store(rec.offset + 1, Ordering::Release);
+                    if self.auto_store {
+                        b.shared.stored.store(rec.offset + 1, Ordering::Release);
+                    }
+                    return Some(Ok(m));
                 }
                 Some(Err(e)) => {
                     let msg = format!(
@@ -387,7 +442,12 @@ impl Consumer {
         match payload {
             Ok(p) => {
                 let records = RecordIter::new(&b.header, p);
-                state.current = Some(CurrentBatch { batch: b, records });
+                let split = self.split.is_split(&b.topic, b.partition);
+                state.current = Some(CurrentBatch {
+                    batch: b,
+                    records,
+                    split,
+                });
                 None
             }
             Err(e) => {
@@ -410,7 +470,22 @@ impl Consumer {
                 offset,
             } => {
                 let msg = format!("Fetch from broker reached end of partition {topic} [{partition}] at offset {offset}");
-                Some(Err(KafkaError::new(ErrorCode::L_PARTITION_EOF, msg)))
+                let err = KafkaError::new(ErrorCode::L_PARTITION_EOF, msg);
+                if self.split.is_split(&topic, partition) {
+                    let shared = lock(&self.assignment)
+                        .get(&(topic.to_string(), partition))
+                        .cloned();
+                    if let Some(s) = shared {
+                        let v = s.version();
+                        if self
+                            .split
+                            .divert(&topic, partition, &s, v, Err(err.clone()))
+                        {
+                            return None;
+                        }
+                    }
+                }
+                Some(Err(err))
             }
             ConsumerEvent::Rebalance(r) => {
                 self.apply_rebalance(&r);

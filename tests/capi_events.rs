@@ -125,6 +125,10 @@ fn events_c_program_matches_librdkafka() {
     assert!(out.contains("purged reports 3 bad 0\n"), "{out}");
     assert!(out.contains("closed 1\n"), "{out}");
     assert!(out.contains("after close: poll NULL\n"), "{out}");
+    assert!(
+        out.contains("split: consumer queue 0 126 126 125 eofs 3\nsplit: partition queue 126 0 0 0 eofs 1, length 0\n"),
+        "{out}"
+    );
     assert!(out.ends_with("done\n"));
 
     // Cooperative rebalancing: the application applies the events incrementally.

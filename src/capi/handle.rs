@@ -30,7 +30,7 @@ use super::errcodes::*;
 use super::error::set_last_error;
 use super::headers::rd_kafka_headers_t;
 use super::ops::Op;
-use super::queue::EvQueue;
+use super::queue::{EvQueue, PartitionQueues};
 use super::topic::rd_kafka_topic_t;
 use super::types::*;
 use super::{cstr, write_errstr};
@@ -82,6 +82,8 @@ pub struct rd_kafka_t {
     /// Delivery reports not yet served to a callback or destroyed with their DR event: they
     /// count in `rd_kafka_outq_len`, and `rd_kafka_flush` waits for them, as in librdkafka.
     pub(crate) dr_pending: Arc<AtomicUsize>,
+    /// Partition queues by topic and partition (`rd_kafka_queue_get_partition`).
+    pub(crate) partition_qs: PartitionQueues,
     /// The handle's topic objects by name; created by `rd_kafka_topic_new` or on first use by
     /// name (`producev` with `RD_KAFKA_V_TOPIC`, delivery reports).
     topics: Mutex<HashMap<String, TopicPtr>>,
@@ -396,6 +398,7 @@ pub unsafe extern "C" fn rd_kafka_new(
             logq,
             enabled_events,
             dr_pending,
+            partition_qs: Arc::new(Mutex::new(HashMap::new())),
             topics: Mutex::new(HashMap::new()),
             dr_headers: Mutex::new(HashMap::new()),
             fatal,
@@ -414,6 +417,16 @@ pub unsafe extern "C" fn rd_kafka_new(
             // thread has handed some over (rust-rdkafka's StreamConsumer waits for that).
             let cq = Arc::clone(cq);
             c.set_wakeup(Some(Box::new(move || cq.resolve().notify_ready())));
+        }
+        if let Some(c) = h.consumer() {
+            // What the consumer kept for a split partition: tell that queue's reader.
+            let pqs = Arc::clone(&h.partition_qs);
+            c.set_split_hook(Some(Box::new(move |topic: &str, partition: i32| {
+                let q = lock(&pqs).get(&(topic.to_string(), partition)).cloned();
+                if let Some(q) = q {
+                    q.notify_ready();
+                }
+            })));
         }
         // SAFETY: just created; the callbacks need the handle's final address.
         unsafe { super::group::install_callbacks(rk) };

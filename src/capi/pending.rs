@@ -134,27 +134,6 @@ pub unsafe extern "C" fn rd_kafka_consumer_group_metadata_write(
 }
 
 /// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-///
-/// C prototype: `rd_kafka_queue_t *rd_kafka_queue_get_partition(rd_kafka_t *rk, const char *topic, int32_t partition);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_queue_get_partition(
-    rk: *mut rd_kafka_t,
-    topic: *const c_char,
-    partition: i32,
-) -> *mut rd_kafka_queue_t {
-    ffi_guard!(std::ptr::null_mut(), {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_queue_get_partition");
-        std::ptr::null_mut()
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
 /// librdkafka's "not implemented" value (`0`).
 ///
 /// C prototype: `size_t rd_kafka_messages_count(const rd_kafka_messages_t *messages);`

@@ -115,6 +115,8 @@ static void producer_part(const char *bootstrap, const char *topic) {
 
         cq = rd_kafka_queue_get_consumer(rk);
         printf("producer: consumer queue %s\n", cq ? "set" : "NULL");
+        cq = rd_kafka_queue_get_partition(rk, topic, 0);
+        printf("producer: partition queue %s\n", cq ? "set" : "NULL");
         printf("producer: poll_set_consumer %s\n",
                rd_kafka_err2name(rd_kafka_poll_set_consumer(rk)));
         printf("producer: set_log_queue without log.queue %s\n",
@@ -460,6 +462,87 @@ static void consumer_part(const char *bootstrap, const char *topic, const char *
         free(eof_at);
 }
 
+/* A partition queue split off the consumer queue: that partition's messages and end of
+ * partition come only from it, the others from the consumer queue. */
+static void split_part(const char *bootstrap, const char *topic, const char *group) {
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        rd_kafka_t *rk;
+        rd_kafka_queue_t *cq, *pq;
+        rd_kafka_topic_partition_list_t *topics;
+        rd_kafka_event_t *ev;
+        int *main_n = calloc((size_t)nparts, sizeof(int)), *pq_n = calloc((size_t)nparts, sizeof(int));
+        int total = count + 3, got = 0, eof_main = 0, eof_pq = 0, i;
+        time_t deadline;
+
+        set(conf, "bootstrap.servers", bootstrap);
+        set(conf, "group.id", group);
+        set(conf, "auto.offset.reset", "earliest");
+        set(conf, "enable.partition.eof", "true");
+        rd_kafka_conf_set_events(conf, RD_KAFKA_EVENT_REBALANCE | RD_KAFKA_EVENT_ERROR);
+        rk = new_client(RD_KAFKA_CONSUMER, conf);
+        rd_kafka_poll_set_consumer(rk);
+        cq = rd_kafka_queue_get_consumer(rk);
+        pq = rd_kafka_queue_get_partition(rk, topic, 0);
+        printf("split: partition queue %s\n", pq ? "set" : "NULL");
+        if (!pq)
+                exit(1);
+        rd_kafka_queue_forward(pq, NULL);
+        topics = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(topics, topic, RD_KAFKA_PARTITION_UA);
+        rd_kafka_subscribe(rk, topics);
+        rd_kafka_topic_partition_list_destroy(topics);
+        deadline = time(NULL) + 60;
+        while ((got < total || eof_main + eof_pq < nparts) && time(NULL) < deadline) {
+                if ((ev = rd_kafka_queue_poll(cq, 100))) {
+                        switch (rd_kafka_event_type(ev)) {
+                        case RD_KAFKA_EVENT_REBALANCE:
+                                if (rd_kafka_event_error(ev) == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS)
+                                        rd_kafka_assign(rk, rd_kafka_event_topic_partition_list(ev));
+                                else
+                                        rd_kafka_assign(rk, NULL);
+                                break;
+                        case RD_KAFKA_EVENT_FETCH:
+                                main_n[rd_kafka_event_message_next(ev)->partition]++;
+                                got++;
+                                break;
+                        case RD_KAFKA_EVENT_ERROR:
+                                if (rd_kafka_event_error(ev) == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                                        eof_main++;
+                                else
+                                        printf("split: error %s\n",
+                                               rd_kafka_err2name(rd_kafka_event_error(ev)));
+                                break;
+                        default:
+                                printf("split: event %s\n", rd_kafka_event_name(ev));
+                        }
+                        rd_kafka_event_destroy(ev);
+                }
+                while ((ev = rd_kafka_queue_poll(pq, 0))) {
+                        if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_FETCH) {
+                                pq_n[rd_kafka_event_message_next(ev)->partition]++;
+                                got++;
+                        } else if (rd_kafka_event_error(ev) == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                                eof_pq++;
+                        else
+                                printf("split: partition queue event %s\n", rd_kafka_event_name(ev));
+                        rd_kafka_event_destroy(ev);
+                }
+        }
+        printf("split: consumer queue");
+        for (i = 0; i < nparts; i++)
+                printf(" %d", main_n[i]);
+        printf(" eofs %d\nsplit: partition queue", eof_main);
+        for (i = 0; i < nparts; i++)
+                printf(" %d", pq_n[i]);
+        printf(" eofs %d, length %d\n", eof_pq, (int)rd_kafka_queue_length(pq));
+        rd_kafka_queue_destroy(pq);
+        printf("split: close %s\n", rd_kafka_err2name(rd_kafka_consumer_close(rk)));
+        rd_kafka_queue_destroy(cq);
+        rd_kafka_destroy(rk);
+        free(main_n);
+        free(pq_n);
+}
+
 int main(int argc, char **argv) {
         if (argc != 6 && argc != 7) {
                 fprintf(stderr, "usage: %s bootstrap topic group count partitions [cooperative]\n",
@@ -474,6 +557,11 @@ int main(int argc, char **argv) {
         rd_kafka_event_destroy(NULL);
         producer_part(argv[1], argv[2]);
         consumer_part(argv[1], argv[2], argv[3], argc == 7);
+        if (argc == 6) {
+                char group[256];
+                snprintf(group, sizeof(group), "%s-split", argv[3]);
+                split_part(argv[1], argv[2], group);
+        }
         free(next_off);
         printf("done\n");
         return 0;

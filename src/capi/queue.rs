@@ -279,6 +279,8 @@ unsafe fn next_event(rk: *mut rd_kafka_t, d: &Arc<EvQueue>, deadline: Instant) -
                 // SAFETY: per the contract.
                 return Some(unsafe { Event::from_consumer(rk, r) });
             }
+            // Not split (still leading to the consumer queue): only posted ops come here.
+            d.wait(deadline);
         } else {
             d.wait(deadline);
         }

@@ -208,3 +208,39 @@ mod clients {
         }
     }
 }
+
+mod partitions {
+    use super::super::*;
+    use crate::capi::conf::{rd_kafka_conf_new, rd_kafka_conf_set};
+    use crate::capi::handle::{rd_kafka_destroy_flags, rd_kafka_new};
+    use crate::capi::types::*;
+
+    #[test]
+    fn an_unsplit_partition_queue_gives_nothing_until_its_timeout() {
+        // SAFETY: a configuration and handle of ours, destroyed once; strings are NUL-terminated.
+        unsafe {
+            let conf = rd_kafka_conf_new();
+            let mut errstr = [0 as std::os::raw::c_char; 128];
+            let r = rd_kafka_conf_set(
+                conf,
+                c"bootstrap.servers".as_ptr(),
+                c"127.0.0.1:1".as_ptr(),
+                errstr.as_mut_ptr(),
+                128,
+            );
+            assert_eq!(r, RD_KAFKA_CONF_OK);
+            // No group: the partition queue leads nowhere and is not split.
+            let rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr.as_mut_ptr(), 128);
+            assert!(!rk.is_null());
+            assert!(rd_kafka_queue_get_partition(rk, std::ptr::null(), 0).is_null());
+            let pq = rd_kafka_queue_get_partition(rk, c"t".as_ptr(), 0);
+            assert!(!pq.is_null());
+            let start = Instant::now();
+            assert!(rd_kafka_queue_poll(pq, 200).is_null());
+            assert!(start.elapsed() >= Duration::from_millis(200));
+            assert_eq!(rd_kafka_queue_length(pq), 0);
+            rd_kafka_queue_destroy(pq);
+            rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+        }
+    }
+}

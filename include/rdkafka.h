@@ -80,6 +80,10 @@ struct rd_kafka_metadata;
 // Size of the v2 batch header, from `base_offset` to `records_count` inclusive.
 #define BATCH_HEADER_LEN 61
 
+typedef struct Option_PartitionsCb Option_PartitionsCb;
+
+typedef struct Option_QueueEventCb Option_QueueEventCb;
+
 // One of librdkafka's built-in partitioners (topic property `partitioner`).
 typedef struct Partitioner Partitioner;
 
@@ -229,7 +233,33 @@ typedef struct rd_kafka_topic_result_t rd_kafka_topic_result_t;
 typedef struct rd_kafka_topic_t rd_kafka_topic_t;
 
 // A C enum of librdkafka's header, passed as `int`.
+typedef int rd_kafka_conf_res_t;
+
+// A C enum of librdkafka's header, passed as `int`.
 typedef int rd_kafka_resp_err_t;
+
+// A message: produced (in delivery reports), consumed, or an error event.
+// Always owned by librskafka; see `rd_kafka_message_destroy`.
+typedef struct rd_kafka_message_t {
+  // Non-zero for an error event or a failed delivery.
+  rd_kafka_resp_err_t err;
+  // The topic handle.
+  struct rd_kafka_topic_t *rkt;
+  // Partition.
+  int32_t partition;
+  // The value, or for errors the error string (with `len` bytes, not NUL-terminated).
+  void *payload;
+  // Length of `payload`.
+  size_t len;
+  // The key.
+  void *key;
+  // Length of `key`.
+  size_t key_len;
+  // Offset.
+  int64_t offset;
+  // The producer's per-message opaque in delivery reports; otherwise library-private.
+  void *_private;
+} rd_kafka_message_t;
 
 // One partition in a list: topic, partition, offset, commit metadata, error.
 typedef struct rd_kafka_topic_partition_t {
@@ -261,32 +291,6 @@ typedef struct rd_kafka_topic_partition_list_t {
   struct rd_kafka_topic_partition_t *elems;
 } rd_kafka_topic_partition_list_t;
 
-// A C enum of librdkafka's header, passed as `int`.
-typedef int rd_kafka_conf_res_t;
-
-// A message: produced (in delivery reports), consumed, or an error event.
-// Always owned by librskafka; see `rd_kafka_message_destroy`.
-typedef struct rd_kafka_message_t {
-  // Non-zero for an error event or a failed delivery.
-  rd_kafka_resp_err_t err;
-  // The topic handle.
-  struct rd_kafka_topic_t *rkt;
-  // Partition.
-  int32_t partition;
-  // The value, or for errors the error string (with `len` bytes, not NUL-terminated).
-  void *payload;
-  // Length of `payload`.
-  size_t len;
-  // The key.
-  void *key;
-  // Length of `key`.
-  size_t key_len;
-  // Offset.
-  int64_t offset;
-  // The producer's per-message opaque in delivery reports; otherwise library-private.
-  void *_private;
-} rd_kafka_message_t;
-
 // One error code with its name and description (`rd_kafka_get_err_descs()`).
 typedef struct rd_kafka_err_desc {
   // The code.
@@ -296,6 +300,9 @@ typedef struct rd_kafka_err_desc {
   // Description; NULL for unused codes.
   const char *desc;
 } rd_kafka_err_desc;
+
+// A C enum of librdkafka's header, passed as `int`.
+typedef int rd_kafka_event_type_t;
 
 // A broker in metadata.
 typedef struct rd_kafka_metadata_broker {
@@ -361,9 +368,6 @@ typedef int rd_kafka_timestamp_type_t;
 
 // A C enum of librdkafka's header, passed as `int`.
 typedef int rd_kafka_msg_status_t;
-
-// A C enum of librdkafka's header, passed as `int`.
-typedef int rd_kafka_event_type_t;
 
 // A C enum of librdkafka's header, passed as `int`.
 typedef int rd_kafka_consumer_group_state_t;
@@ -1327,25 +1331,6 @@ extern void *libc_calloc(size_t n, size_t size);
 
 extern void libc_free(void *p);
 
-// Commits `offsets` (NULL: the stored offsets of the assignment). With `rkqu` NULL the commit
-// is synchronous and `cb` (if any) is called from this call with the result: the committed
-// offsets, or the requested ones (NULL when none were given) with the error. A result queue
-// (`rkqu` not NULL) is not supported yet: `_NOT_IMPLEMENTED`.
-//
-// Ownership: the list given to `cb` is freed after `cb` returns; `offsets` stays the caller's.
-//
-// # Safety
-// `rk` is NULL or a live handle; `offsets` is NULL or a valid list; `cb` is NULL or callable
-// with `commit_opaque`.
-rd_kafka_resp_err_t rd_kafka_commit_queue(struct rd_kafka_t *rk,
-                                          const struct rd_kafka_topic_partition_list_t *offsets,
-                                          struct rd_kafka_queue_t *rkqu,
-                                          void (*cb)(struct rd_kafka_t*,
-                                                     rd_kafka_resp_err_t,
-                                                     struct rd_kafka_topic_partition_list_t*,
-                                                     void*),
-                                          void *commit_opaque);
-
 // Creates a client configuration with every property at its default. The caller owns it: freed
 // with `rd_kafka_conf_destroy()` unless passed to a successful `rd_kafka_new()`.
 struct rd_kafka_conf_t *rd_kafka_conf_new(void);
@@ -1694,20 +1679,6 @@ rd_kafka_resp_err_t rd_kafka_subscription(struct rd_kafka_t *rk,
 // `rk` is NULL or a live handle.
 struct rd_kafka_message_t *rd_kafka_consumer_poll(struct rd_kafka_t *rk, int timeout_ms);
 
-// Routes `rd_kafka_poll` events to `rd_kafka_consumer_poll`: the consumer's events are always
-// served there, so this only checks the handle.
-//
-// # Safety
-// `rk` is NULL or a live handle.
-rd_kafka_resp_err_t rd_kafka_poll_set_consumer(struct rd_kafka_t *rk);
-
-// Commits (with `enable.auto.commit`), revokes the assignment through the rebalance callback
-// and leaves the group. The handle must still be destroyed.
-//
-// # Safety
-// `rk` is NULL or a live handle.
-rd_kafka_resp_err_t rd_kafka_consumer_close(struct rd_kafka_t *rk);
-
 // Commits `offsets` (NULL: the stored offsets of the assignment); waits for the result unless
 // `async_`.
 //
@@ -1747,24 +1718,18 @@ rd_kafka_resp_err_t rd_kafka_assign(struct rd_kafka_t *rk,
 rd_kafka_resp_err_t rd_kafka_assignment(struct rd_kafka_t *rk,
                                         struct rd_kafka_topic_partition_list_t **partitions);
 
-// 1 once `rd_kafka_consumer_close` has returned, else 0.
+// Commits `offsets` (NULL: the stored offsets of the assignment) and reports the result: with
+// `rkqu`, as an OFFSET_COMMIT op on it (served by `cb` or returned as an event with
+// `commit_opaque`), returning `RD_KAFKA_RESP_ERR_NO_ERROR`; without, to `cb` before returning
+// the result. (The commit itself is synchronous in both cases.)
 //
 // # Safety
-// `rk` is NULL or a live handle.
-int rd_kafka_consumer_closed(struct rd_kafka_t *rk);
-
-// Whether the last revoked assignment was lost (session timeout, fencing) rather than revoked.
-//
-// # Safety
-// `rk` is NULL or a live handle.
-int rd_kafka_assignment_lost(struct rd_kafka_t *rk);
-
-// "COOPERATIVE" or "EAGER" once the group has rebalanced, "NONE" before; NULL without a group
-// (producers, consumers without `group.id`).
-//
-// # Safety
-// `rk` is NULL or a live handle.
-const char *rd_kafka_rebalance_protocol(struct rd_kafka_t *rk);
+// `rk` is NULL or a live handle; `offsets` NULL or a valid list; `rkqu` NULL or a live queue.
+rd_kafka_resp_err_t rd_kafka_commit_queue(struct rd_kafka_t *rk,
+                                          const struct rd_kafka_topic_partition_list_t *offsets,
+                                          struct rd_kafka_queue_t *rkqu,
+                                          struct Option_PartitionsCb cb,
+                                          void *commit_opaque);
 
 // The group member id given by the coordinator, as a `malloc`ed string the application frees
 // with `rd_kafka_mem_free`; NULL before the consumer joined its group (and for producers).
@@ -1863,6 +1828,148 @@ int rd_kafka_error_txn_requires_abort(const struct rd_kafka_error_t *error);
 // # Safety
 // `error` is NULL or an `rd_kafka_error_t` owned by the caller, not used afterwards.
 void rd_kafka_error_destroy(struct rd_kafka_error_t *error);
+
+// The event's type, `RD_KAFKA_EVENT_NONE` for NULL.
+//
+// # Safety
+// `rkev` is NULL or a live event.
+rd_kafka_event_type_t rd_kafka_event_type(const struct rd_kafka_event_t *rkev);
+
+// The event type's name ("DeliveryReport", "Fetch", ...; "(NONE)" for NULL), static.
+//
+// # Safety
+// `rkev` is NULL or a live event.
+const char *rd_kafka_event_name(const struct rd_kafka_event_t *rkev);
+
+// Frees an event and everything it owns (its messages and lists). NULL is ignored.
+//
+// # Safety
+// `rkev` is NULL or a live event, not used afterwards.
+void rd_kafka_event_destroy(struct rd_kafka_event_t *rkev);
+
+// The next message of a DR or FETCH event (a FETCH event has one), NULL when none is left or
+// for other types. The message belongs to the event: do not destroy it.
+//
+// # Safety
+// `rkev` is NULL or a live event.
+const struct rd_kafka_message_t *rd_kafka_event_message_next(struct rd_kafka_event_t *rkev);
+
+// Fills `rkmessages` with up to `size` of the event's next messages; returns how many.
+//
+// # Safety
+// `rkev` is NULL or a live event; `rkmessages` has room for `size` pointers.
+size_t rd_kafka_event_message_array(struct rd_kafka_event_t *rkev,
+                                    const struct rd_kafka_message_t **rkmessages,
+                                    size_t size);
+
+// Messages of the event not yet handed out by `message_next`/`message_array` (a DR event's
+// count goes down as they are taken, as in librdkafka); a FETCH event counts 1; others 0.
+//
+// # Safety
+// `rkev` is NULL or a live event.
+size_t rd_kafka_event_message_count(struct rd_kafka_event_t *rkev);
+
+// The event's error code (`RD_KAFKA_RESP_ERR_NO_ERROR` for NULL).
+//
+// # Safety
+// `rkev` is NULL or a live event.
+rd_kafka_resp_err_t rd_kafka_event_error(struct rd_kafka_event_t *rkev);
+
+// The error's description: an ERROR event's own text, else the code's `rd_kafka_err2str`.
+// Owned by the event (static for the code descriptions).
+//
+// # Safety
+// `rkev` is NULL or a live event.
+const char *rd_kafka_event_error_string(struct rd_kafka_event_t *rkev);
+
+// 1 if the ERROR event reports a fatal error, else 0.
+//
+// # Safety
+// `rkev` is NULL or a live event.
+int rd_kafka_event_error_is_fatal(struct rd_kafka_event_t *rkev);
+
+// The opaque of an OFFSET_COMMIT event (the application's `opaque`, or the one given to
+// `rd_kafka_commit_queue`); NULL otherwise.
+//
+// # Safety
+// `rkev` is NULL or a live event.
+void *rd_kafka_event_opaque(struct rd_kafka_event_t *rkev);
+
+// A LOG event's facility, text and level (each output NULL-able): 0, or -1 for other types.
+// The strings belong to the event.
+//
+// # Safety
+// `rkev` is NULL or a live event; the outputs are NULL or writable.
+int rd_kafka_event_log(struct rd_kafka_event_t *rkev,
+                       const char **fac,
+                       const char **str_,
+                       int *level);
+
+// A STATS event's JSON (owned by the event); NULL for other types.
+//
+// # Safety
+// `rkev` is NULL or a live event.
+const char *rd_kafka_event_stats(struct rd_kafka_event_t *rkev);
+
+// The partitions of a REBALANCE or OFFSET_COMMIT event (owned by the event, which the
+// application may modify for `rd_kafka_assign`); NULL otherwise.
+//
+// # Safety
+// `rkev` is NULL or a live event.
+struct rd_kafka_topic_partition_list_t *rd_kafka_event_topic_partition_list(struct rd_kafka_event_t *rkev);
+
+// The partition an ERROR or FETCH event is about (with the error code, and the offset for end of
+// partition), as a new partition the caller frees with `rd_kafka_topic_partition_destroy`;
+// NULL when the event is about no partition.
+//
+// # Safety
+// `rkev` is NULL or a live event.
+struct rd_kafka_topic_partition_t *rd_kafka_event_topic_partition(struct rd_kafka_event_t *rkev);
+
+// The configuration string of an OAUTHBEARER_TOKEN_REFRESH event: none are raised (no SASL
+// OAUTHBEARER support), so always NULL.
+//
+// # Safety
+// `rkev` is NULL or a live event.
+const char *rd_kafka_event_config_string(struct rd_kafka_event_t *rkev);
+
+// Commits (with `enable.auto.commit`), revokes the assignment through the rebalance callback
+// and leaves the group. The handle must still be destroyed.
+//
+// # Safety
+// `rk` is NULL or a live handle.
+rd_kafka_resp_err_t rd_kafka_consumer_close(struct rd_kafka_t *rk);
+
+// 1 once the consumer is closed: `rd_kafka_consumer_close` returned, or after
+// `rd_kafka_consumer_close_queue` the application took the close's rebalance event; else 0
+// (always 0 without a consumer group, as in librdkafka).
+//
+// # Safety
+// `rk` is NULL or a live handle.
+int rd_kafka_consumer_closed(struct rd_kafka_t *rk);
+
+// Closes the consumer with its close's rebalance delivered as an event on `rkqu` (with
+// REBALANCE events or a `rebalance_cb`): the application polls `rkqu` until
+// `rd_kafka_consumer_closed()`. NULL on success, else an error the caller destroys. The close
+// itself (commit, leave) completes before this returns.
+//
+// # Safety
+// `rk` is NULL or a live handle; `rkqu` NULL or a live queue of it.
+struct rd_kafka_error_t *rd_kafka_consumer_close_queue(struct rd_kafka_t *rk,
+                                                       struct rd_kafka_queue_t *rkqu);
+
+// Whether the last revoked assignment was lost (session timeout, fencing) rather than revoked.
+//
+// # Safety
+// `rk` is NULL or a live handle.
+int rd_kafka_assignment_lost(struct rd_kafka_t *rk);
+
+// "COOPERATIVE" or "EAGER" once the group has rebalanced, "NONE" before; NULL without a group
+// (producers, consumers without `group.id`).
+//
+// # Safety
+// `rk` is NULL or a live handle.
+const char *rd_kafka_rebalance_protocol(struct rd_kafka_t *rk);
 
 // The consumer groups of the cluster (`group`, or all when NULL) with their members: ListGroups
 // to every broker, DescribeGroups for the groups found. On success, or `_PARTIAL` when some
@@ -2020,7 +2127,8 @@ const struct rd_kafka_conf_t *rd_kafka_conf(struct rd_kafka_t *rk);
 // `rk` is NULL or a live handle.
 int rd_kafka_poll(struct rd_kafka_t *rk, int timeout_ms);
 
-// Messages (and callbacks) not yet served: produced messages without a served delivery report.
+// Produced messages whose delivery report was not yet served (or its DR event destroyed),
+// plus the ops waiting in the main queue, as librdkafka counts.
 //
 // # Safety
 // `rk` is NULL or a live handle.
@@ -2141,18 +2249,6 @@ struct rd_kafka_error_t *rd_kafka_incremental_assign(struct rd_kafka_t *rk,
 // `rk` is NULL or a live handle; `partitions` is NULL or a valid list.
 struct rd_kafka_error_t *rd_kafka_incremental_unassign(struct rd_kafka_t *rk,
                                                        const struct rd_kafka_topic_partition_list_t *partitions);
-
-// A queue for the legacy consumer of `rk` (all started partitions deliver to it).
-//
-// # Safety
-// `rk` is NULL or a live handle.
-struct rd_kafka_queue_t *rd_kafka_queue_new(struct rd_kafka_t *rk);
-
-// Frees a queue from `rd_kafka_queue_new`. NULL is ignored.
-//
-// # Safety
-// `rkqu` is NULL or from `rd_kafka_queue_new`, not used afterwards.
-void rd_kafka_queue_destroy(struct rd_kafka_queue_t *rkqu);
 
 // Starts consuming `partition` of `rkt` from `offset` (an offset or `RD_KAFKA_OFFSET_*`) into
 // `rkqu`: 0, or -1 with `rd_kafka_last_error()` set.
@@ -2474,224 +2570,6 @@ int32_t rd_kafka_topic_partition_get_leader_epoch(const struct rd_kafka_topic_pa
 // `rktpar` is NULL or a live element.
 void rd_kafka_topic_partition_set_leader_epoch(struct rd_kafka_topic_partition_t *rktpar,
                                                int32_t leader_epoch);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`not_implemented_error("rd_kafka_consumer_close_queue")`).
-//
-// C prototype: `rd_kafka_error_t *rd_kafka_consumer_close_queue(rd_kafka_t *rk, rd_kafka_queue_t *rkqu);`
-//
-// # Safety
-// None: no argument is read.
-struct rd_kafka_error_t *rd_kafka_consumer_close_queue(struct rd_kafka_t *rk,
-                                                       struct rd_kafka_queue_t *rkqu);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null()`).
-//
-// C prototype: `const char *rd_kafka_event_config_string(rd_kafka_event_t *rkev);`
-//
-// # Safety
-// None: no argument is read.
-const char *rd_kafka_event_config_string(struct rd_kafka_event_t *rkev);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value.
-//
-// C prototype: `void rd_kafka_event_destroy(rd_kafka_event_t *rkev);`
-//
-// # Safety
-// None: no argument is read.
-void rd_kafka_event_destroy(struct rd_kafka_event_t *rkev);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_event_error(rd_kafka_event_t *rkev);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_event_error(struct rd_kafka_event_t *rkev);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`0`).
-//
-// C prototype: `int rd_kafka_event_error_is_fatal(rd_kafka_event_t *rkev);`
-//
-// # Safety
-// None: no argument is read.
-int rd_kafka_event_error_is_fatal(struct rd_kafka_event_t *rkev);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null()`).
-//
-// C prototype: `const char *rd_kafka_event_error_string(rd_kafka_event_t *rkev);`
-//
-// # Safety
-// None: no argument is read.
-const char *rd_kafka_event_error_string(struct rd_kafka_event_t *rkev);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`-1`).
-//
-// C prototype: `int rd_kafka_event_log(rd_kafka_event_t *rkev, const char **fac, const char **str, int *level);`
-//
-// # Safety
-// None: no argument is read.
-int rd_kafka_event_log(struct rd_kafka_event_t *rkev,
-                       const char **fac,
-                       const char **str,
-                       int *level);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`0`).
-//
-// C prototype: `size_t rd_kafka_event_message_array(rd_kafka_event_t *rkev, const rd_kafka_message_t **rkmessages, size_t size);`
-//
-// # Safety
-// None: no argument is read.
-size_t rd_kafka_event_message_array(struct rd_kafka_event_t *rkev,
-                                    const struct rd_kafka_message_t **rkmessages,
-                                    size_t size);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`0`).
-//
-// C prototype: `size_t rd_kafka_event_message_count(rd_kafka_event_t *rkev);`
-//
-// # Safety
-// None: no argument is read.
-size_t rd_kafka_event_message_count(struct rd_kafka_event_t *rkev);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null()`).
-//
-// C prototype: `const rd_kafka_message_t *rd_kafka_event_message_next(rd_kafka_event_t *rkev);`
-//
-// # Safety
-// None: no argument is read.
-const struct rd_kafka_message_t *rd_kafka_event_message_next(struct rd_kafka_event_t *rkev);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null()`).
-//
-// C prototype: `const char *rd_kafka_event_name(const rd_kafka_event_t *rkev);`
-//
-// # Safety
-// None: no argument is read.
-const char *rd_kafka_event_name(const struct rd_kafka_event_t *rkev);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-//
-// C prototype: `void *rd_kafka_event_opaque(rd_kafka_event_t *rkev);`
-//
-// # Safety
-// None: no argument is read.
-void *rd_kafka_event_opaque(struct rd_kafka_event_t *rkev);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null()`).
-//
-// C prototype: `const char *rd_kafka_event_stats(rd_kafka_event_t *rkev);`
-//
-// # Safety
-// None: no argument is read.
-const char *rd_kafka_event_stats(struct rd_kafka_event_t *rkev);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-//
-// C prototype: `rd_kafka_topic_partition_t * rd_kafka_event_topic_partition(rd_kafka_event_t *rkev);`
-//
-// # Safety
-// None: no argument is read.
-struct rd_kafka_topic_partition_t *rd_kafka_event_topic_partition(struct rd_kafka_event_t *rkev);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-//
-// C prototype: `rd_kafka_topic_partition_list_t * rd_kafka_event_topic_partition_list(rd_kafka_event_t *rkev);`
-//
-// # Safety
-// None: no argument is read.
-struct rd_kafka_topic_partition_list_t *rd_kafka_event_topic_partition_list(struct rd_kafka_event_t *rkev);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`0`).
-//
-// C prototype: `rd_kafka_event_type_t rd_kafka_event_type(const rd_kafka_event_t *rkev);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_event_type_t rd_kafka_event_type(const struct rd_kafka_event_t *rkev);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value.
-//
-// C prototype: `void rd_kafka_queue_cb_event_enable(rd_kafka_queue_t *rkqu, void (*event_cb)(rd_kafka_t *rk, void *qev_opaque), void *qev_opaque);`
-//
-// # Safety
-// None: no argument is read.
-void rd_kafka_queue_cb_event_enable(struct rd_kafka_queue_t *rkqu,
-                                    void (*event_cb)(struct rd_kafka_t*, void*),
-                                    void *qev_opaque);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value.
-//
-// C prototype: `void rd_kafka_queue_forward(rd_kafka_queue_t *src, rd_kafka_queue_t *dst);`
-//
-// # Safety
-// None: no argument is read.
-void rd_kafka_queue_forward(struct rd_kafka_queue_t *src, struct rd_kafka_queue_t *dst);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-//
-// C prototype: `rd_kafka_queue_t *rd_kafka_queue_get_consumer(rd_kafka_t *rk);`
-//
-// # Safety
-// None: no argument is read.
-struct rd_kafka_queue_t *rd_kafka_queue_get_consumer(struct rd_kafka_t *rk);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-//
-// C prototype: `rd_kafka_queue_t *rd_kafka_queue_get_main(rd_kafka_t *rk);`
-//
-// # Safety
-// None: no argument is read.
-struct rd_kafka_queue_t *rd_kafka_queue_get_main(struct rd_kafka_t *rk);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-//
-// C prototype: `rd_kafka_queue_t *rd_kafka_queue_get_partition(rd_kafka_t *rk, const char *topic, int32_t partition);`
-//
-// # Safety
-// None: no argument is read.
-struct rd_kafka_queue_t *rd_kafka_queue_get_partition(struct rd_kafka_t *rk,
-                                                      const char *topic,
-                                                      int32_t partition);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-//
-// C prototype: `rd_kafka_event_t *rd_kafka_queue_poll(rd_kafka_queue_t *rkqu, int timeout_ms);`
-//
-// # Safety
-// None: no argument is read.
-struct rd_kafka_event_t *rd_kafka_queue_poll(struct rd_kafka_queue_t *rkqu, int timeout_ms);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_set_log_queue(rd_kafka_t *rk, rd_kafka_queue_t *rkqu);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_set_log_queue(struct rd_kafka_t *rk,
-                                           struct rd_kafka_queue_t *rkqu);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`0`).
@@ -3016,27 +2894,6 @@ int rd_kafka_event_debug_contexts(struct rd_kafka_event_t *rkev,
 struct rd_kafka_queue_t *rd_kafka_queue_get_sasl(struct rd_kafka_t *rk);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value.
-//
-// C prototype: `void rd_kafka_queue_io_event_enable(rd_kafka_queue_t *rkqu, int fd, const void *payload, size_t size);`
-//
-// # Safety
-// None: no argument is read.
-void rd_kafka_queue_io_event_enable(struct rd_kafka_queue_t *rkqu,
-                                    int fd,
-                                    const void *payload,
-                                    size_t size);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`0`).
-//
-// C prototype: `size_t rd_kafka_queue_length(rd_kafka_queue_t *rkqu);`
-//
-// # Safety
-// None: no argument is read.
-size_t rd_kafka_queue_length(struct rd_kafka_queue_t *rkqu);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`-1`).
 //
 // C prototype: `int rd_kafka_queue_poll_callback(rd_kafka_queue_t *rkqu, int timeout_ms);`
@@ -3163,6 +3020,104 @@ struct rd_kafka_error_t *rd_kafka_produceva(struct rd_kafka_t *rk,
 // # Safety
 // `rk` is NULL or a live handle.
 rd_kafka_resp_err_t rd_kafka_purge(struct rd_kafka_t *rk, int purge_flags);
+
+extern ptrdiff_t write(int fd, const void *buf, size_t count);
+
+// Creates an application queue of `rk` (NULL for a NULL handle); free it with
+// `rd_kafka_queue_destroy`.
+//
+// # Safety
+// `rk` is NULL or a live handle.
+struct rd_kafka_queue_t *rd_kafka_queue_new(struct rd_kafka_t *rk);
+
+// Releases a queue reference. NULL is ignored.
+//
+// # Safety
+// `rkqu` is NULL or a queue from this library, not used afterwards.
+void rd_kafka_queue_destroy(struct rd_kafka_queue_t *rkqu);
+
+// A reference to the handle's main queue (delivery reports, errors, commit results, logs,
+// statistics). NULL for a NULL handle.
+//
+// # Safety
+// `rk` is NULL or a live handle.
+struct rd_kafka_queue_t *rd_kafka_queue_get_main(struct rd_kafka_t *rk);
+
+// A reference to the consumer queue (messages, consumer errors, rebalances); NULL for
+// producers and consumers without `group.id`, as in librdkafka.
+//
+// # Safety
+// `rk` is NULL or a live handle.
+struct rd_kafka_queue_t *rd_kafka_queue_get_consumer(struct rd_kafka_t *rk);
+
+// A reference to the queue of one partition (consumers; NULL for producers and NULL
+// arguments). It leads to the consumer queue until the application forwards it elsewhere, or to
+// NULL to poll it itself: from then on the partition's messages and end-of-partition errors
+// come only from this queue, taken from what `rd_kafka_consumer_poll`/polling the consumer queue
+// fetched (so the consumer queue must still be polled).
+//
+// # Safety
+// `rk` is NULL or a live handle; `topic` NULL or a NUL-terminated string.
+struct rd_kafka_queue_t *rd_kafka_queue_get_partition(struct rd_kafka_t *rk,
+                                                      const char *topic,
+                                                      int32_t partition);
+
+// Forwards `src` to `dst` (NULL: stops forwarding): what is posted to `src`, and what waits in
+// it now, goes to `dst`, and polling `src` polls `dst`.
+//
+// # Safety
+// `src` and `dst` are NULL or live queues of the same handle.
+void rd_kafka_queue_forward(struct rd_kafka_queue_t *src, struct rd_kafka_queue_t *dst);
+
+// Ops waiting in the queue (following forwarding). For a producer's main queue, finished
+// delivery reports are collected first. Messages the consumer has fetched but not yet returned
+// are not counted. 0 for NULL.
+//
+// # Safety
+// `rkqu` is NULL or a live queue.
+size_t rd_kafka_queue_length(struct rd_kafka_queue_t *rkqu);
+
+// Waits up to `timeout_ms` (-1: forever) for the next event of the queue; NULL on timeout.
+// The caller frees the event with `rd_kafka_event_destroy`.
+//
+// # Safety
+// `rkqu` is NULL or a live queue.
+struct rd_kafka_event_t *rd_kafka_queue_poll(struct rd_kafka_queue_t *rkqu, int timeout_ms);
+
+// Calls `event_cb(rk, qev_opaque)` when an op is posted to the empty queue (NULL: stops;
+// replaces an io event). The callback must not poll the queue itself; it tells another thread
+// to.
+//
+// # Safety
+// `rkqu` is NULL or a live queue; `event_cb` is NULL or a valid function.
+void rd_kafka_queue_cb_event_enable(struct rd_kafka_queue_t *rkqu,
+                                    struct Option_QueueEventCb event_cb,
+                                    void *qev_opaque);
+
+// Writes `payload` to `fd` when an op is posted to the empty queue, once until the queue is
+// polled again (`fd` -1: stops; replaces an event callback).
+//
+// # Safety
+// `rkqu` is NULL or a live queue; `payload` is NULL or `size` readable bytes.
+void rd_kafka_queue_io_event_enable(struct rd_kafka_queue_t *rkqu,
+                                    int fd,
+                                    const void *payload,
+                                    size_t size);
+
+// Sends the handle's log lines to `rkqu` as `RD_KAFKA_EVENT_LOG` events (NULL: the main
+// queue). Needs `log.queue=true`: `RD_KAFKA_RESP_ERR__NOT_CONFIGURED` otherwise.
+//
+// # Safety
+// `rk` is NULL or a live handle; `rkqu` NULL or a live queue of it.
+rd_kafka_resp_err_t rd_kafka_set_log_queue(struct rd_kafka_t *rk, struct rd_kafka_queue_t *rkqu);
+
+// Routes the main queue into the consumer queue, so that `rd_kafka_consumer_poll` (or polling
+// the consumer queue) also serves what `rd_kafka_poll` would. `RD_KAFKA_RESP_ERR__UNKNOWN_GROUP`
+// without a consumer group.
+//
+// # Safety
+// `rk` is NULL or a live handle.
+rd_kafka_resp_err_t rd_kafka_poll_set_consumer(struct rd_kafka_t *rk);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`not_implemented_error("rd_kafka_sasl_background_callbacks_enable")`).

@@ -28,6 +28,9 @@ use crate::protocol::records::RecordIter;
 use crate::runtime::event_loop::{self, EngineThread};
 use crate::topic_partition::{offset, TopicPartition};
 
+mod split;
+pub use split::SplitHook;
+
 pub use crate::engine::channel::{Rebalance, RebalanceKind as RebalanceType};
 
 /// Whether a commit waits for the broker's answer.
@@ -52,6 +55,8 @@ pub type ThrottleCallback = Box<dyn FnMut(&crate::Throttle) + Send>;
 struct CurrentBatch {
     batch: FetchedBatch,
     records: RecordIter,
+    /// The batch's partition is split: its records are diverted (`split.rs`).
+    split: bool,
 }
 
 struct PollState {
@@ -74,6 +79,10 @@ pub struct Consumer {
     /// librdkafka's instance name (`<client.id>#consumer-<n>`).
     name: String,
     acked: AtomicBool,
+    /// Set by `interrupt_poll`: the running `poll` returns `None` after the event it handles.
+    interrupted: AtomicBool,
+    /// Partitions read with `poll_partition`.
+    split: split::Split,
     /// Whether the group's last rebalance was cooperative (the close's revoke follows it).
     cooperative: AtomicBool,
     auto_store: bool,
@@ -128,6 +137,8 @@ impl Consumer {
             throttle_cb: Mutex::new(None),
             name,
             acked: AtomicBool::new(false),
+            interrupted: AtomicBool::new(false),
+            split: split::Split::default(),
             cooperative: AtomicBool::new(false),
             auto_store,
             closed: AtomicBool::new(false),
@@ -178,6 +189,56 @@ impl Consumer {
     /// Sets the offset-commit callback (librdkafka's `offset_commit_cb`).
     pub fn set_commit_callback(&self, cb: CommitCallback) {
         *lock(&self.commit_cb) = Some(cb);
+    }
+
+    /// Sets a function the engine thread calls whenever it has handed messages or events to
+    /// `poll` (None: removes it). It must be quick and must not call into the consumer.
+    pub fn set_wakeup(&self, f: Option<Box<dyn Fn() + Send + Sync>>) {
+        self.shared.on_output.set(f);
+    }
+
+    /// Called from a rebalance or commit callback: the running `poll` returns `None` once the
+    /// callback is done, so that what the callback queued reaches the application now.
+    pub fn interrupt_poll(&self) {
+        self.interrupted.store(true, Ordering::Release);
+    }
+
+    /// Called from a rebalance callback: the application applies this rebalance later with
+    /// `assign`/`unassign` (librdkafka's rebalance events), so `poll` must not apply it.
+    pub fn defer_rebalance(&self) {
+        self.acked.store(true, Ordering::Release);
+    }
+
+    /// From now on `poll` keeps the partition's messages and end-of-partition error for
+    /// `poll_partition` (librdkafka's partition queue). They are fetched while `poll` runs.
+    pub fn split_partition(&self, topic: &str, partition: i32) {
+        self.split.add(topic, partition);
+    }
+
+    /// Undoes `split_partition`: what waits for the partition goes back to `poll`.
+    pub fn unsplit_partition(&self, topic: &str, partition: i32) {
+        self.split.remove(topic, partition);
+    }
+
+    /// Waits up to `timeout` for the next message (or end-of-partition error) of a split
+    /// partition; `None` on timeout or when the partition is not split.
+    pub fn poll_partition(
+        &self,
+        topic: &str,
+        partition: i32,
+        timeout: Duration,
+    ) -> Option<Result<Message>> {
+        self.split.take(topic, partition, timeout, self.auto_store)
+    }
+
+    /// Messages and errors waiting for a split partition.
+    pub fn partition_queue_len(&self, topic: &str, partition: i32) -> usize {
+        self.split.len(topic, partition)
+    }
+
+    /// Sets a function `poll` calls when it kept something for a split partition.
+    pub fn set_split_hook(&self, hook: Option<SplitHook>) {
+        self.split.set_hook(hook);
     }
 
     /// Subscribes to `topics`, replacing the previous subscription; the group assigns partitions.
@@ -290,7 +351,11 @@ impl Consumer {
             let _ = self.send(Command::Wake);
         }
         let mut state = lock(&self.state);
+        self.interrupted.store(false, Ordering::Release);
         loop {
+            if let Some(m) = self.split.take_backlog(self.auto_store) {
+                return Some(m);
+            }
             if let Some(m) = self.next_record(&mut state) {
                 return Some(m);
             }
@@ -308,6 +373,9 @@ impl Consumer {
                 Delivery::Event(ev) => {
                     if let Some(r) = self.handle_event(ev) {
                         return Some(r);
+                    }
+                    if self.interrupted.swap(false, Ordering::AcqRel) {
+                        return None;
                     }
                 }
             }
@@ -328,16 +396,12 @@ impl Consumer {
                         continue;
                     }
                     let b = &cur.batch;
-                    b.shared.position.store(rec.offset + 1, Ordering::Release);
-                    if self.auto_store {
-                        b.shared.stored.store(rec.offset + 1, Ordering::Release);
-                    }
                     let ts_type = if b.header.timestamp_type_is_log_append() {
                         TimestampType::LogAppendTime
                     } else {
                         TimestampType::CreateTime
                     };
-                    return Some(Ok(Message {
+                    let m = Message {
                         topic: b.topic.clone(),
                         partition: b.partition,
                         offset: rec.offset,
@@ -347,7 +411,23 @@ impl Consumer {
                         value: rec.value,
                         headers: rec.headers,
                         leader_epoch: b.header.partition_leader_epoch,
-                    }));
+                    };
+                    if cur.split
+                        && self.split.divert(
+                            &b.topic,
+                            b.partition,
+                            &b.shared,
+                            b.version,
+                            Ok(m.clone()),
+                        )
+                    {
+                        continue;
+                    }
+                    b.shared.position.store(rec.offset + 1, Ordering::Release);
+                    if self.auto_store {
+                        b.shared.stored.store(rec.offset + 1, Ordering::Release);
+                    }
+                    return Some(Ok(m));
                 }
                 Some(Err(e)) => {
                     let msg = format!(
@@ -397,7 +477,12 @@ impl Consumer {
         match payload {
             Ok(p) => {
                 let records = RecordIter::new(&b.header, p);
-                state.current = Some(CurrentBatch { batch: b, records });
+                let split = self.split.is_split(&b.topic, b.partition);
+                state.current = Some(CurrentBatch {
+                    batch: b,
+                    records,
+                    split,
+                });
                 None
             }
             Err(e) => {
@@ -420,7 +505,22 @@ impl Consumer {
                 offset,
             } => {
                 let msg = format!("Fetch from broker reached end of partition {topic} [{partition}] at offset {offset}");
-                Some(Err(KafkaError::new(ErrorCode::L_PARTITION_EOF, msg)))
+                let err = KafkaError::new(ErrorCode::L_PARTITION_EOF, msg);
+                if self.split.is_split(&topic, partition) {
+                    let shared = lock(&self.assignment)
+                        .get(&(topic.to_string(), partition))
+                        .cloned();
+                    if let Some(s) = shared {
+                        let v = s.version();
+                        if self
+                            .split
+                            .divert(&topic, partition, &s, v, Err(err.clone()))
+                        {
+                            return None;
+                        }
+                    }
+                }
+                Some(Err(err))
             }
             ConsumerEvent::Rebalance(r) => {
                 self.apply_rebalance(&r);

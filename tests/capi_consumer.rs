@@ -313,6 +313,7 @@ fn kcat_group_consumer_through_librskafka() {
 fn consumer_functions_refuse_bad_handles() {
     use kafka::capi::conf::{rd_kafka_conf_new, rd_kafka_conf_set};
     use kafka::capi::consumer::*;
+    use kafka::capi::group::*;
     use kafka::capi::handle::*;
     use kafka::capi::incremental::*;
     use kafka::capi::message::rd_kafka_message_destroy;

@@ -1,167 +1,26 @@
 //! The high-level consumer of the C ABI: subscribe, `rd_kafka_consumer_poll`, assignment,
-//! commits and positions, forwarded to [`crate::Consumer`].
-//!
-//! Callbacks: the Rust consumer calls its rebalance and commit closures from inside its `poll`
-//! (and `close`); the closures installed here call the application's `rebalance_cb` and
-//! `offset_commit_cb` with the handle pointer. No lock of the handle is held at that point, so the
-//! application may call `rd_kafka_assign` & co. from its callback: they reach the same Rust
-//! consumer, whose assignment methods do not take the lock its `poll` holds.
+//! commits and positions, forwarded to [`crate::Consumer`]. Rebalances, commit results and the
+//! close are in `group.rs`.
 
-use std::os::raw::{c_char, c_int};
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use std::sync::Mutex;
+use std::os::raw::{c_char, c_int, c_void};
+use std::sync::atomic::Ordering;
+use std::time::Instant;
 
-use crate::consumer::{CommitMode, RebalanceType};
+use crate::consumer::CommitMode;
 use crate::topic_partition::TopicPartition;
-use crate::{Consumer, ErrorCode, KafkaError, Rebalance};
+use crate::{Consumer, ErrorCode, KafkaError};
 
+use super::conf::PartitionsCb;
 use super::ctypes::*;
 use super::errcodes::*;
+use super::group::serve_consumer_queue;
 use super::handle::{handle, rd_kafka_t, timeout_of};
 use super::message::OwnedMessage;
+use super::ops::Op;
 use super::partition_list::{from_slice, rd_kafka_topic_partition_list_destroy, to_vec};
 use super::positions::fill;
+use super::queue::Queue;
 use super::types::*;
-
-/// What the handle remembers of the group's rebalances.
-#[derive(Default)]
-pub(crate) struct GroupState {
-    /// Whether the last assignment was lost rather than revoked.
-    lost: AtomicBool,
-    /// 0: no rebalance yet, 1: eager, 2: cooperative.
-    protocol: AtomicU8,
-    /// Set by `rd_kafka_consumer_close`.
-    closed: AtomicBool,
-    /// `group.id` is configured: the group functions work (librdkafka's `rk_cgrp`).
-    enabled: AtomicBool,
-    /// Results of synchronous commits for `offset_commit_cb`, served by the next
-    /// `rd_kafka_consumer_poll` or `rd_kafka_consumer_close` (as librdkafka does).
-    commits: Mutex<Vec<(rd_kafka_resp_err_t, Vec<TopicPartition>)>>,
-}
-
-/// Calls `offset_commit_cb` for the queued synchronous commit results, with no lock held.
-///
-/// # Safety
-/// `rk` is a live handle.
-unsafe fn serve_commits(rk: *mut rd_kafka_t) {
-    // SAFETY: per the contract.
-    let h = unsafe { &*rk };
-    let cbs = h.callbacks();
-    let Some(cb) = cbs.offset_commit_cb else {
-        return;
-    };
-    loop {
-        let next = {
-            let mut q = h.group.commits.lock().unwrap_or_else(|e| e.into_inner());
-            if q.is_empty() {
-                return;
-            }
-            q.remove(0)
-        };
-        let list = from_slice(&next.1);
-        // SAFETY: the application's callback; the list lives across the call.
-        unsafe {
-            cb(rk, next.0, list, cbs.opaque);
-            rd_kafka_topic_partition_list_destroy(list);
-        }
-    }
-}
-
-/// Installs the Rust consumer's rebalance and commit closures, which call the application's C
-/// callbacks with `rk`. Nothing for a producer.
-///
-/// # Safety
-/// `rk` is a live handle whose address does not change until it is destroyed.
-pub(crate) unsafe fn install_callbacks(rk: *mut rd_kafka_t) {
-    // SAFETY: per the contract.
-    let h = unsafe { &*rk };
-    let Some(c) = h.consumer() else {
-        return;
-    };
-    let group_id = h.conf.client_config().get("group.id");
-    h.group
-        .enabled
-        .store(group_id.is_some_and(|g| !g.is_empty()), Ordering::Release);
-    let addr = rk as usize;
-    c.set_rebalance_callback(Box::new(move |_c: &Consumer, r: &Rebalance| {
-        let rk = addr as *mut rd_kafka_t;
-        // SAFETY: the closure lives inside the handle's consumer, so the handle is alive.
-        let h = unsafe { &*rk };
-        h.group.lost.store(r.lost, Ordering::Release);
-        h.group
-            .protocol
-            .store(if r.cooperative { 2 } else { 1 }, Ordering::Release);
-        let cbs = h.callbacks();
-        if let Some(cb) = cbs.rebalance_cb {
-            let err = match r.kind {
-                RebalanceType::Assign => RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS,
-                RebalanceType::Revoke => RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS,
-            };
-            let list = from_slice(&r.partitions);
-            // SAFETY: the application's callback; the list lives across the call.
-            unsafe {
-                cb(rk, err, list, cbs.opaque);
-                rd_kafka_topic_partition_list_destroy(list);
-            }
-        }
-    }));
-    // Statistics and throttle times join the handle's event queue and are served at once, from
-    // inside `rd_kafka_consumer_poll` (or `rd_kafka_poll`), as librdkafka serves them.
-    c.set_stats_callback(Box::new(move |json: &str| {
-        let rk = addr as *mut rd_kafka_t;
-        // SAFETY: as above.
-        let h = unsafe { &*rk };
-        h.push_event(super::handle::Event::Stats(json.to_string()));
-        // SAFETY: `rk` is this live handle; no lock is held.
-        unsafe { h.serve(rk) };
-    }));
-    c.set_throttle_callback(Box::new(move |t: &crate::Throttle| {
-        let rk = addr as *mut rd_kafka_t;
-        // SAFETY: as above.
-        let h = unsafe { &*rk };
-        h.push_event(super::handle::Event::Throttle(t.clone()));
-        // SAFETY: `rk` is this live handle; no lock is held.
-        unsafe { h.serve(rk) };
-    }));
-    if h.callbacks().offset_commit_cb.is_some() {
-        c.set_commit_callback(Box::new(move |res: &crate::Result<()>, offs| {
-            let rk = addr as *mut rd_kafka_t;
-            // SAFETY: as above.
-            let h = unsafe { &*rk };
-            let cbs = h.callbacks();
-            if let Some(cb) = cbs.offset_commit_cb {
-                let err = res
-                    .as_ref()
-                    .err()
-                    .map_or(RD_KAFKA_RESP_ERR_NO_ERROR, |e| e.code.0);
-                let list = from_slice(offs);
-                // SAFETY: as above.
-                unsafe {
-                    cb(rk, err, list, cbs.opaque);
-                    rd_kafka_topic_partition_list_destroy(list);
-                }
-            }
-        }));
-    }
-}
-
-/// Closes the consumer of a handle being destroyed while the handle is still whole (the close
-/// may call the application's callbacks). With `RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE` the
-/// application's callbacks are detached instead.
-///
-/// # Safety
-/// `rk` is a live handle.
-pub(crate) unsafe fn close_for_destroy(rk: *mut rd_kafka_t, flags: c_int) {
-    // SAFETY: per the contract.
-    let Some(c) = (unsafe { &*rk }).consumer() else {
-        return;
-    };
-    if flags & RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE != 0 {
-        c.set_rebalance_callback(Box::new(|_, _| {}));
-        c.set_commit_callback(Box::new(|_, _| {}));
-    }
-    let _ = c.close();
-}
 
 /// The consumer of a handle with a group, for the group functions: `_INVALID_ARG` for NULL,
 /// `_UNKNOWN_GROUP` for producers and consumers without `group.id` (as librdkafka).
@@ -176,7 +35,7 @@ pub(crate) unsafe fn consumer<'a>(
         None => Err(RD_KAFKA_RESP_ERR__INVALID_ARG),
         Some(h) => h
             .consumer()
-            .filter(|_| h.group.enabled.load(Ordering::Acquire))
+            .filter(|_| h.consumer_queue().is_some())
             .ok_or(RD_KAFKA_RESP_ERR__UNKNOWN_GROUP),
     }
 }
@@ -190,7 +49,7 @@ pub(crate) fn code_of(r: crate::Result<()>) -> rd_kafka_resp_err_t {
 
 /// Topic, partition and offset of a `_PARTITION_EOF` error ("... partition <topic> [<p>] at
 /// offset <o>"); topic names cannot contain spaces or brackets.
-fn parse_eof(msg: &str) -> Option<(&str, i32, i64)> {
+pub(crate) fn parse_eof(msg: &str) -> Option<(&str, i32, i64)> {
     let rest = &msg[msg.find(" partition ")? + " partition ".len()..];
     let (topic, rest) = rest.split_once(" [")?;
     let (part, rest) = rest.split_once(']')?;
@@ -293,12 +152,23 @@ pub unsafe extern "C" fn rd_kafka_consumer_poll(
             let e = KafkaError::new(ErrorCode::L_UNKNOWN_GROUP, "Local: Unknown group");
             return error_message(h, &e).into_raw();
         };
-        // SAFETY: `rk` is this live handle.
-        unsafe { serve_commits(rk) };
-        match c.poll(timeout_of(timeout_ms)) {
-            None => std::ptr::null_mut(),
-            Some(Ok(m)) => OwnedMessage::from_message(&m, h.topic_by_name(m.topic())).into_raw(),
-            Some(Err(e)) => error_message(h, &e).into_raw(),
+        let deadline = Instant::now() + timeout_of(timeout_ms);
+        loop {
+            // SAFETY: `rk` is this live handle.
+            unsafe { serve_consumer_queue(rk) };
+            match c.poll(deadline.saturating_duration_since(Instant::now())) {
+                Some(Ok(m)) => {
+                    return OwnedMessage::from_message(&m, h.topic_by_name(m.topic())).into_raw()
+                }
+                Some(Err(e)) => return error_message(h, &e).into_raw(),
+                // Interrupted for something posted: serve it and go on waiting.
+                None if Instant::now() < deadline => {}
+                None => {
+                    // SAFETY: as above.
+                    unsafe { serve_consumer_queue(rk) };
+                    return std::ptr::null_mut();
+                }
+            }
         }
     })
 }
@@ -319,47 +189,8 @@ pub(crate) fn error_message(h: &rd_kafka_t, e: &KafkaError) -> Box<OwnedMessage>
     )
 }
 
-/// Routes `rd_kafka_poll` events to `rd_kafka_consumer_poll`: the consumer's events are always
-/// served there, so this only checks the handle.
-///
-/// # Safety
-/// `rk` is NULL or a live handle.
-#[no_mangle]
-pub unsafe extern "C" fn rd_kafka_poll_set_consumer(rk: *mut rd_kafka_t) -> rd_kafka_resp_err_t {
-    ffi_guard!(RD_KAFKA_RESP_ERR__FAIL, {
-        // SAFETY: per the contract.
-        match unsafe { consumer(rk) } {
-            Ok(_) => RD_KAFKA_RESP_ERR_NO_ERROR,
-            Err(_) => RD_KAFKA_RESP_ERR__UNKNOWN_GROUP,
-        }
-    })
-}
-
-/// Commits (with `enable.auto.commit`), revokes the assignment through the rebalance callback
-/// and leaves the group. The handle must still be destroyed.
-///
-/// # Safety
-/// `rk` is NULL or a live handle.
-#[no_mangle]
-pub unsafe extern "C" fn rd_kafka_consumer_close(rk: *mut rd_kafka_t) -> rd_kafka_resp_err_t {
-    ffi_guard!(RD_KAFKA_RESP_ERR__FAIL, {
-        // SAFETY: per the contract.
-        match unsafe { consumer(rk) } {
-            Ok(c) => {
-                // SAFETY: a consumer handle, so live.
-                unsafe { serve_commits(rk) };
-                let r = code_of(c.close());
-                // SAFETY: a consumer handle, so live.
-                unsafe { (*rk).group.closed.store(true, Ordering::Release) };
-                r
-            }
-            Err(e) => e,
-        }
-    })
-}
-
-/// Keeps the result of a synchronous commit for `offset_commit_cb` (asynchronous results come
-/// through the Rust consumer's commit callback).
+/// Posts the result of a synchronous commit for `offset_commit_cb` to the main queue
+/// (asynchronous results come through the Rust consumer's commit callback), as librdkafka does.
 ///
 /// # Safety
 /// `rk` is a live handle.
@@ -371,18 +202,26 @@ unsafe fn queue_commit_result(
 ) {
     // SAFETY: per the contract.
     let h = unsafe { &*rk };
-    if async_ != 0 || h.callbacks().offset_commit_cb.is_none() {
+    if async_ != 0 {
+        if r.is_ok() {
+            h.group.async_manual.fetch_add(1, Ordering::AcqRel);
+        }
         return;
     }
-    let entry = match r {
+    let cbs = h.callbacks();
+    if cbs.offset_commit_cb.is_none() {
+        return;
+    }
+    let (err, offsets) = match r {
         Ok(v) => (RD_KAFKA_RESP_ERR_NO_ERROR, v.clone()),
         Err(e) => (e.code.0, requested),
     };
-    h.group
-        .commits
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push(entry);
+    h.main.push(Op::OffsetCommit {
+        err,
+        offsets,
+        cb: cbs.offset_commit_cb,
+        opaque: cbs.opaque,
+    });
 }
 
 fn mode(async_: c_int) -> CommitMode {
@@ -502,6 +341,11 @@ pub unsafe extern "C" fn rd_kafka_assign(
             Err(e) => return e,
         };
         if partitions.is_null() {
+            // SAFETY: a consumer handle, so live.
+            if unsafe { &*rk }.group.consumer_stopped() {
+                // Answering the close's revoke event: the close already cleared the assignment.
+                return RD_KAFKA_RESP_ERR_NO_ERROR;
+            }
             code_of(c.unassign())
         } else {
             // SAFETY: per the contract.
@@ -541,48 +385,68 @@ pub unsafe extern "C" fn rd_kafka_assignment(
     })
 }
 
-/// 1 once `rd_kafka_consumer_close` has returned, else 0.
+/// Commits `offsets` (NULL: the stored offsets of the assignment) and reports the result: with
+/// `rkqu`, as an OFFSET_COMMIT op on it (served by `cb` or returned as an event with
+/// `commit_opaque`), returning `RD_KAFKA_RESP_ERR_NO_ERROR`; without, to `cb` before returning
+/// the result. (The commit itself is synchronous in both cases.)
 ///
 /// # Safety
-/// `rk` is NULL or a live handle.
+/// `rk` is NULL or a live handle; `offsets` NULL or a valid list; `rkqu` NULL or a live queue.
 #[no_mangle]
-pub unsafe extern "C" fn rd_kafka_consumer_closed(rk: *mut rd_kafka_t) -> c_int {
-    ffi_guard!(0, {
+pub unsafe extern "C" fn rd_kafka_commit_queue(
+    rk: *mut rd_kafka_t,
+    offsets: *const rd_kafka_topic_partition_list_t,
+    rkqu: *mut rd_kafka_queue_t,
+    cb: Option<PartitionsCb>,
+    commit_opaque: *mut c_void,
+) -> rd_kafka_resp_err_t {
+    ffi_guard!(RD_KAFKA_RESP_ERR__FAIL, {
         // SAFETY: per the contract.
-        unsafe { handle(rk) }.map_or(0, |h| h.group.closed.load(Ordering::Acquire) as c_int)
-    })
-}
-
-/// Whether the last revoked assignment was lost (session timeout, fencing) rather than revoked.
-///
-/// # Safety
-/// `rk` is NULL or a live handle.
-#[no_mangle]
-pub unsafe extern "C" fn rd_kafka_assignment_lost(rk: *mut rd_kafka_t) -> c_int {
-    ffi_guard!(0, {
-        // SAFETY: per the contract.
-        unsafe { handle(rk) }.map_or(0, |h| h.group.lost.load(Ordering::Acquire) as c_int)
-    })
-}
-
-/// "COOPERATIVE" or "EAGER" once the group has rebalanced, "NONE" before; NULL without a group
-/// (producers, consumers without `group.id`).
-///
-/// # Safety
-/// `rk` is NULL or a live handle.
-#[no_mangle]
-pub unsafe extern "C" fn rd_kafka_rebalance_protocol(rk: *mut rd_kafka_t) -> *const c_char {
-    ffi_guard!(std::ptr::null(), {
-        // SAFETY: per the contract.
-        if unsafe { consumer(rk) }.is_err() {
-            return std::ptr::null();
+        let Some(h) = (unsafe { handle(rk) }) else {
+            return RD_KAFKA_RESP_ERR__UNKNOWN_GROUP;
+        };
+        let (Some(c), Some(_)) = (h.consumer(), h.consumer_queue()) else {
+            return RD_KAFKA_RESP_ERR__UNKNOWN_GROUP;
+        };
+        let list = (!offsets.is_null()).then(|| {
+            // SAFETY: per the contract.
+            unsafe { to_vec(offsets) }
+        });
+        let (err, done) = match c.commit(list.as_deref(), CommitMode::Sync) {
+            Ok(v) => (RD_KAFKA_RESP_ERR_NO_ERROR, v),
+            Err(e) => (e.code.0, list.unwrap_or_default()),
+        };
+        let cbs = h.callbacks();
+        if cb.is_none() && cbs.offset_commit_cb.is_some() {
+            h.main.push(Op::OffsetCommit {
+                err,
+                offsets: done.clone(),
+                cb: cbs.offset_commit_cb,
+                opaque: cbs.opaque,
+            });
         }
         // SAFETY: per the contract.
-        let p = unsafe { handle(rk) }.map_or(0, |h| h.group.protocol.load(Ordering::Acquire));
-        match p {
-            1 => c"EAGER".as_ptr(),
-            2 => c"COOPERATIVE".as_ptr(),
-            _ => c"NONE".as_ptr(),
+        match unsafe { Queue::from_c(rkqu) } {
+            Some(q) => {
+                q.q.push(Op::OffsetCommit {
+                    err,
+                    offsets: done,
+                    cb,
+                    opaque: commit_opaque,
+                });
+                RD_KAFKA_RESP_ERR_NO_ERROR
+            }
+            None => {
+                if let Some(cb) = cb {
+                    let l = from_slice(&done);
+                    // SAFETY: the application's callback; the list lives across the call.
+                    unsafe {
+                        cb(rk, err, l, commit_opaque);
+                        rd_kafka_topic_partition_list_destroy(l);
+                    }
+                }
+                err
+            }
         }
     })
 }

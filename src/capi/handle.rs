@@ -5,21 +5,22 @@
 //! (or `rd_kafka_destroy_flags`). It takes ownership of `conf` only when it succeeds; on failure
 //! the caller still owns `conf`.
 //!
-//! Callbacks: the Rust client hands delivery reports and errors to closures that only queue them
-//! ([`Event`]); `rd_kafka_poll`/`rd_kafka_flush` then call the application's C callbacks with no
-//! lock held, so a callback may call back into the library (produce, poll, outq_len).
+//! Callbacks: the Rust client hands delivery reports and errors to closures that only post them
+//! to the handle's main queue (`queue.rs`, `Op`); `rd_kafka_poll`/`rd_kafka_flush` then call the
+//! application's C callbacks (`ops.rs`) with no lock held, so a callback may call back into the
+//! library (produce, poll, outq_len), and `rd_kafka_queue_poll` returns them as events instead.
 //!
-//! Adding the consumer: add `Kind::Consumer(..)`, create it in [`rd_kafka_t::create`], and let
-//! functions that only make sense for one kind match on `rk.kind` (see [`rd_kafka_t::producer`]).
+//! Functions that only make sense for one kind of client match on `rk.kind` (see
+//! [`rd_kafka_t::producer`]).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::ffi::CString;
 use std::os::raw::{c_char, c_int, c_void};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::config::ClientConfig;
-use crate::producer::{DeliveryReport, Producer};
+use crate::producer::Producer;
 use crate::KafkaError;
 
 use super::conf::{rd_kafka_conf_new, rd_kafka_conf_t, Callbacks};
@@ -28,7 +29,8 @@ use super::ctypes::*;
 use super::errcodes::*;
 use super::error::set_last_error;
 use super::headers::rd_kafka_headers_t;
-use super::message::OwnedMessage;
+use super::ops::Op;
+use super::queue::{EvQueue, PartitionQueues};
 use super::topic::rd_kafka_topic_t;
 use super::types::*;
 use super::{cstr, write_errstr};
@@ -46,18 +48,6 @@ pub(crate) enum Kind {
     Consumer(crate::Consumer),
 }
 
-/// Something for `rd_kafka_poll` to hand to the application's callbacks.
-pub(crate) enum Event {
-    /// A delivery report (`dr_msg_cb` / `dr_cb`).
-    Delivery(DeliveryReport),
-    /// A client error (`error_cb`).
-    Error(KafkaError),
-    /// A statistics JSON document (`stats_cb`).
-    Stats(String),
-    /// A broker's throttle time (`throttle_cb`).
-    Throttle(crate::Throttle),
-}
-
 /// A topic object pointer kept in the handle's table (the handle holds one reference).
 struct TopicPtr(*mut rd_kafka_topic_t);
 // SAFETY: the topic object is reference-counted with atomics and immutable after creation.
@@ -73,11 +63,24 @@ pub struct rd_kafka_t {
     /// `RD_KAFKA_PRODUCER` or `RD_KAFKA_CONSUMER`.
     pub(crate) rk_type: rd_kafka_type_t,
     /// `rd_kafka_name()`: `<client.id>#<type>-<n>`.
-    name: CString,
+    pub(crate) name: CString,
     /// The configuration given to `rd_kafka_new` (owned since then; `rd_kafka_conf()` shows it).
     pub(crate) conf: Box<rd_kafka_conf_t>,
-    /// Reports and errors waiting for `rd_kafka_poll`, filled by the Rust client's callbacks.
-    events: Arc<Mutex<VecDeque<Event>>>,
+    /// The main queue: reports, errors, commit results, logs, filled by the Rust client's
+    /// callbacks and served by `rd_kafka_poll` (or polled as events).
+    pub(crate) main: Arc<EvQueue>,
+    /// The consumer queue (consumers with a `group.id`): rebalances, and the consumer's messages.
+    consumer_q: Option<Arc<EvQueue>>,
+    /// The log queue with `log.queue=true` (`rd_kafka_set_log_queue` forwards it).
+    pub(crate) logq: Option<Arc<EvQueue>>,
+    /// `RD_KAFKA_EVENT_*` types the handle raises: `rd_kafka_conf_set_events` plus those of the
+    /// configured callbacks, as librdkafka computes them.
+    pub(crate) enabled_events: c_int,
+    /// Delivery reports not yet served to a callback or destroyed with their DR event: they
+    /// count in `rd_kafka_outq_len`, and `rd_kafka_flush` waits for them, as in librdkafka.
+    pub(crate) dr_pending: Arc<AtomicUsize>,
+    /// Partition queues by topic and partition (`rd_kafka_queue_get_partition`).
+    pub(crate) partition_qs: PartitionQueues,
     /// The handle's topic objects by name; created by `rd_kafka_topic_new` or on first use by
     /// name (`producev` with `RD_KAFKA_V_TOPIC`, delivery reports).
     topics: Mutex<HashMap<String, TopicPtr>>,
@@ -89,7 +92,7 @@ pub struct rd_kafka_t {
     fatal: Arc<Mutex<Option<KafkaError>>>,
     /// Consumer group state seen by the rebalance callback (`rd_kafka_assignment_lost`,
     /// `rd_kafka_rebalance_protocol`).
-    pub(crate) group: super::consumer::GroupState,
+    pub(crate) group: super::group::GroupState,
 }
 
 /// What a delivery report needs beyond the Rust client's report.
@@ -129,6 +132,19 @@ impl rd_kafka_t {
             Kind::Producer(p) => Some(p),
             Kind::Consumer(_) => None,
         }
+    }
+
+    /// The consumer queue, for consumers with a `group.id`.
+    pub(crate) fn consumer_queue(&self) -> Option<&Arc<EvQueue>> {
+        self.consumer_q.as_ref()
+    }
+
+    /// Whether delivery reports are raised as events rather than callbacks.
+    pub(crate) fn dr_event_mode(&self) -> bool {
+        let cbs = self.callbacks();
+        cbs.dr_msg_cb.is_none()
+            && cbs.dr_cb.is_none()
+            && self.enabled_events & RD_KAFKA_EVENT_DR != 0
     }
 
     /// The consumer, if this is a consumer handle.
@@ -185,7 +201,9 @@ impl rd_kafka_t {
         msg_opaque: *mut c_void,
         headers: rd_kafka_headers_t,
     ) -> Option<usize> {
-        self.callbacks().dr_msg_cb?;
+        if self.callbacks().dr_msg_cb.is_none() && !self.dr_event_mode() {
+            return None;
+        }
         let b = Box::new(DrHeaders {
             msg_opaque,
             headers: Box::new(headers),
@@ -195,23 +213,21 @@ impl rd_kafka_t {
         Some(key)
     }
 
-    /// Queues an event for the next `rd_kafka_poll` (or `rd_kafka_consumer_poll`).
-    pub(crate) fn push_event(&self, ev: Event) {
-        lock(&self.events).push_back(ev);
-    }
-
     /// Takes back what [`keep_headers`](Self::keep_headers) kept under `key`.
     pub(crate) fn take_headers(&self, key: usize) -> Option<Box<DrHeaders>> {
         lock(&self.dr_headers).remove(&key)
     }
 
     /// Messages produced and not yet reported to the application.
+    /// (librdkafka: messages not yet finished, plus the ops waiting in the main queue.)
     pub(crate) fn outq_len(&self) -> usize {
-        let queued = lock(&self.events)
-            .iter()
-            .filter(|e| matches!(e, Event::Delivery(_)))
-            .count();
-        self.producer().map_or(0, Producer::in_flight_count) + queued
+        self.unfinished_msgs() + self.main.resolve().len()
+    }
+
+    /// Messages produced whose delivery report was not served or destroyed yet.
+    fn unfinished_msgs(&self) -> usize {
+        let reported = self.dr_pending.load(Ordering::Acquire);
+        self.producer().map_or(0, Producer::in_flight_count) + reported
     }
 
     /// Waits up to `timeout_ms` (-1: forever) for events and serves them; returns how many.
@@ -220,7 +236,7 @@ impl rd_kafka_t {
     /// `rk` is the live handle `self`.
     pub(crate) unsafe fn poll(&self, rk: *mut rd_kafka_t, timeout_ms: c_int) -> c_int {
         let timeout = timeout_of(timeout_ms);
-        if lock(&self.events).is_empty() {
+        if self.main.resolve().len() == 0 {
             if let Some(p) = self.producer() {
                 p.poll(timeout);
             }
@@ -236,158 +252,45 @@ impl rd_kafka_t {
     /// # Safety
     /// `rk` is the live handle `self`.
     pub(crate) unsafe fn serve(&self, rk: *mut rd_kafka_t) -> c_int {
-        let mut served = 0;
-        loop {
-            let Some(ev) = lock(&self.events).pop_front() else {
-                return served;
-            };
-            served += 1;
-            match ev {
-                // SAFETY: forwarded.
-                Event::Delivery(dr) => unsafe { self.deliver(rk, &dr) },
-                // SAFETY: forwarded.
-                Event::Error(e) => unsafe { self.report_error(rk, &e) },
-                // SAFETY: forwarded.
-                Event::Stats(json) => unsafe { self.stats(rk, &json) },
-                // SAFETY: forwarded.
-                Event::Throttle(t) => unsafe { self.throttle(rk, &t) },
-            }
-        }
+        // SAFETY: forwarded.
+        unsafe { serve_queue(rk, &self.main.resolve()) }
     }
+}
 
-    /// An error to `error_cb`; without one, logged as librdkafka does (`log_cb` or stderr, level 3,
-    /// facility `ERROR`).
-    ///
-    /// # Safety
-    /// `rk` is the live handle `self`.
-    unsafe fn report_error(&self, rk: *mut rd_kafka_t, e: &KafkaError) {
-        let cbs = self.callbacks();
-        if let Some(cb) = cbs.error_cb {
-            let reason = CString::new(e.message.replace('\0', " ")).unwrap_or_default();
-            // SAFETY: the application's callback with its own opaque.
-            unsafe { cb(rk, e.code.0, reason.as_ptr(), cbs.opaque) };
-            return;
-        }
-        let name = self.name.to_string_lossy();
-        let line = format!("[thrd:app]: {name}: {}", e.message);
-        match cbs.log_cb {
-            Some(cb) => {
-                let line = CString::new(line.replace('\0', " ")).unwrap_or_default();
-                // SAFETY: the application's callback; the strings live across the call.
-                unsafe { cb(rk, 3, c"ERROR".as_ptr(), line.as_ptr()) };
-            }
-            None => {
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap_or_default();
-                eprintln!(
-                    "%3|{}.{:03}|ERROR|{name}| {line}",
-                    now.as_secs(),
-                    now.subsec_millis()
-                );
-            }
-        }
+/// Serves the ops waiting in `q` with the application's callbacks; returns how many.
+///
+/// # Safety
+/// `rk` is a live handle.
+pub(crate) unsafe fn serve_queue(rk: *mut rd_kafka_t, q: &EvQueue) -> c_int {
+    let mut served = 0;
+    while let Some(op) = q.pop() {
+        served += 1;
+        // SAFETY: forwarded.
+        unsafe { super::ops::serve(rk, op) };
     }
+    served
+}
 
-    /// A statistics document to `stats_cb` in a `malloc`ed copy: librdkafka's contract is that a
-    /// callback returning 1 keeps it (and frees it with `rd_kafka_mem_free`), 0 lets us free it.
-    ///
-    /// # Safety
-    /// `rk` is the live handle `self`.
-    unsafe fn stats(&self, rk: *mut rd_kafka_t, json: &str) {
-        let cbs = self.callbacks();
-        let Some(cb) = cbs.stats_cb else {
-            return;
-        };
-        let p = super::c_strdup(json);
-        if p.is_null() {
-            return;
-        }
-        // SAFETY: the application's callback; `p` holds `json.len()` bytes plus the NUL.
-        let keep = unsafe { cb(rk, p, json.len(), cbs.opaque) };
-        if keep == 0 {
-            // SAFETY: allocated by `c_strdup` with `malloc`; the application did not keep it.
-            unsafe { super::libc_free(p.cast()) };
-        }
+/// The `RD_KAFKA_EVENT_*` types a handle raises: those of `rd_kafka_conf_set_events` plus those
+/// whose callback is configured (librdkafka does the same at `rd_kafka_new`).
+fn enabled_events(cbs: &Callbacks) -> c_int {
+    let mut ev = cbs.enabled_events;
+    if cbs.dr_msg_cb.is_some() || cbs.dr_cb.is_some() {
+        ev |= RD_KAFKA_EVENT_DR;
     }
-
-    /// A broker throttle time to `throttle_cb`.
-    ///
-    /// # Safety
-    /// `rk` is the live handle `self`.
-    unsafe fn throttle(&self, rk: *mut rd_kafka_t, t: &crate::Throttle) {
-        let cbs = self.callbacks();
-        let Some(cb) = cbs.throttle_cb else {
-            return;
-        };
-        let name = CString::new(t.broker_name.replace('\0', "")).unwrap_or_default();
-        // SAFETY: the application's callback; the name lives across the call.
-        unsafe {
-            cb(
-                rk,
-                name.as_ptr(),
-                t.broker_id,
-                t.throttle_time_ms,
-                cbs.opaque,
-            )
-        };
+    if cbs.rebalance_cb.is_some() {
+        ev |= RD_KAFKA_EVENT_REBALANCE;
     }
-
-    /// One delivery report to `dr_msg_cb` and/or `dr_cb`.
-    ///
-    /// # Safety
-    /// `rk` is the live handle `self`.
-    unsafe fn deliver(&self, rk: *mut rd_kafka_t, dr: &DeliveryReport) {
-        let cbs = self.callbacks();
-        let extra = self.take_headers(dr.opaque);
-        if cbs.dr_msg_cb.is_none() && cbs.dr_cb.is_none() {
-            return;
-        }
-        let rkt = self.topic_by_name(&dr.topic);
-        let status = match &dr.error {
-            None => RD_KAFKA_MSG_STATUS_PERSISTED,
-            // Sent, but the answer was lost: the broker may have written it.
-            Some(e)
-                if matches!(
-                    e.code.0,
-                    RD_KAFKA_RESP_ERR__MSG_TIMED_OUT
-                        | RD_KAFKA_RESP_ERR__TIMED_OUT
-                        | RD_KAFKA_RESP_ERR__TRANSPORT
-                        | RD_KAFKA_RESP_ERR__PURGE_INFLIGHT
-                        | RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT
-                ) =>
-            {
-                RD_KAFKA_MSG_STATUS_POSSIBLY_PERSISTED
-            }
-            Some(_) => RD_KAFKA_MSG_STATUS_NOT_PERSISTED,
-        };
-        let mut msg = match extra {
-            Some(x) => {
-                let mut m = OwnedMessage::from_delivery(dr, rkt, Some(x.headers), status);
-                m.c._private = x.msg_opaque;
-                m
-            }
-            None => OwnedMessage::from_delivery(dr, rkt, None, status),
-        };
-        let msg = &mut *msg;
-        if let Some(cb) = cbs.dr_msg_cb {
-            // SAFETY: the message lives until the end of this function, past the callback.
-            unsafe { cb(rk, &msg.c, cbs.opaque) };
-        }
-        if let Some(cb) = cbs.dr_cb {
-            // SAFETY: as above.
-            unsafe {
-                cb(
-                    rk,
-                    msg.c.payload,
-                    msg.c.len,
-                    msg.c.err,
-                    cbs.opaque,
-                    msg.c._private,
-                )
-            };
-        }
+    if cbs.offset_commit_cb.is_some() {
+        ev |= RD_KAFKA_EVENT_OFFSET_COMMIT;
     }
+    if cbs.error_cb.is_some() {
+        ev |= RD_KAFKA_EVENT_ERROR;
+    }
+    if cbs.stats_cb.is_some() {
+        ev |= RD_KAFKA_EVENT_STATS;
+    }
+    ev
 }
 
 /// librdkafka's timeout convention: -1 (any negative) waits "forever".
@@ -447,52 +350,92 @@ pub unsafe extern "C" fn rd_kafka_new(
             Kind::Consumer(c) => c.name(),
         };
         let name = CString::new(name.replace('\0', "")).unwrap_or_default();
-        let events = Arc::new(Mutex::new(VecDeque::new()));
+        let enabled_events = enabled_events(&conf.callbacks);
+        let main = EvQueue::new(0);
+        let dr_pending = Arc::new(AtomicUsize::new(0));
         let fatal = Arc::new(Mutex::new(None));
-        match &kind {
-            Kind::Consumer(_) => {}
+        let consumer_q = match &kind {
+            Kind::Consumer(_) => conf
+                .config
+                .get("group.id")
+                .is_some_and(|g| !g.is_empty())
+                .then(|| EvQueue::new(0)),
             Kind::Producer(p) => {
-                // Without a delivery callback reports are dropped here, as librdkafka does not
-                // queue them either (they would only hold memory until the next poll).
-                let wants_dr = conf.callbacks.dr_msg_cb.is_some() || conf.callbacks.dr_cb.is_some();
-                let q = Arc::clone(&events);
+                // Without a delivery callback or DR events reports are dropped here, as
+                // librdkafka does not queue them either.
+                let wants_dr = enabled_events & RD_KAFKA_EVENT_DR != 0;
+                let q = Arc::clone(&main);
+                let pending = Arc::clone(&dr_pending);
                 p.set_delivery_callback(Box::new(move |dr| {
                     if wants_dr {
-                        lock(&q).push_back(Event::Delivery(dr.clone()))
+                        pending.fetch_add(1, Ordering::AcqRel);
+                        q.push(Op::Delivery(dr.clone()))
                     }
                 }));
-                let q = Arc::clone(&events);
+                let q = Arc::clone(&main);
                 let f = Arc::clone(&fatal);
                 p.set_error_callback(Box::new(move |e| {
                     if e.fatal {
                         lock(&f).get_or_insert_with(|| e.clone());
                     }
-                    lock(&q).push_back(Event::Error(e.clone()))
+                    q.push(Op::Error(e.clone()))
                 }));
-                let q = Arc::clone(&events);
-                p.set_stats_callback(Box::new(move |json| {
-                    lock(&q).push_back(Event::Stats(json.to_string()))
-                }));
-                let q = Arc::clone(&events);
-                p.set_throttle_callback(Box::new(move |t| {
-                    lock(&q).push_back(Event::Throttle(t.clone()))
-                }));
+                if enabled_events & RD_KAFKA_EVENT_STATS != 0 {
+                    let q = Arc::clone(&main);
+                    p.set_stats_callback(Box::new(move |json| q.push(Op::Stats(json.to_string()))));
+                }
+                if conf.callbacks.throttle_cb.is_some() {
+                    let q = Arc::clone(&main);
+                    p.set_throttle_callback(Box::new(move |t| q.push(Op::Throttle(t.clone()))));
+                }
+                None
             }
-        }
+        };
+        let logq =
+            (conf.config.get("log.queue").as_deref() == Some("true")).then(|| EvQueue::new(0));
         LIVE_HANDLES.fetch_add(1, Ordering::AcqRel);
         let rk = Box::into_raw(Box::new(rd_kafka_t {
             kind,
             rk_type: type_,
             name,
             conf,
-            events,
+            main,
+            consumer_q,
+            logq,
+            enabled_events,
+            dr_pending,
+            partition_qs: Arc::new(Mutex::new(HashMap::new())),
             topics: Mutex::new(HashMap::new()),
             dr_headers: Mutex::new(HashMap::new()),
             fatal,
             group: Default::default(),
         }));
+        // SAFETY: just created.
+        let h = unsafe { &*rk };
+        for q in [Some(&h.main), h.consumer_q.as_ref(), h.logq.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            q.set_handle(rk);
+        }
+        if let (Some(c), Some(cq)) = (h.consumer(), h.consumer_q.as_ref()) {
+            // The consumer queue's messages are the consumer's: tell its reader when the engine
+            // thread has handed some over (rust-rdkafka's StreamConsumer waits for that).
+            let cq = Arc::clone(cq);
+            c.set_wakeup(Some(Box::new(move || cq.resolve().notify_ready())));
+        }
+        if let Some(c) = h.consumer() {
+            // What the consumer kept for a split partition: tell that queue's reader.
+            let pqs = Arc::clone(&h.partition_qs);
+            c.set_split_hook(Some(Box::new(move |topic: &str, partition: i32| {
+                let q = lock(&pqs).get(&(topic.to_string(), partition)).cloned();
+                if let Some(q) = q {
+                    q.notify_ready();
+                }
+            })));
+        }
         // SAFETY: just created; the callbacks need the handle's final address.
-        unsafe { super::consumer::install_callbacks(rk) };
+        unsafe { super::group::install_callbacks(rk) };
         rk
     })
 }
@@ -522,7 +465,7 @@ pub unsafe extern "C" fn rd_kafka_destroy_flags(rk: *mut rd_kafka_t, flags: c_in
             return;
         }
         // SAFETY: the handle is still whole: its callbacks may run during the close.
-        unsafe { super::consumer::close_for_destroy(rk, flags) };
+        unsafe { super::group::close_for_destroy(rk, flags) };
         // SAFETY: per the contract, ours to free.
         let rk = unsafe { Box::from_raw(rk) };
         let rk = *rk;
@@ -618,7 +561,8 @@ pub unsafe extern "C" fn rd_kafka_poll(rk: *mut rd_kafka_t, timeout_ms: c_int) -
     })
 }
 
-/// Messages (and callbacks) not yet served: produced messages without a served delivery report.
+/// Produced messages whose delivery report was not yet served (or its DR event destroyed),
+/// plus the ops waiting in the main queue, as librdkafka counts.
 ///
 /// # Safety
 /// `rk` is NULL or a live handle.
@@ -650,6 +594,26 @@ pub unsafe extern "C" fn rd_kafka_flush(
             return RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED;
         }
         let deadline = std::time::Instant::now() + timeout_of(timeout_ms);
+        if h.dr_event_mode() {
+            // The reports are the application's events: wait for the messages without serving
+            // the main queue (serving would drop them), as librdkafka does.
+            let Some(p) = h.producer() else {
+                return RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED;
+            };
+            loop {
+                let now = std::time::Instant::now();
+                // A timeout here is ours to report at the deadline.
+                let _ = p.flush(deadline.saturating_duration_since(now));
+                if h.unfinished_msgs() == 0 {
+                    return RD_KAFKA_RESP_ERR_NO_ERROR;
+                }
+                if std::time::Instant::now() >= deadline {
+                    return RD_KAFKA_RESP_ERR__TIMED_OUT;
+                }
+                // Another thread is taking the events: look again shortly.
+                std::thread::sleep(std::time::Duration::from_millis(10).min(deadline - now));
+            }
+        }
         loop {
             // SAFETY: `rk` is this live handle.
             unsafe { h.serve(rk) };

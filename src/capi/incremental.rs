@@ -163,6 +163,11 @@ pub unsafe extern "C" fn rd_kafka_incremental_unassign(
             Ok(c) => c,
             Err(e) => return no_group(e),
         };
+        // SAFETY: a consumer handle, so live.
+        if unsafe { &*rk }.group.consumer_stopped() {
+            // Answering the close's revoke event: the close already cleared the assignment.
+            return std::ptr::null_mut();
+        }
         // SAFETY: per the contract.
         let tps = unsafe { to_vec(partitions) };
         if let Err(e) = check_remove(&tps, &c.assignment()) {

@@ -1,7 +1,8 @@
-//! The legacy (simple) consumer of the C ABI, as kcat's `-C` mode uses it: a queue per handle,
-//! `rd_kafka_consume_start_queue` per partition and `rd_kafka_consume_callback_queue` to serve
-//! messages (the partition list comes from `rd_kafka_metadata`, in `metadata.rs`). Each started partition is added to the
-//! Rust consumer's assignment; the queue is the consumer's single message stream.
+//! The legacy (simple) consumer of the C ABI, as kcat's `-C` mode uses it: a queue per handle
+//! (`queue.rs`), `rd_kafka_consume_start_queue` per partition and `rd_kafka_consume_callback_queue`
+//! to serve messages (the partition list comes from `rd_kafka_metadata`, in `metadata.rs`). Each
+//! started partition is added to the Rust consumer's assignment; any queue of the handle reads the
+//! consumer's single message stream.
 
 use std::os::raw::{c_int, c_void};
 
@@ -12,41 +13,9 @@ use super::errcodes::*;
 use super::error::set_last_error;
 use super::handle::{handle, rd_kafka_t, timeout_of};
 use super::message::OwnedMessage;
+use super::queue::Queue;
 use super::topic::rd_kafka_topic_t;
 use super::types::*;
-
-/// What a `rd_kafka_queue_t` pointer points to.
-struct Queue {
-    rk: *mut rd_kafka_t,
-}
-
-/// A queue for the legacy consumer of `rk` (all started partitions deliver to it).
-///
-/// # Safety
-/// `rk` is NULL or a live handle.
-#[no_mangle]
-pub unsafe extern "C" fn rd_kafka_queue_new(rk: *mut rd_kafka_t) -> *mut rd_kafka_queue_t {
-    ffi_guard!(std::ptr::null_mut(), {
-        if rk.is_null() {
-            return std::ptr::null_mut();
-        }
-        Box::into_raw(Box::new(Queue { rk })).cast()
-    })
-}
-
-/// Frees a queue from `rd_kafka_queue_new`. NULL is ignored.
-///
-/// # Safety
-/// `rkqu` is NULL or from `rd_kafka_queue_new`, not used afterwards.
-#[no_mangle]
-pub unsafe extern "C" fn rd_kafka_queue_destroy(rkqu: *mut rd_kafka_queue_t) {
-    ffi_guard!((), {
-        if !rkqu.is_null() {
-            // SAFETY: per the contract.
-            drop(unsafe { Box::from_raw(rkqu.cast::<Queue>()) });
-        }
-    })
-}
 
 /// The consumer behind a topic object; sets the last error and returns None if there is none.
 ///
@@ -136,7 +105,7 @@ pub unsafe extern "C" fn rd_kafka_consume_callback_queue(
 ) -> c_int {
     ffi_guard!(-1, {
         // SAFETY: per the contract.
-        let Some(q) = (unsafe { rkqu.cast::<Queue>().as_ref() }) else {
+        let Some(q) = (unsafe { Queue::from_c(rkqu) }) else {
             return -1;
         };
         // SAFETY: the queue's handle outlives it.
@@ -195,7 +164,7 @@ unsafe fn queue_consumer<'a>(
     rkqu: *mut rd_kafka_queue_t,
 ) -> Option<(&'a rd_kafka_t, &'a crate::Consumer)> {
     // SAFETY: per the contract; the queue's handle outlives it.
-    let h = unsafe { handle(rkqu.cast::<Queue>().as_ref()?.rk) }?;
+    let h = unsafe { handle(Queue::from_c(rkqu)?.rk) }?;
     Some((h, h.consumer()?))
 }
 

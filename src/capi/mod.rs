@@ -33,12 +33,13 @@ macro_rules! ffi_guard {
     }};
 }
 
-pub mod commit_queue;
 pub mod conf;
 pub mod consumer;
 pub mod ctypes;
 pub mod errcodes;
 pub mod error;
+pub mod event;
+pub mod group;
 pub mod group_list;
 pub mod group_metadata;
 pub mod handle;
@@ -50,11 +51,13 @@ pub mod message;
 pub mod metadata;
 pub mod misc;
 pub mod offset_queries;
+pub mod ops;
 pub mod partition_list;
 pub mod partitioners;
 pub mod pending;
 pub mod positions;
 pub mod produce;
+pub mod queue;
 pub mod stubs;
 pub mod topic;
 pub mod types;

@@ -69,6 +69,32 @@ pub(crate) struct ClientShared {
     pub last_poll_ms: AtomicU64,
     /// Set once the application has polled at least once since the last `max.poll.interval.ms` breach.
     pub polled: AtomicBool,
+    /// Called on the engine thread after it handed deliveries to the application.
+    pub on_output: OutputHook,
+}
+
+/// A callback for the engine thread to run when deliveries are ready (the C ABI's queue events).
+#[derive(Default)]
+pub(crate) struct OutputHook(std::sync::Mutex<Option<Box<dyn Fn() + Send + Sync>>>);
+
+impl OutputHook {
+    /// Sets (or clears) the callback.
+    pub fn set(&self, f: Option<Box<dyn Fn() + Send + Sync>>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = f;
+    }
+
+    /// Runs the callback, if any.
+    pub fn fire(&self) {
+        if let Some(f) = &*self.0.lock().unwrap_or_else(|e| e.into_inner()) {
+            f();
+        }
+    }
+}
+
+impl std::fmt::Debug for OutputHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OutputHook")
+    }
 }
 
 /// Kinds of assignment change the application is asked to apply.

@@ -34,6 +34,8 @@ pub(crate) trait Core: Send + 'static {
     fn handle_timeout(&mut self, now: Instant);
     fn poll_io(&mut self) -> Option<IoAction>;
     fn poll_output(&mut self) -> Option<Self::Output>;
+    /// Called after outputs were handed to the application (to wake a waiting reader).
+    fn outputs_sent(&self) {}
     fn next_deadline(&self) -> Option<Instant>;
     fn is_closed(&self) -> bool;
     fn max_frame(&self) -> usize;
@@ -103,10 +105,15 @@ fn run<E: Core>(
     engine.handle_timeout(Instant::now());
     loop {
         perform_io(&mut poll, &mut engine, &mut sockets);
+        let mut sent = false;
         while let Some(d) = engine.poll_output() {
             if outputs.send(d).is_err() {
                 return;
             }
+            sent = true;
+        }
+        if sent {
+            engine.outputs_sent();
         }
         if engine.is_closed() {
             return;

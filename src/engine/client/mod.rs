@@ -383,6 +383,9 @@ impl crate::runtime::event_loop::Core for Engine {
     fn poll_output(&mut self) -> Option<Delivery> {
         self.poll_delivery()
     }
+    fn outputs_sent(&self) {
+        self.shared.on_output.fire();
+    }
     fn next_deadline(&self) -> Option<Instant> {
         Engine::next_deadline(self)
     }

@@ -1,0 +1,147 @@
+//! librdkafka's queue and event API on the C ABI, against librdkafka's mock cluster:
+//! `tests/c/events.c` (compiled against the system rdkafka.h) takes delivery reports as DR events
+//! from the main queue, forwards queues, and runs a group consumer on the consumer queue with
+//! REBALANCE, FETCH, ERROR and OFFSET_COMMIT events; linked once against librskafka's cdylib and
+//! once against the system librdkafka, both runs must print the same.
+#![cfg(feature = "capi")]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::MockCluster;
+
+const HEADER: &str = "/usr/include/librdkafka/rdkafka.h";
+
+fn profile_dir() -> PathBuf {
+    // target/<profile>/deps/capi_events-<hash>
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().unwrap().parent().unwrap().to_path_buf()
+}
+
+fn work_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("capi_events");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The cdylib with the `capi` feature, rebuilt first: `cargo test` builds the test's rlib but
+/// leaves `libkafka.so` as it was, so the C program would run an older library.
+fn our_lib() -> PathBuf {
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.args(["build", "--lib", "--features", "capi"]);
+    if profile_dir().ends_with("release") {
+        cmd.arg("--release");
+    }
+    let st = cmd
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let lib = profile_dir().join("libkafka.so");
+    assert!(lib.exists(), "{} missing", lib.display());
+    lib
+}
+
+fn compile(src: &str, out: &Path, link: &[String]) {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(src);
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let st = Command::new(cc)
+        .args(["-Wall", "-Wno-deprecated-declarations", "-o"])
+        .arg(out)
+        .arg(&src)
+        .args(link)
+        .status()
+        .unwrap();
+    assert!(st.success(), "compiling {} failed", src.display());
+}
+
+fn run(exe: &Path, args: &[&str]) -> String {
+    let out = Command::new("timeout")
+        .arg("120")
+        .arg(exe)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{} failed ({}): stdout {} stderr {}",
+        exe.display(),
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn events_c_program_matches_librdkafka() {
+    if !Path::new(HEADER).exists() {
+        eprintln!("SKIP: the system rdkafka.h is not installed (apt-get install librdkafka-dev)");
+        return;
+    }
+    let lib = our_lib();
+    let lib_dir = lib.parent().unwrap();
+    let dir = work_dir();
+    let ours = dir.join("events_librskafka");
+    compile(
+        "tests/c/events.c",
+        &ours,
+        &[
+            format!("-L{}", lib_dir.display()),
+            "-lkafka".to_string(),
+            format!("-Wl,-rpath,{}", lib_dir.display()),
+        ],
+    );
+    let theirs = dir.join("events_librdkafka");
+    compile("tests/c/events.c", &theirs, &["-lrdkafka".to_string()]);
+
+    let cluster = MockCluster::builder(3)
+        .topic("ev-ours", 4)
+        .topic("ev-theirs", 4)
+        .topic("evc-ours", 4)
+        .topic("evc-theirs", 4)
+        .initial_rebalance_delay_ms(0)
+        .start();
+    let expected = run(
+        &theirs,
+        &[cluster.bootstrap(), "ev-theirs", "g-theirs", "500", "4"],
+    );
+    let out = run(
+        &ours,
+        &[cluster.bootstrap(), "ev-ours", "g-ours", "500", "4"],
+    );
+    eprintln!("librdkafka:\n{expected}\nlibrskafka:\n{out}");
+    assert_eq!(
+        expected, out,
+        "left: linked against librdkafka, right: against librskafka"
+    );
+    assert!(
+        out.contains("dr events: delivered 500 bad 0 count after array 0 batches ok\n"),
+        "{out}"
+    );
+    assert!(out.contains("consumed 503 dups 0 bad 0 eofs 4\n"), "{out}");
+    assert!(out.contains("purged reports 3 bad 0\n"), "{out}");
+    assert!(out.contains("closed 1\n"), "{out}");
+    assert!(out.contains("after close: poll NULL\n"), "{out}");
+    assert!(
+        out.contains("split: consumer queue 0 126 126 125 eofs 3\nsplit: partition queue 126 0 0 0 eofs 1, length 0\n"),
+        "{out}"
+    );
+    assert!(out.ends_with("done\n"));
+
+    // Cooperative rebalancing: the application applies the events incrementally.
+    let args = |t: &'static str, g: &'static str| {
+        vec![cluster.bootstrap(), t, g, "500", "4", "cooperative"]
+    };
+    let expected = run(&theirs, &args("evc-theirs", "gc-theirs"));
+    let out = run(&ours, &args("evc-ours", "gc-ours"));
+    eprintln!("cooperative, librdkafka:\n{expected}\nlibrskafka:\n{out}");
+    assert_eq!(
+        expected, out,
+        "left: linked against librdkafka, right: against librskafka"
+    );
+    assert!(out.contains("incremental assign -> OK\n"), "{out}");
+    assert!(out.contains("consumed 503 dups 0 bad 0 eofs 4\n"), "{out}");
+}

@@ -2672,32 +2672,6 @@ struct rd_kafka_error_t *rd_kafka_commit_transaction(struct rd_kafka_t *rk, int 
 struct rd_kafka_error_t *rd_kafka_init_transactions(struct rd_kafka_t *rk, int timeout_ms);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_oauthbearer_set_token(rd_kafka_t *rk, const char *token_value, int64_t md_lifetime_ms, const char *md_principal_name, const char **extensions, size_t extension_size, char *errstr, size_t errstr_size);`
-//
-// # Safety
-// `errstr` is NULL or points to `errstr_size` writable bytes.
-rd_kafka_resp_err_t rd_kafka_oauthbearer_set_token(struct rd_kafka_t *rk,
-                                                   const char *token_value,
-                                                   int64_t md_lifetime_ms,
-                                                   const char *md_principal_name,
-                                                   const char **extensions,
-                                                   size_t extension_size,
-                                                   char *errstr,
-                                                   size_t errstr_size);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_oauthbearer_set_token_failure(rd_kafka_t *rk, const char *errstr);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_oauthbearer_set_token_failure(struct rd_kafka_t *rk,
-                                                           const char *errstr);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`std::ptr::null()`).
 //
 // C prototype: `const char *rd_kafka_Uuid_base64str(const rd_kafka_Uuid_t *uuid);`
@@ -3118,6 +3092,24 @@ rd_kafka_resp_err_t rd_kafka_set_log_queue(struct rd_kafka_t *rk, struct rd_kafk
 // # Safety
 // `rk` is NULL or a live handle.
 rd_kafka_resp_err_t rd_kafka_poll_set_consumer(struct rd_kafka_t *rk);
+
+// Sets the OAUTHBEARER token: not available (no SASL support), `_NOT_IMPLEMENTED` with the
+// reason in `errstr`.
+//
+// # Safety
+// `errstr` is NULL or points to `errstr_size` writable bytes; no other argument is read.
+rd_kafka_resp_err_t rd_kafka_oauthbearer_set_token(struct rd_kafka_t *rk,
+                                                   const char *token_value,
+                                                   int64_t md_lifetime_ms,
+                                                   const char *md_principal_name,
+                                                   const char **extensions,
+                                                   size_t extension_size,
+                                                   char *errstr,
+                                                   size_t errstr_size);
+
+// Reports a failure to get an OAUTHBEARER token: `_NOT_IMPLEMENTED` (no SASL support).
+rd_kafka_resp_err_t rd_kafka_oauthbearer_set_token_failure(struct rd_kafka_t *rk,
+                                                           const char *errstr);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`not_implemented_error("rd_kafka_sasl_background_callbacks_enable")`).

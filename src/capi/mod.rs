@@ -58,6 +58,7 @@ pub mod pending;
 pub mod positions;
 pub mod produce;
 pub mod queue;
+pub mod sasl;
 pub mod stubs;
 pub mod topic;
 pub mod types;

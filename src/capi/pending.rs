@@ -225,60 +225,6 @@ pub unsafe extern "C" fn rd_kafka_init_transactions(
 }
 
 /// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-///
-/// C prototype: `rd_kafka_resp_err_t rd_kafka_oauthbearer_set_token(rd_kafka_t *rk, const char *token_value, int64_t md_lifetime_ms, const char *md_principal_name, const char **extensions, size_t extension_size, char *errstr, size_t errstr_size);`
-///
-/// # Safety
-/// `errstr` is NULL or points to `errstr_size` writable bytes.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_oauthbearer_set_token(
-    rk: *mut rd_kafka_t,
-    token_value: *const c_char,
-    md_lifetime_ms: i64,
-    md_principal_name: *const c_char,
-    extensions: *mut *const c_char,
-    extension_size: usize,
-    errstr: *mut c_char,
-    errstr_size: usize,
-) -> rd_kafka_resp_err_t {
-    ffi_guard!(RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED, {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_oauthbearer_set_token");
-        // SAFETY: the caller passes a writable buffer of `errstr_size` bytes or NULL.
-        unsafe {
-            write_errstr(
-                errstr,
-                errstr_size,
-                "rd_kafka_oauthbearer_set_token is not implemented by librskafka",
-            )
-        };
-        RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-///
-/// C prototype: `rd_kafka_resp_err_t rd_kafka_oauthbearer_set_token_failure(rd_kafka_t *rk, const char *errstr);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_oauthbearer_set_token_failure(
-    rk: *mut rd_kafka_t,
-    errstr: *const c_char,
-) -> rd_kafka_resp_err_t {
-    ffi_guard!(RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED, {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_oauthbearer_set_token_failure");
-        RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
 /// librdkafka's "not implemented" value (`std::ptr::null()`).
 ///
 /// C prototype: `const char *rd_kafka_Uuid_base64str(const rd_kafka_Uuid_t *uuid);`

@@ -48,6 +48,8 @@ requests! {
     SyncGroupRequest = SyncGroup,
     ApiVersionsRequest = ApiVersions,
     InitProducerIdRequest = InitProducerId,
+    AddPartitionsToTxnRequest = AddPartitionsToTxn,
+    EndTxnRequest = EndTxn,
 }
 
 /// Encodes `req` as a complete size-prefixed frame at `version` and appends it to `out`.

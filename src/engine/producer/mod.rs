@@ -7,6 +7,12 @@ mod queue;
 mod responses;
 mod send;
 mod stats;
+mod txn;
+#[cfg(test)]
+mod txn_tests;
+
+pub use self::txn::{TxnError, TxnState};
+pub(crate) use self::txn::{TxnOp, TxnReply};
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -84,6 +90,8 @@ pub(crate) enum ProducerCommand {
         reply: Reply<Vec<(String, i32)>>,
     },
     Close(Reply<()>),
+    /// One step of a transactional API call.
+    Txn { op: TxnOp, reply: TxnReply },
 }
 
 /// What the engine hands the application.
@@ -107,6 +115,14 @@ enum Ctx {
     Produce {
         node: i32,
         parts: Vec<(Arc<str>, i32)>,
+    },
+    FindTxnCoordinator,
+    AddPartitionsToTxn {
+        parts: Vec<(Arc<str>, i32)>,
+        sent: Instant,
+    },
+    EndTxn {
+        commit: bool,
     },
 }
 
@@ -195,6 +211,8 @@ pub(crate) struct ProducerEngine {
     transport_errors: HashMap<BrokerKey, String>,
     /// `_ALL_BROKERS_DOWN` was reported and no broker has answered since.
     all_down_reported: bool,
+    /// The transaction manager (`transactional.id` set).
+    txn: Option<txn::Txn>,
 }
 
 /// How long an unknown topic may stay unknown before its messages fail
@@ -275,7 +293,12 @@ impl ProducerEngine {
         let mut metadata = Metadata::new(refresh, s.retry_backoff, now);
         metadata.allow_auto_create = s.allow_auto_create_topics;
         metadata.request_refresh(now);
+        let txn = s
+            .transactional_id
+            .clone()
+            .map(|id| txn::Txn::new(id, s.transaction_timeout));
         Ok(ProducerEngine {
+            txn,
             metadata,
             acc: Accumulator::new(limits),
             partitioner,
@@ -368,6 +391,9 @@ impl ProducerEngine {
         err: &KafkaError,
         out: &mut Reports,
     ) {
+        if let Some(t) = &mut self.txn {
+            t.dr_fails += batch.msgs.len() as u64;
+        }
         for m in batch.msgs {
             let ts = m.timestamp;
             out.add(topic, partition, m, -1, ts, Some(err.clone()));
@@ -381,6 +407,21 @@ impl ProducerEngine {
                 silent: r.silent,
             });
         }
+    }
+}
+
+impl ProducerEngine {
+    /// The shared transaction state the application checks before producing.
+    pub fn txn_shared(&self) -> Option<Arc<std::sync::atomic::AtomicU8>> {
+        self.txn.as_ref().map(|t| t.shared.clone())
+    }
+
+    fn txn_deadline(&self) -> Option<Instant> {
+        let t = self.txn.as_ref()?;
+        [t.find_retry_at, t.add_retry_at, t.end_retry_at]
+            .into_iter()
+            .flatten()
+            .min()
     }
 }
 
@@ -418,6 +459,7 @@ impl crate::runtime::event_loop::Core for ProducerEngine {
                 self.flushing = true;
                 self.closing = Some(reply);
             }
+            ProducerCommand::Txn { op, reply } => self.txn_command(op, reply, now),
         }
     }
 
@@ -526,6 +568,7 @@ impl crate::runtime::event_loop::Core for ProducerEngine {
             propagation,
             self.idem_retry_at,
             self.stats.next_deadline(),
+            self.txn_deadline(),
         ]
         .into_iter()
         .flatten()

@@ -1,6 +1,9 @@
 //! How the producer handles responses: delivery reports, retries, epoch bumps, metadata.
 
 use super::*;
+use kafka_protocol::messages::{
+    AddPartitionsToTxnResponse, EndTxnResponse, FindCoordinatorResponse,
+};
 
 impl ProducerEngine {
     pub(super) fn on_produce(
@@ -68,6 +71,13 @@ impl ProducerEngine {
                         };
                         reports.add(&tp.0, tp.1, m, offset, ts, None);
                     }
+                }
+                e if self.txn.is_some() && txn::is_fatal(e) => {
+                    let b = q.batches.pop_front().expect("in-flight batch");
+                    let n = txn::normalize(e);
+                    let err = KafkaError::new(n, n.description());
+                    self.fail_batch(&tp.0, tp.1, b, &err, &mut reports);
+                    self.txn_fatal(n, format!("Producer fenced or unauthorized: {}", n.description()));
                 }
                 ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER
                 | ErrorCode::UNKNOWN_PRODUCER_ID
@@ -206,6 +216,11 @@ impl ProducerEngine {
                 }
             }
             Ctx::Produce { parts, .. } => self.on_produce_failed(parts, now),
+            Ctx::FindTxnCoordinator => self.on_find_txn_coordinator(None, now),
+            Ctx::AddPartitionsToTxn { parts, sent } => {
+                self.on_add_partitions(parts, sent, None, now)
+            }
+            Ctx::EndTxn { commit } => self.on_end_txn(commit, None, now),
         }
     }
 
@@ -227,6 +242,18 @@ impl ProducerEngine {
                     self.on_throttle(node, r.throttle_time_ms, now);
                 }
                 self.on_produce(node, parts, resp, now);
+            }
+            Ctx::FindTxnCoordinator => {
+                let resp = frame::decode_body::<FindCoordinatorResponse>(&mut body, v).ok();
+                self.on_find_txn_coordinator(resp, now);
+            }
+            Ctx::AddPartitionsToTxn { parts, sent } => {
+                let resp = frame::decode_body::<AddPartitionsToTxnResponse>(&mut body, v).ok();
+                self.on_add_partitions(parts, sent, resp, now);
+            }
+            Ctx::EndTxn { commit } => {
+                let resp = frame::decode_body::<EndTxnResponse>(&mut body, v).ok();
+                self.on_end_txn(commit, resp, now);
             }
         }
     }

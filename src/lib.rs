@@ -20,6 +20,7 @@ pub mod error;
 pub mod message;
 pub mod producer;
 pub mod topic_partition;
+pub mod transaction;
 
 pub(crate) mod engine;
 pub mod protocol;
@@ -42,3 +43,4 @@ pub use message::{Message, TimestampType};
 pub use producer::{DeliveryFuture, DeliveryReport, Producer, Record, Throttle};
 pub use protocol::records::Header;
 pub use topic_partition::{offset, TopicPartition};
+pub use transaction::{TxnError, TxnResult, TxnState};

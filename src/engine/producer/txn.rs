@@ -18,18 +18,31 @@ use super::*;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub enum TxnState {
+    /// Configured, `init_transactions` not called yet.
     Init,
+    /// Waiting for the coordinator's producer id.
     WaitPid,
+    /// The id arrived after `init_transactions` stopped waiting.
     ReadyNotAcked,
+    /// Ready for `begin_transaction`.
     Ready,
+    /// In a transaction: messages may be produced.
     InTransaction,
+    /// Commit started: delivering the transaction's messages.
     BeginCommit,
+    /// EndTxn(commit) sent.
     CommittingTransaction,
+    /// Committed after `commit_transaction` stopped waiting.
     CommitNotAcked,
+    /// Abort started: waiting for in-flight messages.
     BeginAbort,
+    /// EndTxn(abort) sent.
     AbortingTransaction,
+    /// Aborted after `abort_transaction` stopped waiting.
     AbortedNotAcked,
+    /// An error requires `abort_transaction`.
     AbortableError,
+    /// The producer is unusable.
     FatalError,
 }
 
@@ -494,16 +507,15 @@ impl ProducerEngine {
         };
         let id = self.txn_mut().id.clone();
         let req = FindCoordinatorRequest::default()
-            .with_key(StrBytes::from_string(id.clone()))
-            .with_coordinator_keys(vec![StrBytes::from_string(id)])
+            .with_key(StrBytes::from_string(id))
             .with_key_type(1);
         self.debug(|| format!("FindCoordinator v{v} (transaction)"));
-        if self
+        match self
             .net
             .send(k, &req, v, Ctx::FindTxnCoordinator, Duration::ZERO, now)
-            .is_ok()
         {
-            self.txn_mut().finding = true;
+            Ok(()) => self.txn_mut().finding = true,
+            Err(_) => self.txn_mut().find_retry_at = Some(now + self.s.retry_backoff),
         }
     }
 
@@ -515,6 +527,10 @@ impl ProducerEngine {
         let backoff = self.s.retry_backoff;
         let t = self.txn_mut();
         t.finding = false;
+        let err_text = match &resp {
+            None => "no response".to_string(),
+            Some(r) => format!("{:?}", r),
+        };
         let found = resp.and_then(|r| {
             let (err, node, host, port) = match r.coordinators.first() {
                 Some(c) => (c.error_code, c.node_id.0, c.host.to_string(), c.port),
@@ -524,6 +540,7 @@ impl ProducerEngine {
         });
         let Some((node, addr)) = found else {
             t.find_retry_at = Some(now + backoff);
+            self.debug(|| format!("FindCoordinator (transaction) failed: {err_text}"));
             return;
         };
         t.coord = Some(node);

@@ -87,11 +87,20 @@ impl Producer {
     /// Delivers every message produced in the transaction, then commits it. `_TIMED_OUT` and
     /// other retriable errors: call again; `txn_requires_abort`: call `abort_transaction`.
     pub fn commit_transaction(&self, timeout: Option<Duration>) -> TxnResult {
+        self.commit_transaction_with(timeout, &mut |d| self.flush(d))
+    }
+
+    /// `commit_transaction` with the flush that serves delivery reports (the C API's own).
+    pub(crate) fn commit_transaction_with(
+        &self,
+        timeout: Option<Duration>,
+        flush: &mut dyn FnMut(Duration) -> Result<()>,
+    ) -> TxnResult {
         self.ensure_transactional()?;
         let deadline = timeout.map(|t| Instant::now() + t);
         self.txn_step(TxnOp::BeginCommit, deadline)?;
         let left = deadline.map_or(FOREVER, |d| d.saturating_duration_since(Instant::now()));
-        if let Err(e) = self.flush(left) {
+        if let Err(e) = flush(left) {
             return Err(if e.code == ErrorCode::L_TIMED_OUT {
                 TxnError::retriable(
                     e.code,
@@ -113,11 +122,20 @@ impl Producer {
     /// Fails the messages still queued (`_PURGE_QUEUE` delivery reports), waits for those in
     /// flight, and aborts the transaction: read_committed consumers never see its messages.
     pub fn abort_transaction(&self, timeout: Option<Duration>) -> TxnResult {
+        self.abort_transaction_with(timeout, &mut |d| self.flush(d))
+    }
+
+    /// `abort_transaction` with the flush that serves delivery reports (the C API's own).
+    pub(crate) fn abort_transaction_with(
+        &self,
+        timeout: Option<Duration>,
+        flush: &mut dyn FnMut(Duration) -> Result<()>,
+    ) -> TxnResult {
         self.ensure_transactional()?;
         let deadline = timeout.map(|t| Instant::now() + t);
         self.txn_step(TxnOp::BeginAbort, deadline)?;
         let left = deadline.map_or(FOREVER, |d| d.saturating_duration_since(Instant::now()));
-        if let Err(e) = self.flush(left) {
+        if let Err(e) = flush(left) {
             return Err(TxnError::retriable(
                 e.code,
                 format!(

@@ -258,7 +258,9 @@ impl rd_kafka_t {
         if let Some(cb) = cbs.error_cb {
             let reason = CString::new(e.message.replace('\0', " ")).unwrap_or_default();
             // SAFETY: the application's callback with its own opaque.
-            unsafe { cb(rk, e.code.0, reason.as_ptr(), cbs.opaque) };
+            // A fatal error is `_FATAL` to error_cb; rd_kafka_fatal_error() gives its own code.
+            let code = if e.fatal { RD_KAFKA_RESP_ERR__FATAL } else { e.code.0 };
+            unsafe { cb(rk, code, reason.as_ptr(), cbs.opaque) };
             return;
         }
         let name = self.name.to_string_lossy();

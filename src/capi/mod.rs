@@ -53,6 +53,7 @@ pub mod positions;
 pub mod produce;
 pub mod stubs;
 pub mod topic;
+pub mod transactions;
 pub mod types;
 
 pub use ctypes::*;

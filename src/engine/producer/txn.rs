@@ -311,15 +311,11 @@ impl ProducerEngine {
             return;
         }
         t.set_state(TxnState::FatalError);
-        let mut e = KafkaError::new(code, message.clone());
+        let mut e = KafkaError::new(code, message);
         e.fatal = true;
         t.err = Some(e.clone());
-        self.debug(|| format!("transaction fatal error: {message}"));
-        self.out.push_back(ProducerOutput::Error(KafkaError {
-            code: ErrorCode::L_FATAL,
-            message,
-            fatal: true,
-        }));
+        self.debug(|| format!("transaction fatal error: {}", e.message));
+        self.out.push_back(ProducerOutput::Error(e.clone()));
         self.finish_call(Err(TxnError::fatal(code, e.message)), None);
     }
 

@@ -23,7 +23,10 @@ fn timed_out() -> TxnError {
 }
 
 fn destroyed() -> TxnError {
-    TxnError::new(ErrorCode::L_DESTROY, "The producer's engine thread has stopped")
+    TxnError::new(
+        ErrorCode::L_DESTROY,
+        "The producer's engine thread has stopped",
+    )
 }
 
 impl Producer {
@@ -112,7 +115,10 @@ impl Producer {
             } else {
                 TxnError::retriable(
                     e.code,
-                    format!("Failed to flush outstanding messages: {}", e.code.description()),
+                    format!(
+                        "Failed to flush outstanding messages: {}",
+                        e.code.description()
+                    ),
                 )
             });
         }

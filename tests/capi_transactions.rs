@@ -93,7 +93,11 @@ fn transactions_c_program_matches_librdkafka() {
         ],
     );
     let theirs = dir.join("transactions_librdkafka");
-    compile("tests/c/transactions.c", &theirs, &["-lrdkafka".to_string()]);
+    compile(
+        "tests/c/transactions.c",
+        &theirs,
+        &["-lrdkafka".to_string()],
+    );
 
     let cluster = MockCluster::builder(3)
         .topic("txn-ours", 4)
@@ -106,7 +110,10 @@ fn transactions_c_program_matches_librdkafka() {
         "left: linked against librdkafka, right: against librskafka"
     );
     assert!(out.contains("commit 3: ok\n"), "{out}");
-    assert!(out.contains("after commit 3: reports 2500 failed 0 outq 0\n"), "{out}");
+    assert!(
+        out.contains("after commit 3: reports 2500 failed 0 outq 0\n"),
+        "{out}"
+    );
     assert!(out.ends_with("done\n"));
     // The mock writes no transaction markers (docs/BROKERS.md): librdkafka reads back all
     // 2,500 (the aborted 500 among them, if they reached the broker before the abort) at most.

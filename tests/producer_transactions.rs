@@ -40,7 +40,13 @@ fn all_indices(m: &BTreeMap<i32, Vec<u64>>) -> Vec<u64> {
 }
 
 /// Reads every message with our consumer at `isolation` until `n` arrived.
-fn read_ours(bootstrap: &str, topic: &str, parts: i32, isolation: &str, n: usize) -> Vec<(i32, i64, u64)> {
+fn read_ours(
+    bootstrap: &str,
+    topic: &str,
+    parts: i32,
+    isolation: &str,
+    n: usize,
+) -> Vec<(i32, i64, u64)> {
     let c = new_consumer(bootstrap, None, &[("isolation.level", isolation)]);
     let tps: Vec<TopicPartition> = (0..parts)
         .map(|p| TopicPartition::with_offset(topic, p, offset::BEGINNING))
@@ -49,7 +55,11 @@ fn read_ours(bootstrap: &str, topic: &str, parts: i32, isolation: &str, n: usize
     let msgs = common::consumer_util::poll_n(&c, n, Duration::from_secs(30));
     // Nothing more arrives.
     let (more, _) = common::consumer_util::poll_for(&c, Duration::from_millis(1500));
-    assert!(more.is_empty(), "{isolation}: {} extra messages", more.len());
+    assert!(
+        more.is_empty(),
+        "{isolation}: {} extra messages",
+        more.len()
+    );
     msgs.iter()
         .map(|m| (m.partition, m.offset, common::consumer_util::index_of(m)))
         .collect()
@@ -64,7 +74,10 @@ fn commit_abort_commit_on_the_mock() {
     // Producing outside a transaction is refused, as librdkafka does.
     let e = send_expected(&p, "txn-cac", 0, SIZE).unwrap_err();
     assert_eq!(e.code, ErrorCode::L_STATE);
-    assert_eq!(e.message, "Producing not allowed in transactional state Init");
+    assert_eq!(
+        e.message,
+        "Producing not allowed in transactional state Init"
+    );
 
     p.init_transactions(T).unwrap();
     assert_eq!(p.transaction_state(), Some(TxnState::Ready));
@@ -89,7 +102,11 @@ fn commit_abort_commit_on_the_mock() {
     p.poll(Duration::ZERO);
     {
         let l = log.lock().unwrap();
-        assert!(l.not_exactly_once().is_empty(), "{:?}", l.not_exactly_once());
+        assert!(
+            l.not_exactly_once().is_empty(),
+            "{:?}",
+            l.not_exactly_once()
+        );
         assert_eq!(l.delivered().len(), 2500, "{:?}", l.histogram());
     }
 
@@ -108,9 +125,21 @@ fn commit_abort_commit_on_the_mock() {
     for v in theirs.values() {
         assert!(v.windows(2).all(|w| w[0] < w[1]), "order: {v:?}");
     }
-    let ours = by_partition(read_ours(mock.bootstrap(), "txn-cac", 4, "read_committed", 2500));
+    let ours = by_partition(read_ours(
+        mock.bootstrap(),
+        "txn-cac",
+        4,
+        "read_committed",
+        2500,
+    ));
     assert_eq!(ours, theirs);
-    let all = by_partition(read_ours(mock.bootstrap(), "txn-cac", 4, "read_uncommitted", 2500));
+    let all = by_partition(read_ours(
+        mock.bootstrap(),
+        "txn-cac",
+        4,
+        "read_uncommitted",
+        2500,
+    ));
     assert_eq!(all, theirs);
 }
 
@@ -130,7 +159,12 @@ fn abort_purges_queued_messages() {
     }
     p.abort_transaction(T).unwrap();
     let l = log.lock().unwrap();
-    assert_eq!(l.failed_with(ErrorCode::L_PURGE_QUEUE).len(), 10, "{:?}", l.histogram());
+    assert_eq!(
+        l.failed_with(ErrorCode::L_PURGE_QUEUE).len(),
+        10,
+        "{:?}",
+        l.histogram()
+    );
     drop(l);
     assert_eq!(p.transaction_state(), Some(TxnState::Ready));
     // Misuse: commit without begin.
@@ -171,7 +205,10 @@ fn abortable_add_partitions_error_requires_abort() {
     // Once the error is in, producing is refused until the abort (as librdkafka).
     for i in 1..10 {
         if let Err(e) = send_expected(&p, "txn-abortable", i, SIZE) {
-            assert_eq!(e.message, "Producing not allowed in transactional state AbortableError");
+            assert_eq!(
+                e.message,
+                "Producing not allowed in transactional state AbortableError"
+            );
         }
     }
     let e = p.commit_transaction(T).unwrap_err();

@@ -259,7 +259,11 @@ impl rd_kafka_t {
             let reason = CString::new(e.message.replace('\0', " ")).unwrap_or_default();
             // SAFETY: the application's callback with its own opaque.
             // A fatal error is `_FATAL` to error_cb; rd_kafka_fatal_error() gives its own code.
-            let code = if e.fatal { RD_KAFKA_RESP_ERR__FATAL } else { e.code.0 };
+            let code = if e.fatal {
+                RD_KAFKA_RESP_ERR__FATAL
+            } else {
+                e.code.0
+            };
             unsafe { cb(rk, code, reason.as_ptr(), cbs.opaque) };
             return;
         }

@@ -91,7 +91,10 @@ pub(crate) enum ProducerCommand {
     },
     Close(Reply<()>),
     /// One step of a transactional API call.
-    Txn { op: TxnOp, reply: TxnReply },
+    Txn {
+        op: TxnOp,
+        reply: TxnReply,
+    },
 }
 
 /// What the engine hands the application.

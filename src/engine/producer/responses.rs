@@ -77,7 +77,10 @@ impl ProducerEngine {
                     let n = txn::normalize(e);
                     let err = KafkaError::new(n, n.description());
                     self.fail_batch(&tp.0, tp.1, b, &err, &mut reports);
-                    self.txn_fatal(n, format!("Producer fenced or unauthorized: {}", n.description()));
+                    self.txn_fatal(
+                        n,
+                        format!("Producer fenced or unauthorized: {}", n.description()),
+                    );
                 }
                 ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER
                 | ErrorCode::UNKNOWN_PRODUCER_ID

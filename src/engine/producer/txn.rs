@@ -405,8 +405,12 @@ impl ProducerEngine {
             (TxnOp::Commit, _) => {
                 if t.dr_fails > 0 {
                     let n = t.dr_fails;
-                    let msg = format!("{n} message(s) failed delivery (see individual delivery reports)");
-                    let _ = reply.send(Err(TxnError::abortable(ErrorCode::L_INCONSISTENT, msg.clone())));
+                    let msg =
+                        format!("{n} message(s) failed delivery (see individual delivery reports)");
+                    let _ = reply.send(Err(TxnError::abortable(
+                        ErrorCode::L_INCONSISTENT,
+                        msg.clone(),
+                    )));
                     t.set_state(AbortableError);
                     t.err = Some(KafkaError::new(ErrorCode::L_INCONSISTENT, msg));
                     return;
@@ -484,10 +488,7 @@ impl ProducerEngine {
         let t = self.txn.as_ref().expect("transactional");
         let any_in_flight = self.acc.queues.values().any(|q| q.in_flight);
         if let Some(commit) = t.end {
-            if !t.ending
-                && !t.adding
-                && !any_in_flight
-                && t.end_retry_at.is_none_or(|at| at <= now)
+            if !t.ending && !t.adding && !any_in_flight && t.end_retry_at.is_none_or(|at| at <= now)
             {
                 self.send_end_txn(key, commit, now);
             }
@@ -591,7 +592,11 @@ impl ProducerEngine {
             .with_v3_and_below_topics(topics);
         self.debug(|| format!("AddPartitionsToTxn v{v}: {parts:?}"));
         let ctx = Ctx::AddPartitionsToTxn { parts, sent: now };
-        if self.net.send(key, &req, v, ctx, Duration::ZERO, now).is_ok() {
+        if self
+            .net
+            .send(key, &req, v, ctx, Duration::ZERO, now)
+            .is_ok()
+        {
             self.txn_mut().adding = true;
         }
     }
@@ -647,7 +652,10 @@ impl ProducerEngine {
                 let n = normalize(e);
                 self.txn_fatal(
                     n,
-                    format!("Failed to add partitions to transaction: {}", n.description()),
+                    format!(
+                        "Failed to add partitions to transaction: {}",
+                        n.description()
+                    ),
                 )
             }
             e => {

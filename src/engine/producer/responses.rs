@@ -26,6 +26,8 @@ impl ProducerEngine {
                 );
             }
         };
+        // An epoch bump in a transaction: the transaction can only be aborted.
+        let mut bump: Option<(ErrorCode, String)> = None;
         for tp in parts {
             let found = resp
                 .responses
@@ -92,6 +94,7 @@ impl ProducerEngine {
                         tp.0, tp.1
                     ));
                     self.idem = IdemState::NeedBump;
+                    bump = Some((err, format!("{} [{}]: {}", tp.0, tp.1, err.description())));
                     if let Some(b) = q.batches.front_mut() {
                         b.retry_at = Some(now + self.s.retry_backoff);
                     }
@@ -117,12 +120,16 @@ impl ProducerEngine {
                     if self.idem == IdemState::Ready {
                         // The sequence numbers given to this batch are gone: start a new epoch.
                         self.idem = IdemState::NeedBump;
+                        bump = Some((err, format!("{} [{}]: {}", tp.0, tp.1, e.message)));
                     }
                     self.fail_batch(&tp.0, tp.1, b, &e, &mut reports);
                 }
             }
         }
         self.flush_reports(reports);
+        if let Some((err, why)) = bump {
+            self.txn_epoch_bump(err, why);
+        }
     }
 
     /// A Produce got no response (connection lost, timeout): retry; with idempotence the broker

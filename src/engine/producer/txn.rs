@@ -770,14 +770,38 @@ impl ProducerEngine {
         }
     }
 
-    /// The producer id arrived: init_transactions completes.
+    /// The idempotent producer must bump its epoch: inside a transaction that is an abortable
+    /// error (the bump ends the transaction on the coordinator), as librdkafka.
+    pub(super) fn txn_epoch_bump(&mut self, err: ErrorCode, why: String) {
+        let in_txn = self.txn.as_ref().is_some_and(|t| {
+            matches!(
+                t.state,
+                TxnState::InTransaction | TxnState::BeginCommit | TxnState::CommittingTransaction
+            )
+        });
+        if in_txn {
+            self.txn_abortable(err, format!("Producer epoch bump required: {why}"));
+        }
+    }
+
+    /// A producer id (or a new epoch) arrived: init_transactions completes; after a bump the
+    /// coordinator has aborted the open transaction, so a waiting abort is done.
     pub(super) fn on_txn_pid(&mut self) {
-        if self
-            .txn
-            .as_ref()
-            .is_some_and(|t| t.state == TxnState::WaitPid)
-        {
-            self.finish_call(Ok(()), Some((TxnState::Ready, TxnState::ReadyNotAcked)));
+        let Some(t) = self.txn.as_mut() else {
+            return;
+        };
+        match t.state {
+            TxnState::WaitPid => {
+                self.finish_call(Ok(()), Some((TxnState::Ready, TxnState::ReadyNotAcked)))
+            }
+            TxnState::Init => {}
+            _ => {
+                t.registered.clear();
+                if t.state == TxnState::AbortingTransaction && !t.ending {
+                    t.end = None;
+                    self.finish_call(Ok(()), Some((TxnState::Ready, TxnState::AbortedNotAcked)));
+                }
+            }
         }
     }
 }

@@ -421,3 +421,33 @@ fn state_errors_name_the_state() {
     let e = h.op(TxnOp::BeginCommit).try_recv().unwrap().unwrap_err();
     assert_eq!(e.message(), "Operation not valid in state Ready");
 }
+
+#[test]
+fn epoch_bump_in_a_transaction_is_abortable_and_the_abort_waits_for_it() {
+    let mut h = H::new();
+    h.init();
+    h.op(TxnOp::Begin).try_recv().unwrap().unwrap();
+    h.produce(1);
+    h.answer_add(0);
+    let req = h.expect(ApiKey::Produce);
+    let resp = ProduceResponse::default().with_responses(vec![TopicProduceResponse::default()
+        .with_name(TopicName(StrBytes::from_static_str("t")))
+        .with_partition_responses(vec![PartitionProduceResponse::default()
+            .with_index(0)
+            .with_error_code(ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER.0 as i16)])]);
+    h.respond(req, &resp);
+    assert_eq!(h.state(), TxnState::AbortableError);
+    h.op(TxnOp::BeginAbort).try_recv().unwrap().unwrap();
+    let abort = h.op(TxnOp::Abort);
+    // The new epoch comes first (KIP-360 bump on the coordinator); it ends the transaction.
+    let bump = h.expect(ApiKey::InitProducerId);
+    let body: InitProducerIdRequest = bump.decode();
+    assert_eq!((body.producer_id, body.producer_epoch), (ProducerId(7), 0));
+    let resp = InitProducerIdResponse::default()
+        .with_producer_id(ProducerId(7))
+        .with_producer_epoch(1);
+    h.respond(bump, &resp);
+    abort.try_recv().unwrap().unwrap();
+    assert!(h.take(ApiKey::EndTxn).is_none());
+    assert_eq!(h.state(), TxnState::Ready);
+}

@@ -113,8 +113,8 @@ fn commit_abort_commit_on_the_mock() {
     // librdkafka's mock cluster writes no transaction markers on EndTxn and reports no aborted
     // transactions in Fetch (docs/BROKERS.md), so a read_committed reader sees the aborted
     // messages too: every reader gets all 2,500 once, in order per partition. That the
-    // batches are transactional and the aborted ones are filtered out by markers is checked in
-    // the engine's unit tests and the fetcher's read_committed tests.
+    // batches are marked transactional is checked in `engine::producer::txn_tests`, and that
+    // read_committed drops aborted ones given markers in `engine::tests::read_committed`.
     let theirs = consume_all_with_librdkafka(mock.bootstrap(), "txn-cac", 30_000);
     let theirs: Vec<(i32, i64, u64)> = theirs
         .iter()

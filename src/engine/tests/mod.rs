@@ -8,6 +8,7 @@
 mod fetch;
 mod group_timeline;
 mod harness;
+mod read_committed;
 mod throttle;
 
 use bytes::Bytes;

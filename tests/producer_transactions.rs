@@ -185,11 +185,21 @@ fn retriable_txn_errors_recover() {
     for i in 0..100 {
         send_expected(&p, "txn-retry", i, SIZE).unwrap();
     }
-    // EndTxn (26).
+    // EndTxn (26), and the coordinator moves to broker 2: the old one answers NOT_COORDINATOR.
     mock.push_errors(26, &[51, 14, 16]).unwrap();
+    mock.command("coordinator transaction txn-retry 2").unwrap();
+    p.commit_transaction(T).unwrap();
+    // The next transaction runs on broker 3 as coordinator.
+    mock.command("coordinator transaction txn-retry 3").unwrap();
+    p.begin_transaction().unwrap();
+    for i in 100..150 {
+        send_expected(&p, "txn-retry", i, SIZE).unwrap();
+    }
     p.commit_transaction(T).unwrap();
     let got = consume_all_with_librdkafka(mock.bootstrap(), "txn-retry", 30_000);
-    assert_eq!(got.len(), 100);
+    let mut idx: Vec<u64> = got.iter().map(common::producer_util::index_of).collect();
+    idx.sort();
+    assert_eq!(idx, (0..150).collect::<Vec<_>>());
 }
 
 #[test]

@@ -451,3 +451,25 @@ fn epoch_bump_in_a_transaction_is_abortable_and_the_abort_waits_for_it() {
     assert!(h.take(ApiKey::EndTxn).is_none());
     assert_eq!(h.state(), TxnState::Ready);
 }
+
+#[test]
+fn init_finishing_after_the_caller_gave_up_completes_on_the_next_call() {
+    let mut h = H::new();
+    h.answer_metadata();
+    drop(h.op(TxnOp::Init));
+    h.answer_find();
+    let req = h.expect(ApiKey::InitProducerId);
+    let resp = InitProducerIdResponse::default()
+        .with_producer_id(ProducerId(7))
+        .with_producer_epoch(0);
+    h.respond(req, &resp);
+    assert_eq!(h.state(), TxnState::ReadyNotAcked);
+    let e = h.op(TxnOp::Begin).try_recv().unwrap().unwrap_err();
+    assert_eq!(e.message(), "Operation not valid in state ReadyNotAcked");
+    h.op(TxnOp::Init).try_recv().unwrap().unwrap();
+    assert_eq!(h.state(), TxnState::Ready);
+    assert!(
+        h.take(ApiKey::InitProducerId).is_none(),
+        "no second producer id"
+    );
+}

@@ -223,6 +223,9 @@ impl ProducerEngine {
                     IdemState::NeedBump
                 } else {
                     IdemState::NeedInit
+                };
+                if self.txn.is_some() {
+                    self.txn_lost_coordinator(now);
                 }
             }
             Ctx::Produce { parts, .. } => self.on_produce_failed(parts, now),

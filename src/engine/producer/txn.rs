@@ -316,6 +316,7 @@ impl ProducerEngine {
         t.err = Some(e.clone());
         self.debug(|| format!("transaction fatal error: {}", e.message));
         self.out.push_back(ProducerOutput::Error(e.clone()));
+        self.purge(true, false);
         self.finish_call(Err(TxnError::fatal(code, e.message)), None);
     }
 
@@ -328,6 +329,8 @@ impl ProducerEngine {
         t.set_state(TxnState::AbortableError);
         t.err = Some(KafkaError::new(code, message.clone()));
         self.debug(|| format!("transaction abortable error: {message}"));
+        // Queued messages can no longer be sent in this transaction (librdkafka purges too).
+        self.purge(true, false);
         self.finish_call(Err(TxnError::abortable(code, message)), None);
     }
 
@@ -611,8 +614,9 @@ impl ProducerEngine {
         let backoff = self.s.retry_backoff;
         self.txn_mut().adding = false;
         let Some(resp) = resp else {
+            // No answer (connection lost, timeout): ask for the coordinator again, then retry.
             self.txn_mut().add_retry_at = Some(now + backoff);
-            return;
+            return self.txn_lost_coordinator(now);
         };
         let mut err = ErrorCode::from(resp.error_code);
         let mut ok = Vec::new();

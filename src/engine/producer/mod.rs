@@ -8,6 +8,7 @@ mod responses;
 mod send;
 mod stats;
 mod txn;
+mod txn_error;
 #[cfg(test)]
 mod txn_tests;
 

@@ -2636,42 +2636,6 @@ uint16_t rd_kafka_Node_port(const struct rd_kafka_Node_t *node);
 const char *rd_kafka_Node_rack(const struct rd_kafka_Node_t *node);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`not_implemented_error("rd_kafka_abort_transaction")`).
-//
-// C prototype: `rd_kafka_error_t *rd_kafka_abort_transaction(rd_kafka_t *rk, int timeout_ms);`
-//
-// # Safety
-// None: no argument is read.
-struct rd_kafka_error_t *rd_kafka_abort_transaction(struct rd_kafka_t *rk, int timeout_ms);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`not_implemented_error("rd_kafka_begin_transaction")`).
-//
-// C prototype: `rd_kafka_error_t *rd_kafka_begin_transaction(rd_kafka_t *rk);`
-//
-// # Safety
-// None: no argument is read.
-struct rd_kafka_error_t *rd_kafka_begin_transaction(struct rd_kafka_t *rk);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`not_implemented_error("rd_kafka_commit_transaction")`).
-//
-// C prototype: `rd_kafka_error_t *rd_kafka_commit_transaction(rd_kafka_t *rk, int timeout_ms);`
-//
-// # Safety
-// None: no argument is read.
-struct rd_kafka_error_t *rd_kafka_commit_transaction(struct rd_kafka_t *rk, int timeout_ms);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`not_implemented_error("rd_kafka_init_transactions")`).
-//
-// C prototype: `rd_kafka_error_t *rd_kafka_init_transactions(rd_kafka_t *rk, int timeout_ms);`
-//
-// # Safety
-// None: no argument is read.
-struct rd_kafka_error_t *rd_kafka_init_transactions(struct rd_kafka_t *rk, int timeout_ms);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`std::ptr::null()`).
 //
 // C prototype: `const char *rd_kafka_Uuid_base64str(const rd_kafka_Uuid_t *uuid);`
@@ -6362,6 +6326,33 @@ void *rd_kafka_topic_opaque(const struct rd_kafka_topic_t *rkt);
 // # Safety
 // `rkt` is NULL or a live topic object.
 int rd_kafka_topic_partition_available(const struct rd_kafka_topic_t *rkt, int32_t partition);
+
+// Gets the producer id for `transactional.id`, fencing older instances. `timeout_ms` -1 waits
+// up to twice `transaction.timeout.ms`. Returns NULL or an error the caller frees.
+//
+// # Safety
+// `rk` is NULL or a live handle.
+struct rd_kafka_error_t *rd_kafka_init_transactions(struct rd_kafka_t *rk, int timeout_ms);
+
+// Starts a transaction. Returns NULL or an error the caller frees.
+//
+// # Safety
+// `rk` is NULL or a live handle.
+struct rd_kafka_error_t *rd_kafka_begin_transaction(struct rd_kafka_t *rk);
+
+// Flushes (serving delivery reports) and commits the transaction. Returns NULL or an error the
+// caller frees.
+//
+// # Safety
+// `rk` is NULL or a live handle.
+struct rd_kafka_error_t *rd_kafka_commit_transaction(struct rd_kafka_t *rk, int timeout_ms);
+
+// Purges queued messages (`_PURGE_QUEUE` reports), waits for in-flight ones and aborts the
+// transaction. Returns NULL or an error the caller frees.
+//
+// # Safety
+// `rk` is NULL or a live handle.
+struct rd_kafka_error_t *rd_kafka_abort_transaction(struct rd_kafka_t *rk, int timeout_ms);
 
 #ifdef __cplusplus
 }  // extern "C"

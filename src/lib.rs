@@ -22,6 +22,7 @@ pub mod message;
 pub mod metadata;
 pub mod producer;
 pub mod topic_partition;
+pub mod transaction;
 
 pub(crate) mod engine;
 pub mod protocol;
@@ -48,3 +49,4 @@ pub use metadata::{
 pub use producer::{DeliveryFuture, DeliveryReport, Producer, Record, Throttle};
 pub use protocol::records::Header;
 pub use topic_partition::{offset, TopicPartition};
+pub use transaction::{TxnError, TxnResult, TxnState};

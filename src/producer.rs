@@ -117,7 +117,7 @@ impl DeliveryFuture {
 
 /// A Kafka producer backed by one engine thread.
 pub struct Producer {
-    engine: EngineThread<ProducerCommand>,
+    pub(crate) engine: EngineThread<ProducerCommand>,
     thread: Mutex<Option<JoinHandle<()>>>,
     outputs: Receiver<ProducerOutput>,
     /// Messages sent and not yet reported to the application (librdkafka's `outq_len`).
@@ -135,6 +135,10 @@ pub struct Producer {
     closed: AtomicBool,
     /// The last topic name sent, shared with the engine so a message carries no name copy.
     last_topic: Mutex<Option<Arc<str>>>,
+    /// The transaction state (`transactional.id` set), written by the engine.
+    pub(crate) txn_state: Option<Arc<std::sync::atomic::AtomicU8>>,
+    /// `transaction.timeout.ms`: caps an infinite `init_transactions` wait at twice this.
+    pub(crate) txn_timeout: Duration,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -156,7 +160,9 @@ impl Producer {
         let max_bytes = (s.queue_buffering_max_kbytes.max(1) as usize) * 1024;
         let message_max_bytes = s.message_max_bytes.max(1) as usize;
         let name = crate::engine::stats::client_name(&s.client_id, "producer");
+        let txn_timeout = s.transaction_timeout;
         let engine = ProducerEngine::new(s, name.clone(), debug, Instant::now())?;
+        let txn_state = engine.txn_shared();
         let (tx, rx) = crossbeam_channel::unbounded();
         let mut engine = event_loop::spawn(engine, tx, "rskafka-producer".into()).map_err(|e| {
             KafkaError::new(
@@ -181,6 +187,8 @@ impl Producer {
             name,
             closed: AtomicBool::new(false),
             last_topic: Mutex::new(None),
+            txn_state,
+            txn_timeout,
         })
     }
 
@@ -288,6 +296,7 @@ impl Producer {
     }
 
     fn submit(&self, r: ProduceRecord, bytes: usize, block: Option<Duration>) -> Result<()> {
+        self.check_txn_produce()?;
         let deadline = block.map(|b| Instant::now() + b);
         while !self.reserve(bytes) {
             match deadline {

@@ -61,6 +61,7 @@ pub mod queue;
 pub mod sasl;
 pub mod stubs;
 pub mod topic;
+pub mod transactions;
 pub mod types;
 
 pub use ctypes::*;

@@ -243,8 +243,14 @@ impl rd_kafka_t {
         let cbs = self.callbacks();
         if let Some(cb) = cbs.error_cb {
             let reason = CString::new(e.message.replace('\0', " ")).unwrap_or_default();
+            // A fatal error is `_FATAL` to error_cb; rd_kafka_fatal_error() gives its own code.
+            let code = if e.fatal {
+                RD_KAFKA_RESP_ERR__FATAL
+            } else {
+                e.code.0
+            };
             // SAFETY: the application's callback with its own opaque.
-            unsafe { cb(rk, e.code.0, reason.as_ptr(), cbs.opaque) };
+            unsafe { cb(rk, code, reason.as_ptr(), cbs.opaque) };
             return;
         }
         let name = self.name.to_string_lossy();

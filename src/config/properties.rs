@@ -2438,7 +2438,7 @@ pub static PROPERTIES: &[Property] = &[
         sensitive: false,
         requires: None,
         validator: Validator::None,
-        acted_on: false,
+        acted_on: true,
     },
     Property {
         name: "transaction.timeout.ms",
@@ -2453,7 +2453,7 @@ pub static PROPERTIES: &[Property] = &[
         sensitive: false,
         requires: None,
         validator: Validator::None,
-        acted_on: false,
+        acted_on: true,
     },
     Property {
         name: "enable.idempotence",

@@ -198,6 +198,10 @@ pub(crate) struct ProducerSettings {
     pub api_version_request: bool,
     pub allow_auto_create_topics: bool,
     pub statistics_interval: Duration,
+    /// `transactional.id`: `Some` makes the producer transactional.
+    pub transactional_id: Option<String>,
+    /// `transaction.timeout.ms`, sent to the coordinator in InitProducerId.
+    pub transaction_timeout: Duration,
 }
 
 #[allow(dead_code)]
@@ -252,6 +256,8 @@ impl ProducerSettings {
             api_version_request: c.get_bool("api.version.request"),
             allow_auto_create_topics: c.get_bool("allow.auto.create.topics"),
             statistics_interval: ms(&c, "statistics.interval.ms"),
+            transactional_id: c.get_opt_str("transactional.id"),
+            transaction_timeout: ms(&c, "transaction.timeout.ms"),
         })
     }
 }

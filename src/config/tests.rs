@@ -478,7 +478,7 @@ fn table_is_consistent() {
         .map(|p| p.name)
         .collect();
     assert!(acted.contains(&"fetch.wait.max.ms") && acted.contains(&"debug"));
-    assert!(acted.contains(&"partitioner") && !acted.contains(&"transactional.id"));
+    assert!(acted.contains(&"partitioner") && acted.contains(&"transactional.id"));
 }
 
 #[test]

@@ -50,6 +50,8 @@ requests! {
     InitProducerIdRequest = InitProducerId,
     ListGroupsRequest = ListGroups,
     DescribeGroupsRequest = DescribeGroups,
+    AddPartitionsToTxnRequest = AddPartitionsToTxn,
+    EndTxnRequest = EndTxn,
 }
 
 /// Encodes `req` as a complete size-prefixed frame at `version` and appends it to `out`.

@@ -49,12 +49,14 @@ impl ProducerBatch {
         timeout.map(|t| oldest + t)
     }
 
-    /// Seals the batch with producer id, epoch and base sequence (-1s without idempotence).
+    /// Seals the batch with producer id, epoch and base sequence (-1s without idempotence),
+    /// marked transactional in a transaction.
     pub fn seal(
         &mut self,
         producer_id: i64,
         epoch: i16,
         base_sequence: i32,
+        transactional: bool,
     ) -> Result<Bytes, RecordError> {
         if let Some(b) = &self.sealed {
             if self.stamp == Some((producer_id, epoch, base_sequence)) || producer_id < 0 {
@@ -67,7 +69,7 @@ impl ProducerBatch {
         }
         let b = self
             .writer
-            .finish(0, producer_id, epoch, base_sequence, false)?;
+            .finish(0, producer_id, epoch, base_sequence, transactional)?;
         self.sealed = Some(b.clone());
         self.stamp = Some((producer_id, epoch, base_sequence));
         Ok(b)

@@ -7,6 +7,13 @@ mod queue;
 mod responses;
 mod send;
 mod stats;
+mod txn;
+mod txn_error;
+#[cfg(test)]
+mod txn_tests;
+
+pub use self::txn::{TxnError, TxnState};
+pub(crate) use self::txn::{TxnOp, TxnReply};
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -100,6 +107,11 @@ pub(crate) enum ProducerCommand {
         reply: Reply<GroupsResult>,
     },
     Close(Reply<()>),
+    /// One step of a transactional API call.
+    Txn {
+        op: TxnOp,
+        reply: TxnReply,
+    },
 }
 
 /// What the engine hands the application.
@@ -125,6 +137,14 @@ enum Ctx {
     Produce {
         node: i32,
         parts: Vec<(Arc<str>, i32)>,
+    },
+    FindTxnCoordinator,
+    AddPartitionsToTxn {
+        parts: Vec<(Arc<str>, i32)>,
+        sent: Instant,
+    },
+    EndTxn {
+        commit: bool,
     },
 }
 
@@ -212,6 +232,8 @@ pub(crate) struct ProducerEngine {
     transport_errors: HashMap<BrokerKey, String>,
     /// `_ALL_BROKERS_DOWN` was reported and no broker has answered since.
     all_down_reported: bool,
+    /// The transaction manager (`transactional.id` set).
+    txn: Option<txn::Txn>,
 }
 
 /// How long an unknown topic may stay unknown before its messages fail
@@ -292,7 +314,12 @@ impl ProducerEngine {
         let mut metadata = Metadata::new(refresh, s.retry_backoff, now);
         metadata.allow_auto_create = s.allow_auto_create_topics;
         metadata.request_refresh(now);
+        let txn = s
+            .transactional_id
+            .clone()
+            .map(|id| txn::Txn::new(id, s.transaction_timeout));
         Ok(ProducerEngine {
+            txn,
             metadata,
             acc: Accumulator::new(limits),
             partitioner,
@@ -387,6 +414,9 @@ impl ProducerEngine {
         err: &KafkaError,
         out: &mut Reports,
     ) {
+        if let Some(t) = &mut self.txn {
+            t.dr_fails += batch.msgs.len() as u64;
+        }
         for m in batch.msgs {
             let ts = m.timestamp;
             out.add(topic, partition, m, -1, ts, Some(err.clone()));
@@ -400,6 +430,21 @@ impl ProducerEngine {
                 silent: r.silent,
             });
         }
+    }
+}
+
+impl ProducerEngine {
+    /// The shared transaction state the application checks before producing.
+    pub fn txn_shared(&self) -> Option<Arc<std::sync::atomic::AtomicU8>> {
+        self.txn.as_ref().map(|t| t.shared.clone())
+    }
+
+    fn txn_deadline(&self) -> Option<Instant> {
+        let t = self.txn.as_ref()?;
+        [t.find_retry_at, t.add_retry_at, t.end_retry_at]
+            .into_iter()
+            .flatten()
+            .min()
     }
 }
 
@@ -445,6 +490,7 @@ impl crate::runtime::event_loop::Core for ProducerEngine {
                 self.flushing = true;
                 self.closing = Some(reply);
             }
+            ProducerCommand::Txn { op, reply } => self.txn_command(op, reply, now),
         }
     }
 
@@ -553,6 +599,7 @@ impl crate::runtime::event_loop::Core for ProducerEngine {
             propagation,
             self.idem_retry_at,
             self.stats.next_deadline(),
+            self.txn_deadline(),
         ]
         .into_iter()
         .flatten()

@@ -155,6 +155,10 @@ impl ProducerEngine {
                 // The sequence numbers of a batch that never reached the broker are reused.
                 if b.stamp.is_some() && b.attempts > 0 && self.idem != IdemState::Disabled {
                     self.idem = IdemState::NeedBump;
+                    self.txn_epoch_bump(
+                        ErrorCode::L_MSG_TIMED_OUT,
+                        format!("{} [{}]: message timed out in flight", key.0, key.1),
+                    );
                 }
                 self.fail_batch(&key.0, key.1, b, &err, &mut reports);
             }

@@ -1,6 +1,9 @@
 //! How the producer handles responses: delivery reports, retries, epoch bumps, metadata.
 
 use super::*;
+use kafka_protocol::messages::{
+    AddPartitionsToTxnResponse, EndTxnResponse, FindCoordinatorResponse,
+};
 
 impl ProducerEngine {
     pub(super) fn on_produce(
@@ -23,6 +26,8 @@ impl ProducerEngine {
                 );
             }
         };
+        // An epoch bump in a transaction: the transaction can only be aborted.
+        let mut bump: Option<(ErrorCode, String)> = None;
         for tp in parts {
             let found = resp
                 .responses
@@ -69,6 +74,16 @@ impl ProducerEngine {
                         reports.add(&tp.0, tp.1, m, offset, ts, None);
                     }
                 }
+                e if self.txn.is_some() && txn::is_fatal(e) => {
+                    let b = q.batches.pop_front().expect("in-flight batch");
+                    let n = txn::normalize(e);
+                    let err = KafkaError::new(n, n.description());
+                    self.fail_batch(&tp.0, tp.1, b, &err, &mut reports);
+                    self.txn_fatal(
+                        n,
+                        format!("Producer fenced or unauthorized: {}", n.description()),
+                    );
+                }
                 ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER
                 | ErrorCode::UNKNOWN_PRODUCER_ID
                 | ErrorCode::INVALID_PRODUCER_EPOCH
@@ -79,6 +94,7 @@ impl ProducerEngine {
                         tp.0, tp.1
                     ));
                     self.idem = IdemState::NeedBump;
+                    bump = Some((err, format!("{} [{}]: {}", tp.0, tp.1, err.description())));
                     if let Some(b) = q.batches.front_mut() {
                         b.retry_at = Some(now + self.s.retry_backoff);
                     }
@@ -104,12 +120,16 @@ impl ProducerEngine {
                     if self.idem == IdemState::Ready {
                         // The sequence numbers given to this batch are gone: start a new epoch.
                         self.idem = IdemState::NeedBump;
+                        bump = Some((err, format!("{} [{}]: {}", tp.0, tp.1, e.message)));
                     }
                     self.fail_batch(&tp.0, tp.1, b, &e, &mut reports);
                 }
             }
         }
         self.flush_reports(reports);
+        if let Some((err, why)) = bump {
+            self.txn_epoch_bump(err, why);
+        }
     }
 
     /// A Produce got no response (connection lost, timeout): retry; with idempotence the broker
@@ -180,9 +200,17 @@ impl ProducerEngine {
                     IdemState::NeedBump
                 } else {
                     IdemState::NeedInit
+                };
+                if self.txn.is_some() {
+                    self.txn_lost_coordinator(now);
                 }
             }
             Ctx::Produce { parts, .. } => self.on_produce_failed(parts, now),
+            Ctx::FindTxnCoordinator => self.on_find_txn_coordinator(None, now),
+            Ctx::AddPartitionsToTxn { parts, sent } => {
+                self.on_add_partitions(parts, sent, None, now)
+            }
+            Ctx::EndTxn { commit } => self.on_end_txn(commit, None, now),
         }
     }
 
@@ -232,6 +260,18 @@ impl ProducerEngine {
                     self.on_throttle(node, r.throttle_time_ms, now);
                 }
                 self.on_produce(node, parts, resp, now);
+            }
+            Ctx::FindTxnCoordinator => {
+                let resp = frame::decode_body::<FindCoordinatorResponse>(&mut body, v).ok();
+                self.on_find_txn_coordinator(resp, now);
+            }
+            Ctx::AddPartitionsToTxn { parts, sent } => {
+                let resp = frame::decode_body::<AddPartitionsToTxnResponse>(&mut body, v).ok();
+                self.on_add_partitions(parts, sent, resp, now);
+            }
+            Ctx::EndTxn { commit } => {
+                let resp = frame::decode_body::<EndTxnResponse>(&mut body, v).ok();
+                self.on_end_txn(commit, resp, now);
             }
         }
     }

@@ -2,6 +2,7 @@
 //! requests built from ready batches.
 
 use super::*;
+use kafka_protocol::messages::TransactionalId;
 
 impl ProducerEngine {
     pub(super) fn any_ready_broker(&mut self, now: Instant) -> Option<BrokerKey> {
@@ -81,6 +82,7 @@ impl ProducerEngine {
         self.drain_waiting(now);
         self.expire(now);
         self.tick_idempotence(now);
+        self.tick_txn(now);
         self.send_batches(now);
         if self.flushing && self.acc.message_count() == 0 && self.waiting.is_empty() {
             self.flushing = false;
@@ -102,7 +104,16 @@ impl ProducerEngine {
         if !want || self.idem_retry_at.is_some_and(|t| t > now) {
             return;
         }
-        let Some(k) = self.any_ready_broker(now) else {
+        // A transactional producer asks its coordinator, once init_transactions was called.
+        let k = match &self.txn {
+            Some(t) if matches!(t.state, TxnState::Init | TxnState::FatalError) => return,
+            Some(t) => match t.coord_key() {
+                Some(k) if self.net.ensure(k, now) && self.net.is_ready(k) => Some(k),
+                _ => None,
+            },
+            None => self.any_ready_broker(now),
+        };
+        let Some(k) = k else {
             return;
         };
         let Some(v) = self.net.version(k, ApiKey::InitProducerId) else {
@@ -116,9 +127,16 @@ impl ProducerEngine {
             return;
         };
         let bump = self.idem == IdemState::NeedBump && v >= 3;
+        let (txn_id, txn_timeout) = match &self.txn {
+            Some(t) => (
+                Some(TransactionalId(StrBytes::from_string(t.id.clone()))),
+                t.timeout.as_millis() as i32,
+            ),
+            None => (None, 60_000),
+        };
         let req = InitProducerIdRequest::default()
-            .with_transactional_id(None)
-            .with_transaction_timeout_ms(60_000)
+            .with_transactional_id(txn_id)
+            .with_transaction_timeout_ms(txn_timeout)
             .with_producer_id(ProducerId(if bump { self.producer_id } else { -1 }))
             .with_producer_epoch(if bump { self.epoch } else { -1 });
         self.debug(|| format!("InitProducerId v{v} (bump {bump})"));
@@ -142,6 +160,9 @@ impl ProducerEngine {
             };
             self.idem_retry_at = Some(now + self.s.retry_backoff);
             self.metadata.request_refresh_soon(now);
+            if self.txn.is_some() {
+                return self.on_txn_init_error(err, now);
+            }
             if !err.is_retriable() && err != ErrorCode::COORDINATOR_LOAD_IN_PROGRESS {
                 self.out.push_back(ProducerOutput::Error(KafkaError::new(
                     err,
@@ -163,6 +184,7 @@ impl ProducerEngine {
             }
         }
         self.debug(|| format!("producer id {} epoch {}", self.producer_id, self.epoch));
+        self.on_txn_pid();
     }
 
     pub(super) fn send_batches(&mut self, now: Instant) {
@@ -178,6 +200,7 @@ impl ProducerEngine {
             if !self
                 .acc
                 .is_ready(q, now, self.flushing || self.closing.is_some())
+                || !self.txn_may_send(key)
             {
                 continue;
             }
@@ -203,6 +226,7 @@ impl ProducerEngine {
             let mut bytes = 0;
             for tp in parts {
                 let idem = self.idem == IdemState::Ready;
+                let transactional = self.txn.is_some();
                 let (pid, epoch) = (self.producer_id, self.epoch);
                 let q = self.acc.queues.get_mut(&tp).expect("planned partition");
                 let b = q.batches.front_mut().expect("ready batch");
@@ -219,7 +243,7 @@ impl ProducerEngine {
                 } else {
                     (-1, -1, -1)
                 };
-                let records = match b.seal(pid, epoch, seq) {
+                let records = match b.seal(pid, epoch, seq, transactional) {
                     Ok(r) => r,
                     Err(e) => {
                         let b = q.batches.pop_front().expect("checked");

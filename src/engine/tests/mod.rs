@@ -9,6 +9,7 @@ mod fetch;
 mod group_timeline;
 mod harness;
 mod queries;
+mod read_committed;
 mod throttle;
 
 use bytes::Bytes;

@@ -1390,12 +1390,6 @@ rd_kafka_conf_res_t rd_kafka_conf_get(const struct rd_kafka_conf_t *conf,
 // `conf` is NULL or live; `cntp` is NULL or writable.
 const char **rd_kafka_conf_dump(struct rd_kafka_conf_t *conf, size_t *cntp);
 
-// Dumps a topic configuration; see `rd_kafka_conf_dump`.
-//
-// # Safety
-// `conf` is NULL or live; `cntp` is NULL or writable.
-const char **rd_kafka_topic_conf_dump(struct rd_kafka_topic_conf_t *conf, size_t *cntp);
-
 // Frees an array from `rd_kafka_conf_dump` / `rd_kafka_topic_conf_dump`.
 //
 // # Safety
@@ -1407,42 +1401,6 @@ void rd_kafka_conf_dump_free(const char **arr, size_t cnt);
 // # Safety
 // `fp` is NULL or an open `FILE *`.
 void rd_kafka_conf_properties_show(void *fp);
-
-// Creates a topic configuration with defaults, owned by the caller (freed with
-// `rd_kafka_topic_conf_destroy` unless consumed by `rd_kafka_topic_new` or
-// `rd_kafka_conf_set_default_topic_conf`).
-struct rd_kafka_topic_conf_t *rd_kafka_topic_conf_new(void);
-
-// Frees a topic configuration. NULL is ignored.
-//
-// # Safety
-// `topic_conf` is NULL or owned by the caller, not used afterwards.
-void rd_kafka_topic_conf_destroy(struct rd_kafka_topic_conf_t *topic_conf);
-
-// Copies a topic configuration; the copy is owned by the caller.
-//
-// # Safety
-// `conf` is NULL or live.
-struct rd_kafka_topic_conf_t *rd_kafka_topic_conf_dup(const struct rd_kafka_topic_conf_t *conf);
-
-// Sets a topic property; see `rd_kafka_conf_set`.
-//
-// # Safety
-// As `rd_kafka_conf_set`.
-rd_kafka_conf_res_t rd_kafka_topic_conf_set(struct rd_kafka_topic_conf_t *conf,
-                                            const char *name,
-                                            const char *value,
-                                            char *errstr,
-                                            size_t errstr_size);
-
-// Reads a topic property; see `rd_kafka_conf_get`.
-//
-// # Safety
-// As `rd_kafka_conf_get`.
-rd_kafka_conf_res_t rd_kafka_topic_conf_get(const struct rd_kafka_topic_conf_t *conf,
-                                            const char *name,
-                                            char *dest,
-                                            size_t *dest_size);
 
 // Installs `tconf` as the default topic configuration of `conf`, replacing any previous one.
 // `conf` takes ownership of `tconf`: the application must not use or free it afterwards.
@@ -1464,12 +1422,6 @@ struct rd_kafka_topic_conf_t *rd_kafka_conf_get_default_topic_conf(struct rd_kaf
 // # Safety
 // `conf` is NULL or live.
 void rd_kafka_conf_set_opaque(struct rd_kafka_conf_t *conf, void *opaque);
-
-// Sets the topic opaque (`rkt_opaque` of partitioners).
-//
-// # Safety
-// `conf` is NULL or live.
-void rd_kafka_topic_conf_set_opaque(struct rd_kafka_topic_conf_t *conf, void *rkt_opaque);
 
 // Sets the delivery report callback (one call per produced message).
 //
@@ -1631,26 +1583,6 @@ void rd_kafka_conf_enable_sasl_queue(struct rd_kafka_conf_t *conf, int enable);
 // # Safety
 // `conf` is NULL or live.
 void rd_kafka_conf_set_engine_callback_data(struct rd_kafka_conf_t *conf, void *callback_data);
-
-// Sets the partitioner of a topic configuration.
-//
-// # Safety
-// `topic_conf` is NULL or live.
-void rd_kafka_topic_conf_set_partitioner_cb(struct rd_kafka_topic_conf_t *topic_conf,
-                                            int32_t (*partitioner)(const struct rd_kafka_topic_t*,
-                                                                   const void*,
-                                                                   size_t,
-                                                                   int32_t,
-                                                                   void*,
-                                                                   void*));
-
-// Sets the message order comparator of a topic configuration (accepted; not used by librskafka).
-//
-// # Safety
-// `topic_conf` is NULL or live.
-void rd_kafka_topic_conf_set_msg_order_cmp(struct rd_kafka_topic_conf_t *topic_conf,
-                                           int (*msg_order_cmp)(const struct rd_kafka_message_t*,
-                                                                const struct rd_kafka_message_t*));
 
 // Subscribes to the topics named in `topics` (partition numbers are ignored).
 //
@@ -6326,6 +6258,74 @@ void *rd_kafka_topic_opaque(const struct rd_kafka_topic_t *rkt);
 // # Safety
 // `rkt` is NULL or a live topic object.
 int rd_kafka_topic_partition_available(const struct rd_kafka_topic_t *rkt, int32_t partition);
+
+// Dumps a topic configuration; see `rd_kafka_conf_dump`.
+//
+// # Safety
+// `conf` is NULL or live; `cntp` is NULL or writable.
+const char **rd_kafka_topic_conf_dump(struct rd_kafka_topic_conf_t *conf, size_t *cntp);
+
+// Creates a topic configuration with defaults, owned by the caller (freed with
+// `rd_kafka_topic_conf_destroy` unless consumed by `rd_kafka_topic_new` or
+// `rd_kafka_conf_set_default_topic_conf`).
+struct rd_kafka_topic_conf_t *rd_kafka_topic_conf_new(void);
+
+// Frees a topic configuration. NULL is ignored.
+//
+// # Safety
+// `topic_conf` is NULL or owned by the caller, not used afterwards.
+void rd_kafka_topic_conf_destroy(struct rd_kafka_topic_conf_t *topic_conf);
+
+// Copies a topic configuration; the copy is owned by the caller.
+//
+// # Safety
+// `conf` is NULL or live.
+struct rd_kafka_topic_conf_t *rd_kafka_topic_conf_dup(const struct rd_kafka_topic_conf_t *conf);
+
+// Sets a topic property; see `rd_kafka_conf_set`.
+//
+// # Safety
+// As `rd_kafka_conf_set`.
+rd_kafka_conf_res_t rd_kafka_topic_conf_set(struct rd_kafka_topic_conf_t *conf,
+                                            const char *name,
+                                            const char *value,
+                                            char *errstr,
+                                            size_t errstr_size);
+
+// Reads a topic property; see `rd_kafka_conf_get`.
+//
+// # Safety
+// As `rd_kafka_conf_get`.
+rd_kafka_conf_res_t rd_kafka_topic_conf_get(const struct rd_kafka_topic_conf_t *conf,
+                                            const char *name,
+                                            char *dest,
+                                            size_t *dest_size);
+
+// Sets the topic opaque (`rkt_opaque` of partitioners).
+//
+// # Safety
+// `conf` is NULL or live.
+void rd_kafka_topic_conf_set_opaque(struct rd_kafka_topic_conf_t *conf, void *rkt_opaque);
+
+// Sets the partitioner of a topic configuration.
+//
+// # Safety
+// `topic_conf` is NULL or live.
+void rd_kafka_topic_conf_set_partitioner_cb(struct rd_kafka_topic_conf_t *topic_conf,
+                                            int32_t (*partitioner)(const struct rd_kafka_topic_t*,
+                                                                   const void*,
+                                                                   size_t,
+                                                                   int32_t,
+                                                                   void*,
+                                                                   void*));
+
+// Sets the message order comparator of a topic configuration (accepted; not used by librskafka).
+//
+// # Safety
+// `topic_conf` is NULL or live.
+void rd_kafka_topic_conf_set_msg_order_cmp(struct rd_kafka_topic_conf_t *topic_conf,
+                                           int (*msg_order_cmp)(const struct rd_kafka_message_t*,
+                                                                const struct rd_kafka_message_t*));
 
 // Gets the producer id for `transactional.id`, fencing older instances. `timeout_ms` -1 waits
 // up to twice `transaction.timeout.ms`. Returns NULL or an error the caller frees.

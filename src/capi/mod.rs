@@ -34,6 +34,7 @@ macro_rules! ffi_guard {
 }
 
 pub mod conf;
+pub mod conf_callbacks;
 pub mod consumer;
 pub mod ctypes;
 pub mod errcodes;
@@ -61,6 +62,7 @@ pub mod queue;
 pub mod sasl;
 pub mod stubs;
 pub mod topic;
+pub mod topic_conf;
 pub mod transactions;
 pub mod types;
 

@@ -10,12 +10,9 @@
 //! response back. Assignments go to the application as `Rebalance` events and take effect when the
 //! application acknowledges them with an (incremental) assign, as librdkafka's rebalance callback does.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 use std::time::{Duration, Instant};
 
-use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
-use kafka_protocol::messages::leave_group_request::MemberIdentity;
-use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
 use kafka_protocol::messages::{
     FindCoordinatorRequest, FindCoordinatorResponse, GroupId, HeartbeatRequest, HeartbeatResponse,
     JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest, SyncGroupRequest, SyncGroupResponse,
@@ -27,6 +24,8 @@ use super::channel::{ConsumerEvent, Delivery, Rebalance, RebalanceKind};
 use super::settings::GroupSettings;
 use crate::error::ErrorCode;
 use crate::topic_partition::{offset, TopicPartition};
+
+mod requests;
 
 /// Where the member is in the join protocol.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -362,105 +361,6 @@ impl Group {
                 .collect(),
             _ => BTreeSet::new(),
         }
-    }
-
-    fn join_request(&self) -> JoinGroupRequest {
-        let topics: Vec<String> = self.subscription.iter().cloned().collect();
-        let protocols = self
-            .settings
-            .strategies
-            .iter()
-            .map(|kind| {
-                let owned = if kind.is_cooperative() {
-                    self.owned.clone()
-                } else {
-                    TopicPartitions::new()
-                };
-                let meta = assignor::encode_subscription(
-                    &topics,
-                    &owned,
-                    self.generation,
-                    self.settings.client_rack.as_deref(),
-                    3,
-                );
-                JoinGroupRequestProtocol::default()
-                    .with_name(StrBytes::from_static_str(kind.name()))
-                    .with_metadata(meta)
-            })
-            .collect();
-        JoinGroupRequest::default()
-            .with_group_id(GroupId(StrBytes::from_string(self.group_id.clone())))
-            .with_session_timeout_ms(self.settings.session_timeout.as_millis() as i32)
-            .with_rebalance_timeout_ms(self.settings.max_poll_interval.as_millis() as i32)
-            .with_member_id(StrBytes::from_string(self.member_id.clone()))
-            .with_group_instance_id(
-                self.settings
-                    .group_instance_id
-                    .clone()
-                    .map(StrBytes::from_string),
-            )
-            .with_protocol_type(StrBytes::from_static_str("consumer"))
-            .with_protocols(protocols)
-    }
-
-    /// How long a JoinGroup may take beyond the socket timeout: the rebalance timeout.
-    pub fn join_extra_timeout(&self) -> Duration {
-        self.settings.max_poll_interval
-    }
-
-    fn leader_sync(
-        &self,
-        members: &[MemberSubscription],
-        partition_counts: &dyn Fn(&str) -> Option<i32>,
-    ) -> SyncGroupRequest {
-        let kind = self.protocol.unwrap_or(AssignorKind::Range);
-        let counts: BTreeMap<String, i32> = members
-            .iter()
-            .flat_map(|m| m.topics.iter())
-            .filter_map(|t| partition_counts(t).map(|n| (t.clone(), n)))
-            .collect();
-        let plan = kind.assign(members, &counts);
-        let assignments = members
-            .iter()
-            .map(|m| {
-                let empty = TopicPartitions::new();
-                let a = plan.get(&m.member_id).unwrap_or(&empty);
-                SyncGroupRequestAssignment::default()
-                    .with_member_id(StrBytes::from_string(m.member_id.clone()))
-                    .with_assignment(assignor::encode_assignment(a))
-            })
-            .collect();
-        self.sync_request(assignments)
-    }
-
-    fn sync_request(&self, assignments: Vec<SyncGroupRequestAssignment>) -> SyncGroupRequest {
-        SyncGroupRequest::default()
-            .with_group_id(GroupId(StrBytes::from_string(self.group_id.clone())))
-            .with_generation_id(self.generation)
-            .with_member_id(StrBytes::from_string(self.member_id.clone()))
-            .with_group_instance_id(
-                self.settings
-                    .group_instance_id
-                    .clone()
-                    .map(StrBytes::from_string),
-            )
-            .with_protocol_type(Some(StrBytes::from_static_str("consumer")))
-            .with_protocol_name(self.protocol.map(|p| StrBytes::from_static_str(p.name())))
-            .with_assignments(assignments)
-    }
-
-    /// The LeaveGroup to send when leaving, if the member is known and not static.
-    pub fn leave_request(&self) -> Option<GroupRequest> {
-        if self.member_id.is_empty() || self.settings.group_instance_id.is_some() {
-            return None;
-        }
-        Some(GroupRequest::Leave(
-            LeaveGroupRequest::default()
-                .with_group_id(GroupId(StrBytes::from_string(self.group_id.clone())))
-                .with_member_id(StrBytes::from_string(self.member_id.clone()))
-                .with_members(vec![MemberIdentity::default()
-                    .with_member_id(StrBytes::from_string(self.member_id.clone()))]),
-        ))
     }
 
     /// Closing: no further requests; returns the LeaveGroup to send, if any.

@@ -38,7 +38,6 @@ impl rd_kafka_conf_t {
         }
     }
 
-    #[allow(dead_code)] // For the client handle (pending.rs), which does not exist yet.
     /// The complete configuration for the client handle: client properties with the default topic
     /// configuration installed.
     pub(crate) fn client_config(&self) -> ClientConfig {

@@ -106,8 +106,7 @@ pub unsafe extern "C" fn rd_kafka_topic_conf_dup(
     })
 }
 
-#[allow(dead_code)] // For the client handle (pending.rs), which does not exist yet.
-/// Copies the default topic configuration of a client handle. Pending the client handle.
+/// Copies the default topic configuration of a client handle.
 pub(crate) fn default_topic_conf_dup(conf: &rd_kafka_conf_t) -> *mut rd_kafka_topic_conf_t {
     Box::into_raw(match &conf.topic {
         Some(t) => t.clone(),

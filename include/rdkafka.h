@@ -5070,18 +5070,6 @@ const char *rd_kafka_topic_result_error_string(const struct rd_kafka_topic_resul
 const char *rd_kafka_topic_result_name(const struct rd_kafka_topic_result_t *topicres);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`not_implemented_error("rd_kafka_send_offsets_to_transaction")`).
-//
-// C prototype: `rd_kafka_error_t *rd_kafka_send_offsets_to_transaction(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *offsets, const rd_kafka_consumer_group_metadata_t *cgmetadata, int timeout_ms);`
-//
-// # Safety
-// None: no argument is read.
-struct rd_kafka_error_t *rd_kafka_send_offsets_to_transaction(struct rd_kafka_t *rk,
-                                                              const struct rd_kafka_topic_partition_list_t *offsets,
-                                                              const struct rd_kafka_consumer_group_metadata_t *cgmetadata,
-                                                              int timeout_ms);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
 //
 // C prototype: `rd_kafka_resp_err_t rd_kafka_test_fatal_error(rd_kafka_t *rk, rd_kafka_resp_err_t err, const char *reason);`
@@ -6353,6 +6341,18 @@ struct rd_kafka_error_t *rd_kafka_commit_transaction(struct rd_kafka_t *rk, int 
 // # Safety
 // `rk` is NULL or a live handle.
 struct rd_kafka_error_t *rd_kafka_abort_transaction(struct rd_kafka_t *rk, int timeout_ms);
+
+// Adds a consumer's offsets to the transaction (committed for `cgmetadata`'s group when the
+// transaction commits). Offsets below 0 are skipped; none left is a no-op. Returns NULL or an
+// error the caller frees; neither argument is taken over.
+//
+// # Safety
+// `rk` is NULL or a live handle; `offsets` NULL or a valid list; `cgmetadata` NULL or from
+// `rd_kafka_consumer_group_metadata*()`.
+struct rd_kafka_error_t *rd_kafka_send_offsets_to_transaction(struct rd_kafka_t *rk,
+                                                              const struct rd_kafka_topic_partition_list_t *offsets,
+                                                              const struct rd_kafka_consumer_group_metadata_t *cgmetadata,
+                                                              int timeout_ms);
 
 #ifdef __cplusplus
 }  // extern "C"

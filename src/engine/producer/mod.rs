@@ -9,8 +9,11 @@ mod send;
 mod stats;
 mod txn;
 mod txn_error;
+mod txn_offsets;
 #[cfg(test)]
-mod txn_tests;
+mod txn_offsets_tests;
+#[cfg(test)]
+pub(super) mod txn_tests;
 
 pub use self::txn::{TxnError, TxnState};
 pub(crate) use self::txn::{TxnOp, TxnReply};
@@ -112,6 +115,13 @@ pub(crate) enum ProducerCommand {
         op: TxnOp,
         reply: TxnReply,
     },
+    /// `send_offsets_to_transaction`: the consumer's offsets join the transaction.
+    SendOffsets {
+        offsets: Vec<crate::topic_partition::TopicPartition>,
+        group: crate::group_metadata::ConsumerGroupMetadata,
+        timeout: Option<Duration>,
+        reply: TxnReply,
+    },
 }
 
 /// What the engine hands the application.
@@ -145,6 +155,11 @@ enum Ctx {
     },
     EndTxn {
         commit: bool,
+    },
+    AddOffsetsToTxn,
+    FindGroupCoordinator,
+    TxnOffsetCommit {
+        node: i32,
     },
 }
 
@@ -441,10 +456,15 @@ impl ProducerEngine {
 
     fn txn_deadline(&self) -> Option<Instant> {
         let t = self.txn.as_ref()?;
-        [t.find_retry_at, t.add_retry_at, t.end_retry_at]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            t.find_retry_at,
+            t.add_retry_at,
+            t.end_retry_at,
+            self.offsets_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 }
 
@@ -491,6 +511,12 @@ impl crate::runtime::event_loop::Core for ProducerEngine {
                 self.closing = Some(reply);
             }
             ProducerCommand::Txn { op, reply } => self.txn_command(op, reply, now),
+            ProducerCommand::SendOffsets {
+                offsets,
+                group,
+                timeout,
+                reply,
+            } => self.send_offsets_command(offsets, group, timeout, reply, now),
         }
     }
 

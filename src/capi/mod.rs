@@ -33,6 +33,7 @@ macro_rules! ffi_guard {
     }};
 }
 
+pub mod brokers;
 pub mod conf;
 pub mod consumer;
 pub mod ctypes;

@@ -115,6 +115,8 @@ pub(crate) enum ProducerCommand {
         op: TxnOp,
         reply: TxnReply,
     },
+    /// More bootstrap brokers (`rd_kafka_brokers_add`), as `host:port`.
+    AddBrokers(Vec<String>),
     /// `send_offsets_to_transaction`: the consumer's offsets join the transaction.
     SendOffsets {
         offsets: Vec<crate::topic_partition::TopicPartition>,
@@ -286,12 +288,6 @@ impl ProducerEngine {
                 }
             })
             .collect();
-        if bootstrap.is_empty() {
-            return Err(KafkaError::new(
-                ErrorCode::L_INVALID_ARG,
-                "No `bootstrap.servers` configured: client will not be able to connect to Kafka cluster",
-            ));
-        }
         let partitioner = Partitioner::from_name(&s.partitioner).ok_or_else(|| {
             KafkaError::new(
                 ErrorCode::L_INVALID_ARG,
@@ -511,6 +507,13 @@ impl crate::runtime::event_loop::Core for ProducerEngine {
                 self.closing = Some(reply);
             }
             ProducerCommand::Txn { op, reply } => self.txn_command(op, reply, now),
+            ProducerCommand::AddBrokers(addrs) => {
+                for a in addrs {
+                    self.net.add_bootstrap(a);
+                }
+                self.metadata.request_refresh(now);
+                self.tick(now);
+            }
             ProducerCommand::SendOffsets {
                 offsets,
                 group,

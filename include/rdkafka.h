@@ -1331,6 +1331,14 @@ extern void *libc_calloc(size_t n, size_t size);
 
 extern void libc_free(void *p);
 
+// Adds brokers from a `[proto://]host[:port],...` list; returns how many entries were
+// accepted (a broker already known counts too, as in librdkafka). An entry that does not
+// parse is logged (`BROKER`, level 4) and ends the list.
+//
+// # Safety
+// `rk` is NULL or a live handle; `brokerlist` NULL or a NUL-terminated string.
+int rd_kafka_brokers_add(struct rd_kafka_t *rk, const char *brokerlist);
+
 // Creates a client configuration with every property at its default. The caller owns it: freed
 // with `rd_kafka_conf_destroy()` unless passed to a successful `rd_kafka_new()`.
 struct rd_kafka_conf_t *rd_kafka_conf_new(void);
@@ -2848,15 +2856,6 @@ int rd_kafka_queue_poll_callback(struct rd_kafka_queue_t *rkqu, int timeout_ms);
 // # Safety
 // None: no argument is read.
 void rd_kafka_queue_yield(struct rd_kafka_queue_t *rkqu);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`0`).
-//
-// C prototype: `int rd_kafka_brokers_add(rd_kafka_t *rk, const char *brokerlist);`
-//
-// # Safety
-// None: no argument is read.
-int rd_kafka_brokers_add(struct rd_kafka_t *rk, const char *brokerlist);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value.

@@ -227,16 +227,22 @@ impl ProducerEngine {
     /// "not acknowledged" twin when the application stopped waiting).
     fn finish_call(&mut self, result: Result<(), TxnError>, done: Option<(TxnState, TxnState)>) {
         let t = self.txn_mut();
-        let answered = match t.call.take() {
-            Some((_, reply)) => reply.send(result.clone()).is_ok(),
-            None => false,
-        };
-        if let (Ok(()), Some((acked, not_acked))) = (&result, done) {
-            t.set_state(if answered { acked } else { not_acked });
-            if acked == TxnState::Ready {
-                t.registered.clear();
-                t.offsets_added = false;
+        let call = t.call.take();
+        let Some((acked, not_acked)) = done.filter(|_| result.is_ok()) else {
+            if let Some((_, reply)) = call {
+                let _ = reply.send(result);
             }
+            return;
+        };
+        // The new state is in place before the caller wakes up and reads it.
+        t.set_state(acked);
+        if acked == TxnState::Ready {
+            t.registered.clear();
+            t.offsets_added = false;
+        }
+        let answered = call.is_some_and(|(_, reply)| reply.send(result).is_ok());
+        if !answered {
+            t.set_state(not_acked);
         }
     }
 

@@ -1331,6 +1331,14 @@ extern void *libc_calloc(size_t n, size_t size);
 
 extern void libc_free(void *p);
 
+// Adds brokers from a `[proto://]host[:port],...` list; returns how many entries were
+// accepted (a broker already known counts too, as in librdkafka). An entry that does not
+// parse is logged (`BROKER`, level 4) and ends the list.
+//
+// # Safety
+// `rk` is NULL or a live handle; `brokerlist` NULL or a NUL-terminated string.
+int rd_kafka_brokers_add(struct rd_kafka_t *rk, const char *brokerlist);
+
 // Creates a client configuration with every property at its default. The caller owns it: freed
 // with `rd_kafka_conf_destroy()` unless passed to a successful `rd_kafka_new()`.
 struct rd_kafka_conf_t *rd_kafka_conf_new(void);
@@ -2780,15 +2788,6 @@ int rd_kafka_queue_poll_callback(struct rd_kafka_queue_t *rkqu, int timeout_ms);
 // # Safety
 // None: no argument is read.
 void rd_kafka_queue_yield(struct rd_kafka_queue_t *rkqu);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`0`).
-//
-// C prototype: `int rd_kafka_brokers_add(rd_kafka_t *rk, const char *brokerlist);`
-//
-// # Safety
-// None: no argument is read.
-int rd_kafka_brokers_add(struct rd_kafka_t *rk, const char *brokerlist);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value.
@@ -5002,18 +5001,6 @@ const char *rd_kafka_topic_result_error_string(const struct rd_kafka_topic_resul
 const char *rd_kafka_topic_result_name(const struct rd_kafka_topic_result_t *topicres);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`not_implemented_error("rd_kafka_send_offsets_to_transaction")`).
-//
-// C prototype: `rd_kafka_error_t *rd_kafka_send_offsets_to_transaction(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *offsets, const rd_kafka_consumer_group_metadata_t *cgmetadata, int timeout_ms);`
-//
-// # Safety
-// None: no argument is read.
-struct rd_kafka_error_t *rd_kafka_send_offsets_to_transaction(struct rd_kafka_t *rk,
-                                                              const struct rd_kafka_topic_partition_list_t *offsets,
-                                                              const struct rd_kafka_consumer_group_metadata_t *cgmetadata,
-                                                              int timeout_ms);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
 //
 // C prototype: `rd_kafka_resp_err_t rd_kafka_test_fatal_error(rd_kafka_t *rk, rd_kafka_resp_err_t err, const char *reason);`
@@ -6353,6 +6340,18 @@ struct rd_kafka_error_t *rd_kafka_commit_transaction(struct rd_kafka_t *rk, int 
 // # Safety
 // `rk` is NULL or a live handle.
 struct rd_kafka_error_t *rd_kafka_abort_transaction(struct rd_kafka_t *rk, int timeout_ms);
+
+// Adds a consumer's offsets to the transaction (committed for `cgmetadata`'s group when the
+// transaction commits). Offsets below 0 are skipped; none left is a no-op. Returns NULL or an
+// error the caller frees; neither argument is taken over.
+//
+// # Safety
+// `rk` is NULL or a live handle; `offsets` NULL or a valid list; `cgmetadata` NULL or from
+// `rd_kafka_consumer_group_metadata*()`.
+struct rd_kafka_error_t *rd_kafka_send_offsets_to_transaction(struct rd_kafka_t *rk,
+                                                              const struct rd_kafka_topic_partition_list_t *offsets,
+                                                              const struct rd_kafka_consumer_group_metadata_t *cgmetadata,
+                                                              int timeout_ms);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -151,7 +151,7 @@ impl Consumer {
         1 + self.decompress_threads
     }
 
-    fn send(&self, cmd: Command) -> Result<()> {
+    pub(crate) fn send(&self, cmd: Command) -> Result<()> {
         if lock(&self.engine).send(cmd) {
             Ok(())
         } else {

@@ -12,6 +12,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+pub(crate) mod broker_list;
 #[cfg(feature = "capi")]
 pub mod capi;
 pub mod config;

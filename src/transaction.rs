@@ -1,5 +1,6 @@
 //! The transactional producer API on `Producer` (librdkafka's `rd_kafka_init_transactions`,
-//! `begin_transaction`, `commit_transaction`, `abort_transaction`): each call drives the
+//! `begin_transaction`, `send_offsets_to_transaction`, `commit_transaction`,
+//! `abort_transaction`): each call drives the
 //! engine's transaction manager and returns an error that says retriable, abortable or fatal.
 
 use std::time::{Duration, Instant};
@@ -7,7 +8,9 @@ use std::time::{Duration, Instant};
 use crate::engine::producer::{ProducerCommand, TxnOp};
 pub use crate::engine::producer::{TxnError, TxnState};
 use crate::error::{ErrorCode, KafkaError, Result};
+use crate::group_metadata::ConsumerGroupMetadata;
 use crate::producer::Producer;
+use crate::topic_partition::TopicPartition;
 
 /// A transactional call's result.
 pub type TxnResult = std::result::Result<(), TxnError>;
@@ -151,6 +154,29 @@ impl Producer {
             ));
         }
         self.txn_step(TxnOp::Abort, deadline)
+    }
+
+    /// Adds a consumer's offsets to the transaction: they are committed for `group`'s consumer
+    /// group when the transaction commits (consume-transform-produce). Offsets below 0 are
+    /// skipped; none left is a no-op. `timeout` is capped at `transaction.timeout.ms`.
+    pub fn send_offsets_to_transaction(
+        &self,
+        offsets: &[TopicPartition],
+        group: &ConsumerGroupMetadata,
+        timeout: Option<Duration>,
+    ) -> TxnResult {
+        self.ensure_transactional()?;
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let cmd = ProducerCommand::SendOffsets {
+            offsets: offsets.to_vec(),
+            group: group.clone(),
+            timeout,
+            reply: tx,
+        };
+        if !self.engine.send(cmd) {
+            return Err(destroyed());
+        }
+        rx.recv().map_err(|_| destroyed())?
     }
 
     /// Whether this producer has `transactional.id` set.

@@ -1,7 +1,8 @@
 //! Cluster metadata and offset queries through the C ABI against librdkafka's mock cluster:
 //! Debian's `kcat -L` (plain and JSON, all topics, one topic, a missing topic) and `kcat -Q` run
 //! once on the system librdkafka and once with librskafka as `librdkafka.so.1`, and must print
-//! the same; `tests/c/metadata.c` (compiled against the system rdkafka.h) likewise.
+//! the same; `tests/c/metadata.c` and `tests/c/brokers_add.c` (compiled against the system
+//! rdkafka.h) likewise.
 //! The broker that answers a metadata request is chosen at random by librdkafka, so that line is
 //! checked for consistency (a listed broker, named `host:port/id`) and then masked.
 #![cfg(feature = "capi")]
@@ -389,6 +390,38 @@ fn metadata_c_program_matches_librdkafka() {
     assert_eq!(cached, value("queried watermarks: "));
     assert_eq!(cached, value("queried watermarks from a producer: "));
     assert!(out.ends_with("done\n"));
+}
+
+/// Clients without `bootstrap.servers` (`tests/c/brokers_add.c`): the CONFWARN notice, no
+/// metadata without a broker, `rd_kafka_brokers_add`, then producing and consuming through the
+/// added brokers.
+#[test]
+fn brokers_add_c_program_matches_librdkafka() {
+    if !Path::new(HEADER).exists() {
+        eprintln!("SKIP: the system rdkafka.h is not installed (apt-get install librdkafka-dev)");
+        return;
+    }
+    let (ours, theirs) = build_both("tests/c/brokers_add.c", "brokers_add");
+    let cluster = MockCluster::builder(3)
+        .topic("ba-ours", 2)
+        .topic("ba-theirs", 2)
+        .initial_rebalance_delay_ms(0)
+        .start();
+    let (ok_theirs, expected, err_theirs) = run(
+        &theirs,
+        None,
+        &[cluster.bootstrap(), "ba-theirs", "ba-theirs"],
+    );
+    let (ok_ours, out, err_ours) = run(&ours, None, &[cluster.bootstrap(), "ba-ours", "ba-ours"]);
+    assert!(ok_theirs && ok_ours, "{err_theirs}\n{err_ours}");
+    assert_eq!(expected, out, "left: librdkafka, right: librskafka");
+    assert!(out.starts_with("log 5 CONFWARN [thrd:app]: No `bootstrap.servers` configured"));
+    assert!(
+        out.contains("add: 3\nadd again: 3\nmetadata: NO_ERROR, 3 brokers\n"),
+        "{out}"
+    );
+    assert!(out.contains("flush: NO_ERROR, delivered 10\n"), "{out}");
+    assert!(out.ends_with("consumed 10\ndone\n"), "{out}");
 }
 
 /// librdkafka's mock cluster has no ListGroups: both libraries report `_UNSUPPORTED_FEATURE`.

@@ -2,7 +2,8 @@
 //! `tests/python/` runs once with `LD_LIBRARY_PATH` at a directory where `librdkafka.so.1` is our
 //! cdylib and once on the system librdkafka, each against a fresh librdkafka mock cluster; the
 //! two outputs must be identical (`consumer.py` prints the brokers, leaders, replicas and ISRs of
-//! `list_topics` after a `# brokers` line).
+//! `list_topics` after a `# brokers` line); `transactions.py` does consume-transform-produce with
+//! `send_offsets_to_transaction`.
 //! Functions the binding calls that are not implemented log `NOTIMPL`: only those owned by the
 //! events and metadata work may appear.
 #![cfg(feature = "capi")]
@@ -188,6 +189,28 @@ fn consumer_group_commit_and_metadata_match_librdkafka() {
         theirs_brokers, ours_brokers,
         "left: librdkafka, right: librskafka"
     );
+}
+
+#[test]
+fn consume_transform_produce_matches_librdkafka() {
+    if !have_binding() {
+        return;
+    }
+    let cluster = || {
+        MockCluster::builder(3)
+            .topic("py-txn-in", 2)
+            .topic("py-txn-out", 2)
+            .initial_rebalance_delay_ms(0)
+            .start()
+    };
+    let (theirs, ours) = both(
+        "transactions.py",
+        cluster,
+        &["py-txn-in", "py-txn-out", "py-txn"],
+    );
+    assert_eq!(theirs, ours, "left: librdkafka, right: librskafka");
+    assert!(ours.contains("consumed 30\n"), "{ours}");
+    assert!(ours.contains("send offsets ok\ncommit ok\n"), "{ours}");
 }
 
 #[test]

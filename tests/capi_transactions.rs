@@ -1,7 +1,8 @@
 //! The transactional API of the C ABI against librdkafka's mock cluster: `tests/c/transactions.c`
 //! (compiled against the system rdkafka.h) misuses the API (begin before init, commit without
 //! begin, producing outside a transaction, a non-transactional producer, a consumer handle),
-//! then commits 1000 messages, aborts 500 and commits 1000 more; linked once against
+//! and `send_offsets_to_transaction` (NULL arguments, no valid offset, wrong state), then commits
+//! 1000 messages with a group's offsets, aborts 500 and commits 1000 more; linked once against
 //! librskafka's cdylib and once against the system librdkafka 2.0.2, both print the same.
 #![cfg(feature = "capi")]
 
@@ -110,6 +111,14 @@ fn transactions_c_program_matches_librdkafka() {
         "left: linked against librdkafka, right: against librskafka"
     );
     assert!(out.contains("commit 3: ok\n"), "{out}");
+    assert!(
+        out.contains("offsets 1: ok\noffsets 1 again: ok\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("offsets without begin: _STATE \"Operation not valid in state Ready\""),
+        "{out}"
+    );
     assert!(
         out.contains("after commit 3: reports 2500 failed 0 outq 0\n"),
         "{out}"

@@ -256,12 +256,30 @@ fn bad_configuration_is_refused_clearly() {
     .expect("idempotence with max.in.flight 6");
     eprintln!("idempotence + max.in.flight=6: {e}");
     assert!(e.to_string().contains("max.in.flight"), "{e}");
+}
 
-    // A producer without brokers to talk to is refused at creation.
-    let e = Producer::new(&ClientConfig::new())
-        .err()
-        .expect("no bootstrap.servers");
-    assert!(e.to_string().contains("bootstrap.servers"), "{e}");
+/// Without `bootstrap.servers` a producer is created (as in librdkafka) but reaches no broker
+/// until `add_brokers` gives it some.
+#[test]
+fn producer_without_bootstrap_servers_gets_brokers_later() {
+    let cluster = MockCluster::start(3, &[("late-brokers", 2)]);
+    let p = Producer::new(&ClientConfig::new()).expect("created without bootstrap.servers");
+    let e = p
+        .fetch_metadata(None, Duration::from_millis(500))
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::L_TRANSPORT, "{e}");
+    let log = record_reports(&p, 10);
+    for i in 0..10 {
+        send_expected(&p, "late-brokers", i, SIZE).unwrap();
+    }
+    let list = format!("PLAINTEXT://{}", cluster.bootstrap().replace(',', ", "));
+    assert_eq!(p.add_brokers(&list), 3);
+    assert_eq!(p.add_brokers("SSL://127.0.0.1:1"), 0);
+    drain(&p, Duration::from_secs(10));
+    assert_all_reported(&p, &log, 10);
+    assert_eq!(log.lock().unwrap().delivered().len(), 10);
+    let md = p.fetch_metadata(None, Duration::from_secs(5)).unwrap();
+    assert_eq!(md.brokers.len(), 3);
 }
 
 #[test]

@@ -42,6 +42,17 @@ unsafe fn get<'a>(p: *const rd_kafka_consumer_group_metadata_t) -> Option<&'a Cg
     unsafe { p.cast::<CgMetadata>().as_ref() }
 }
 
+/// The metadata behind a C pointer (for `rd_kafka_send_offsets_to_transaction`).
+///
+/// # Safety
+/// `p` is NULL or from this module, not destroyed.
+pub(crate) unsafe fn value<'a>(
+    p: *const rd_kafka_consumer_group_metadata_t,
+) -> Option<&'a ConsumerGroupMetadata> {
+    // SAFETY: per the contract.
+    unsafe { get(p) }.map(|c| &c.meta)
+}
+
 /// The group membership of consumer `rk` (group id, generation, member id, instance id); NULL
 /// for a producer or a consumer without `group.id`. Freed with
 /// `rd_kafka_consumer_group_metadata_destroy`.

@@ -436,6 +436,8 @@ pub unsafe extern "C" fn rd_kafka_new(
         }
         // SAFETY: just created; the callbacks need the handle's final address.
         unsafe { super::group::install_callbacks(rk) };
+        // SAFETY: just created.
+        unsafe { super::brokers::warn_without_brokers(rk) };
         rk
     })
 }

@@ -33,6 +33,7 @@ macro_rules! ffi_guard {
     }};
 }
 
+pub mod brokers;
 pub mod conf;
 pub mod conf_callbacks;
 pub mod consumer;

@@ -557,26 +557,6 @@ pub unsafe extern "C" fn rd_kafka_queue_yield(rkqu: *mut rd_kafka_queue_t) {
 }
 
 /// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`0`).
-///
-/// C prototype: `int rd_kafka_brokers_add(rd_kafka_t *rk, const char *brokerlist);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_brokers_add(
-    rk: *mut rd_kafka_t,
-    brokerlist: *const c_char,
-) -> c_int {
-    ffi_guard!(0, {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_brokers_add");
-        0
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
 /// librdkafka's "not implemented" value.
 ///
 /// C prototype: `void rd_kafka_set_logger(rd_kafka_t *rk, void (*func)(const rd_kafka_t *rk, int level, const char *fac, const char *buf));`

@@ -4137,31 +4137,6 @@ pub unsafe extern "C" fn rd_kafka_topic_result_name(
 }
 
 /// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`not_implemented_error("rd_kafka_send_offsets_to_transaction")`).
-///
-/// C prototype: `rd_kafka_error_t *rd_kafka_send_offsets_to_transaction(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *offsets, const rd_kafka_consumer_group_metadata_t *cgmetadata, int timeout_ms);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_send_offsets_to_transaction(
-    rk: *mut rd_kafka_t,
-    offsets: *const rd_kafka_topic_partition_list_t,
-    cgmetadata: *const rd_kafka_consumer_group_metadata_t,
-    timeout_ms: c_int,
-) -> *mut rd_kafka_error_t {
-    ffi_guard!(
-        super::error::not_implemented_error("rd_kafka_send_offsets_to_transaction"),
-        {
-            static LOGGED: AtomicBool = AtomicBool::new(false);
-            not_implemented(&LOGGED, "rd_kafka_send_offsets_to_transaction");
-            super::error::not_implemented_error("rd_kafka_send_offsets_to_transaction")
-        }
-    )
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
 /// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
 ///
 /// C prototype: `rd_kafka_resp_err_t rd_kafka_test_fatal_error(rd_kafka_t *rk, rd_kafka_resp_err_t err, const char *reason);`

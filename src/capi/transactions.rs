@@ -1,5 +1,6 @@
 //! The transactional producer API (`rd_kafka_init_transactions`, `rd_kafka_begin_transaction`,
-//! `rd_kafka_commit_transaction`, `rd_kafka_abort_transaction`): each returns NULL on success or
+//! `rd_kafka_send_offsets_to_transaction`, `rd_kafka_commit_transaction`,
+//! `rd_kafka_abort_transaction`): each returns NULL on success or
 //! an `rd_kafka_error_t` the caller frees with `rd_kafka_error_destroy()`, whose flags say
 //! retriable, `txn_requires_abort` or fatal, as librdkafka's.
 
@@ -13,6 +14,7 @@ use super::ctypes::*;
 use super::errcodes::*;
 use super::error::rd_kafka_error_t;
 use super::handle::{handle, rd_kafka_flush};
+use super::types::rd_kafka_topic_partition_list_t;
 
 /// NULL for success, else a new error object carrying the flags of `r`'s error.
 fn to_c(r: TxnResult) -> *mut rd_kafka_error_t {
@@ -137,5 +139,39 @@ pub unsafe extern "C" fn rd_kafka_abort_transaction(
             Err(e) => return e,
         };
         to_c(p.abort_transaction_with(timeout(timeout_ms), &mut c_flush(rk)))
+    })
+}
+
+/// Adds a consumer's offsets to the transaction (committed for `cgmetadata`'s group when the
+/// transaction commits). Offsets below 0 are skipped; none left is a no-op. Returns NULL or an
+/// error the caller frees; neither argument is taken over.
+///
+/// # Safety
+/// `rk` is NULL or a live handle; `offsets` NULL or a valid list; `cgmetadata` NULL or from
+/// `rd_kafka_consumer_group_metadata*()`.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_send_offsets_to_transaction(
+    rk: *mut rd_kafka_t,
+    offsets: *const rd_kafka_topic_partition_list_t,
+    cgmetadata: *const rd_kafka_consumer_group_metadata_t,
+    timeout_ms: c_int,
+) -> *mut rd_kafka_error_t {
+    ffi_guard!(std::ptr::null_mut(), {
+        // SAFETY: per the contract.
+        let group = unsafe { super::group_metadata::value(cgmetadata) };
+        let (Some(group), false) = (group, offsets.is_null()) else {
+            return rd_kafka_error_t::boxed(
+                RD_KAFKA_RESP_ERR__INVALID_ARG,
+                "cgmetadata and offsets are required parameters",
+            );
+        };
+        // SAFETY: per the contract.
+        let p = match unsafe { producer(rk) } {
+            Ok(p) => p,
+            Err(e) => return e,
+        };
+        // SAFETY: `offsets` is a valid list per the contract.
+        let list = unsafe { super::partition_list::to_vec(offsets) };
+        to_c(p.send_offsets_to_transaction(&list, group, timeout(timeout_ms)))
     })
 }

@@ -247,4 +247,6 @@ pub(crate) enum Command {
     /// Group id, generation, member id and instance id (`None` without `group.id`).
     GroupMetadata(Reply<Option<crate::group_metadata::ConsumerGroupMetadata>>),
     Close(Reply<()>),
+    /// More bootstrap brokers (`rd_kafka_brokers_add`), as `host:port`.
+    AddBrokers(Vec<String>),
 }

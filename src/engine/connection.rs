@@ -159,6 +159,20 @@ impl<C> Net<C> {
         Vec::new()
     }
 
+    /// Adds `addr` as a bootstrap broker unless one has it already (`rd_kafka_brokers_add`).
+    pub fn add_bootstrap(&mut self, addr: String) {
+        let mut next = 0;
+        for (k, a) in &self.addrs {
+            if let BrokerKey::Bootstrap(i) = k {
+                if *a == addr {
+                    return;
+                }
+                next = next.max(i + 1);
+            }
+        }
+        self.addrs.insert(BrokerKey::Bootstrap(next), addr);
+    }
+
     /// Forgets a logical broker and closes its connection.
     pub fn remove(&mut self, key: BrokerKey, now: Instant) -> Vec<InFlight<C>> {
         self.addrs.remove(&key);

@@ -78,12 +78,6 @@ impl EngineSettings {
                 }
             })
             .collect();
-        if bootstrap.is_empty() {
-            return Err(KafkaError::new(
-                ErrorCode::L_INVALID_ARG,
-                "No `bootstrap.servers` configured: client will not be able to connect to Kafka cluster",
-            ));
-        }
         let strategies = parse_strategy_list(&s.rebalance_strategies)
             .map_err(|e| KafkaError::new(ErrorCode::L_INVALID_ARG, e))?;
         let rack = s.client_rack.clone().unwrap_or_default();

@@ -52,6 +52,8 @@ requests! {
     DescribeGroupsRequest = DescribeGroups,
     AddPartitionsToTxnRequest = AddPartitionsToTxn,
     EndTxnRequest = EndTxn,
+    AddOffsetsToTxnRequest = AddOffsetsToTxn,
+    TxnOffsetCommitRequest = TxnOffsetCommit,
 }
 
 /// Encodes `req` as a complete size-prefixed frame at `version` and appends it to `out`.

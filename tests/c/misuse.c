@@ -426,7 +426,7 @@ static void null_misuse_librskafka(rd_kafka_t *producer) {
         CHECK("conf_get NULL conf", rd_kafka_conf_get(NULL, "acks", NULL, &sz) != RD_KAFKA_CONF_OK);
         rd_kafka_conf_destroy(NULL);
         rd_kafka_conf_destroy(conf);
-        /* No errstr buffer: a failure (no bootstrap.servers in librskafka) writes nothing. */
+        /* No errstr buffer, no bootstrap.servers: created with a CONFWARN notice on stderr. */
         conf = rd_kafka_conf_new();
         rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, NULL, 0);
         CHECK("new NULL errstr", 1);

@@ -1,6 +1,7 @@
 /* The transactional producer API: misuse first (begin before init, commit without begin,
  * producing outside a transaction, a non-transactional producer, a consumer handle), then
- * commit 1000 messages, abort 500, commit 1000 more. Prints facts that must be the same
+ * commit 1000 messages with a consumer's offsets (send_offsets_to_transaction), abort 500, commit
+ * 1000 more. Prints facts that must be the same
  * whichever library it is linked against.
  * Usage: transactions BOOTSTRAP TOPIC TRANSACTIONAL_ID */
 #include <stdio.h>
@@ -32,6 +33,19 @@ static void show(const char *what, rd_kafka_error_t *e) {
                rd_kafka_error_string(e), rd_kafka_error_is_fatal(e),
                rd_kafka_error_is_retriable(e), rd_kafka_error_txn_requires_abort(e));
         rd_kafka_error_destroy(e);
+}
+
+/* send_offsets_to_transaction with `n` offsets of `topic` (partition i at offset 10 * i - 5,
+ * so partition 0's is invalid and skipped) for group "txn-c-group". */
+static rd_kafka_error_t *send_offsets(rd_kafka_t *rk, const char *topic, int n) {
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(n);
+        for (int i = 0; i < n; i++)
+                rd_kafka_topic_partition_list_add(l, topic, i)->offset = 10 * i - 5;
+        rd_kafka_consumer_group_metadata_t *g = rd_kafka_consumer_group_metadata_new("txn-c-group");
+        rd_kafka_error_t *e = rd_kafka_send_offsets_to_transaction(rk, l, g, 30000);
+        rd_kafka_consumer_group_metadata_destroy(g);
+        rd_kafka_topic_partition_list_destroy(l);
+        return e;
 }
 
 static rd_kafka_t *new_client(rd_kafka_type_t type, const char *bootstrap, const char *txn_id) {
@@ -91,15 +105,21 @@ int main(int argc, char **argv) {
         show("commit before init", rd_kafka_commit_transaction(rk, 1000));
         show("abort before init", rd_kafka_abort_transaction(rk, 1000));
         produce(rk, topic, 0, 1);
+        show("offsets before init", send_offsets(rk, topic, 2));
+        show("no valid offsets before init", send_offsets(rk, topic, 1));
+        show("NULL offsets", rd_kafka_send_offsets_to_transaction(rk, NULL, NULL, 1000));
         show("init", rd_kafka_init_transactions(rk, 30000));
         show("init again", rd_kafka_init_transactions(rk, 30000));
         show("commit without begin", rd_kafka_commit_transaction(rk, 1000));
         show("abort without begin", rd_kafka_abort_transaction(rk, 1000));
         produce(rk, topic, 0, 1);
+        show("offsets without begin", send_offsets(rk, topic, 4));
 
         show("begin 1", rd_kafka_begin_transaction(rk));
         show("begin twice", rd_kafka_begin_transaction(rk));
         produce(rk, topic, 0, 1000);
+        show("offsets 1", send_offsets(rk, topic, 4));
+        show("offsets 1 again", send_offsets(rk, topic, 3));
         show("commit 1", rd_kafka_commit_transaction(rk, 30000));
         printf("after commit 1: delivered %d purged %d failed %d outq %d\n", delivered,
                failed_purge, failed_other, rd_kafka_outq_len(rk));
@@ -123,10 +143,12 @@ int main(int argc, char **argv) {
         rd_kafka_t *plain = new_client(RD_KAFKA_PRODUCER, bootstrap, NULL);
         show("plain init", rd_kafka_init_transactions(plain, 1000));
         show("plain begin", rd_kafka_begin_transaction(plain));
+        show("plain offsets", send_offsets(plain, topic, 2));
         rd_kafka_destroy(plain);
 
         rd_kafka_t *consumer = new_client(RD_KAFKA_CONSUMER, bootstrap, NULL);
         show("consumer init", rd_kafka_init_transactions(consumer, 1000));
+        show("consumer offsets", send_offsets(consumer, topic, 2));
         rd_kafka_destroy(consumer);
         printf("done\n");
         return 0;

@@ -149,6 +149,12 @@ impl Engine {
                 let _ = reply.send(Ok(m));
             }
             Command::Close(reply) => self.close(reply, now),
+            Command::AddBrokers(addrs) => {
+                for a in addrs {
+                    self.net.add_bootstrap(a);
+                }
+                self.metadata.request_refresh(now);
+            }
         }
     }
 

@@ -9,8 +9,11 @@ mod send;
 mod stats;
 mod txn;
 mod txn_error;
+mod txn_offsets;
 #[cfg(test)]
-mod txn_tests;
+mod txn_offsets_tests;
+#[cfg(test)]
+pub(super) mod txn_tests;
 
 pub use self::txn::{TxnError, TxnState};
 pub(crate) use self::txn::{TxnOp, TxnReply};
@@ -112,6 +115,15 @@ pub(crate) enum ProducerCommand {
         op: TxnOp,
         reply: TxnReply,
     },
+    /// More bootstrap brokers (`rd_kafka_brokers_add`), as `host:port`.
+    AddBrokers(Vec<String>),
+    /// `send_offsets_to_transaction`: the consumer's offsets join the transaction.
+    SendOffsets {
+        offsets: Vec<crate::topic_partition::TopicPartition>,
+        group: crate::group_metadata::ConsumerGroupMetadata,
+        timeout: Option<Duration>,
+        reply: TxnReply,
+    },
 }
 
 /// What the engine hands the application.
@@ -145,6 +157,11 @@ enum Ctx {
     },
     EndTxn {
         commit: bool,
+    },
+    AddOffsetsToTxn,
+    FindGroupCoordinator,
+    TxnOffsetCommit {
+        node: i32,
     },
 }
 
@@ -271,12 +288,6 @@ impl ProducerEngine {
                 }
             })
             .collect();
-        if bootstrap.is_empty() {
-            return Err(KafkaError::new(
-                ErrorCode::L_INVALID_ARG,
-                "No `bootstrap.servers` configured: client will not be able to connect to Kafka cluster",
-            ));
-        }
         let partitioner = Partitioner::from_name(&s.partitioner).ok_or_else(|| {
             KafkaError::new(
                 ErrorCode::L_INVALID_ARG,
@@ -441,10 +452,15 @@ impl ProducerEngine {
 
     fn txn_deadline(&self) -> Option<Instant> {
         let t = self.txn.as_ref()?;
-        [t.find_retry_at, t.add_retry_at, t.end_retry_at]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            t.find_retry_at,
+            t.add_retry_at,
+            t.end_retry_at,
+            self.offsets_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 }
 
@@ -491,6 +507,19 @@ impl crate::runtime::event_loop::Core for ProducerEngine {
                 self.closing = Some(reply);
             }
             ProducerCommand::Txn { op, reply } => self.txn_command(op, reply, now),
+            ProducerCommand::AddBrokers(addrs) => {
+                for a in addrs {
+                    self.net.add_bootstrap(a);
+                }
+                self.metadata.request_refresh(now);
+                self.tick(now);
+            }
+            ProducerCommand::SendOffsets {
+                offsets,
+                group,
+                timeout,
+                reply,
+            } => self.send_offsets_command(offsets, group, timeout, reply, now),
         }
     }
 

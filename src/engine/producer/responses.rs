@@ -2,7 +2,8 @@
 
 use super::*;
 use kafka_protocol::messages::{
-    AddPartitionsToTxnResponse, EndTxnResponse, FindCoordinatorResponse,
+    AddOffsetsToTxnResponse, AddPartitionsToTxnResponse, EndTxnResponse, FindCoordinatorResponse,
+    TxnOffsetCommitResponse,
 };
 
 impl ProducerEngine {
@@ -211,6 +212,9 @@ impl ProducerEngine {
                 self.on_add_partitions(parts, sent, None, now)
             }
             Ctx::EndTxn { commit } => self.on_end_txn(commit, None, now),
+            Ctx::AddOffsetsToTxn => self.on_add_offsets(None, now),
+            Ctx::FindGroupCoordinator => self.on_find_group_coordinator(None, now),
+            Ctx::TxnOffsetCommit { node } => self.on_txn_offset_commit(node, None, now),
         }
     }
 
@@ -272,6 +276,18 @@ impl ProducerEngine {
             Ctx::EndTxn { commit } => {
                 let resp = frame::decode_body::<EndTxnResponse>(&mut body, v).ok();
                 self.on_end_txn(commit, resp, now);
+            }
+            Ctx::AddOffsetsToTxn => {
+                let resp = frame::decode_body::<AddOffsetsToTxnResponse>(&mut body, v).ok();
+                self.on_add_offsets(resp, now);
+            }
+            Ctx::FindGroupCoordinator => {
+                let resp = frame::decode_body::<FindCoordinatorResponse>(&mut body, v).ok();
+                self.on_find_group_coordinator(resp, now);
+            }
+            Ctx::TxnOffsetCommit { node } => {
+                let resp = frame::decode_body::<TxnOffsetCommitResponse>(&mut body, v).ok();
+                self.on_txn_offset_commit(node, resp, now);
             }
         }
     }

@@ -131,6 +131,10 @@ pub(crate) struct Txn {
     pub err: Option<KafkaError>,
     /// The application's call waiting for the engine.
     pub call: Option<(TxnOp, TxnReply)>,
+    /// The `send_offsets_to_transaction` call under way.
+    pub offsets: Option<super::txn_offsets::OffsetsOp>,
+    /// AddOffsetsToTxn reached (or may have reached) the coordinator: the end needs EndTxn.
+    pub offsets_added: bool,
 }
 
 impl Txn {
@@ -152,6 +156,8 @@ impl Txn {
             dr_fails: 0,
             err: None,
             call: None,
+            offsets: None,
+            offsets_added: false,
         }
     }
 
@@ -213,7 +219,7 @@ pub(crate) fn is_fatal(err: ErrorCode) -> bool {
 }
 
 impl ProducerEngine {
-    fn txn_mut(&mut self) -> &mut Txn {
+    pub(super) fn txn_mut(&mut self) -> &mut Txn {
         self.txn.as_mut().expect("transactional producer")
     }
 
@@ -221,15 +227,22 @@ impl ProducerEngine {
     /// "not acknowledged" twin when the application stopped waiting).
     fn finish_call(&mut self, result: Result<(), TxnError>, done: Option<(TxnState, TxnState)>) {
         let t = self.txn_mut();
-        let answered = match t.call.take() {
-            Some((_, reply)) => reply.send(result.clone()).is_ok(),
-            None => false,
-        };
-        if let (Ok(()), Some((acked, not_acked))) = (&result, done) {
-            t.set_state(if answered { acked } else { not_acked });
-            if acked == TxnState::Ready {
-                t.registered.clear();
+        let call = t.call.take();
+        let Some((acked, not_acked)) = done.filter(|_| result.is_ok()) else {
+            if let Some((_, reply)) = call {
+                let _ = reply.send(result);
             }
+            return;
+        };
+        // The new state is in place before the caller wakes up and reads it.
+        t.set_state(acked);
+        if acked == TxnState::Ready {
+            t.registered.clear();
+            t.offsets_added = false;
+        }
+        let answered = call.is_some_and(|(_, reply)| reply.send(result).is_ok());
+        if !answered {
+            t.set_state(not_acked);
         }
     }
 
@@ -247,6 +260,9 @@ impl ProducerEngine {
         self.debug(|| format!("transaction fatal error: {}", e.message));
         self.out.push_back(ProducerOutput::Error(e.clone()));
         self.purge(true, false);
+        if let Some(op) = self.txn_mut().offsets.take() {
+            let _ = op.reply.send(Err(TxnError::fatal(code, e.message.clone())));
+        }
         self.finish_call(Err(TxnError::fatal(code, e.message)), None);
     }
 
@@ -261,6 +277,11 @@ impl ProducerEngine {
         self.debug(|| format!("transaction abortable error: {message}"));
         // Queued messages can no longer be sent in this transaction (librdkafka purges too).
         self.purge(true, false);
+        if let Some(op) = self.txn_mut().offsets.take() {
+            let _ = op
+                .reply
+                .send(Err(TxnError::abortable(code, message.clone())));
+        }
         self.finish_call(Err(TxnError::abortable(code, message)), None);
     }
 
@@ -312,6 +333,7 @@ impl ProducerEngine {
             (TxnOp::Begin, _) => {
                 t.set_state(InTransaction);
                 t.registered.clear();
+                t.offsets_added = false;
                 t.dr_fails = 0;
                 t.err = None;
                 let _ = reply.send(Ok(()));
@@ -327,6 +349,7 @@ impl ProducerEngine {
             (TxnOp::Commit, CommitNotAcked) | (TxnOp::Abort, AbortedNotAcked) => {
                 t.set_state(Ready);
                 t.registered.clear();
+                t.offsets_added = false;
                 let _ = reply.send(Ok(()));
             }
             (TxnOp::BeginAbort, AbortedNotAcked) => {
@@ -349,7 +372,7 @@ impl ProducerEngine {
                     return;
                 }
                 t.call = Some((op, reply));
-                if t.registered.is_empty() {
+                if t.registered.is_empty() && !t.offsets_added {
                     self.debug(|| "no partitions registered: not sending EndTxn".into());
                     return self.finish_call(Ok(()), Some((Ready, CommitNotAcked)));
                 }
@@ -364,7 +387,7 @@ impl ProducerEngine {
             }
             (TxnOp::Abort, _) => {
                 t.call = Some((op, reply));
-                if t.registered.is_empty() {
+                if t.registered.is_empty() && !t.offsets_added {
                     self.debug(|| "no partitions registered: not sending EndTxn".into());
                     return self.finish_call(Ok(()), Some((Ready, AbortedNotAcked)));
                 }
@@ -392,6 +415,10 @@ impl ProducerEngine {
         if matches!(t.state, TxnState::Init | TxnState::FatalError) {
             return;
         }
+        if t.offsets.is_some() {
+            self.tick_offsets(now);
+        }
+        let t = self.txn.as_ref().expect("transactional");
         if t.coord.is_none() {
             if !t.finding && t.find_retry_at.is_none_or(|at| at <= now) {
                 self.find_txn_coordinator(now);
@@ -421,7 +448,11 @@ impl ProducerEngine {
         let t = self.txn.as_ref().expect("transactional");
         let any_in_flight = self.acc.queues.values().any(|q| q.in_flight);
         if let Some(commit) = t.end {
-            if !t.ending && !t.adding && !any_in_flight && t.end_retry_at.is_none_or(|at| at <= now)
+            if !t.ending
+                && !t.adding
+                && t.offsets.is_none()
+                && !any_in_flight
+                && t.end_retry_at.is_none_or(|at| at <= now)
             {
                 self.send_end_txn(key, commit, now);
             }
@@ -731,6 +762,7 @@ impl ProducerEngine {
             TxnState::Init => {}
             _ => {
                 t.registered.clear();
+                t.offsets_added = false;
                 if t.state == TxnState::AbortingTransaction && !t.ending {
                     t.end = None;
                     self.finish_call(Ok(()), Some((TxnState::Ready, TxnState::AbortedNotAcked)));

@@ -26,31 +26,31 @@ use crate::engine::connection::IoAction;
 use crate::protocol::versions::CLIENT_VERSIONS;
 use crate::runtime::event_loop::Core;
 
-struct Sent {
+pub(super) struct Sent {
     conn: ConnId,
-    addr: String,
+    pub(super) addr: String,
     api: ApiKey,
-    version: i16,
+    pub(super) version: i16,
     correlation_id: i32,
     body: Bytes,
 }
 
 impl Sent {
-    fn decode<R: Decodable>(&self) -> R {
+    pub(super) fn decode<R: Decodable>(&self) -> R {
         R::decode(&mut self.body.clone(), self.version).expect("request decodes")
     }
 }
 
-struct H {
-    e: ProducerEngine,
-    now: Instant,
+pub(super) struct H {
+    pub(super) e: ProducerEngine,
+    pub(super) now: Instant,
     conns: HashMap<ConnId, String>,
-    pending: Vec<Sent>,
+    pub(super) pending: Vec<Sent>,
     reports: Vec<DeliveryReport>,
 }
 
 impl H {
-    fn new() -> H {
+    pub(super) fn new() -> H {
         let mut c = ClientConfig::new();
         c.set("bootstrap.servers", "boot:9092").unwrap();
         c.set("transactional.id", "tx").unwrap();
@@ -69,7 +69,7 @@ impl H {
         h
     }
 
-    fn pump(&mut self) {
+    pub(super) fn pump(&mut self) {
         loop {
             self.e.handle_timeout(self.now);
             let mut progressed = false;
@@ -97,7 +97,7 @@ impl H {
         }
     }
 
-    fn on_send(&mut self, conn: ConnId, mut frame: Bytes) -> bool {
+    pub(super) fn on_send(&mut self, conn: ConnId, mut frame: Bytes) -> bool {
         frame.advance(4);
         let api = ApiKey::try_from(frame.get_i16()).unwrap();
         let version = frame.get_i16();
@@ -133,7 +133,7 @@ impl H {
         false
     }
 
-    fn answer<R: Encodable>(&mut self, req: &Sent, resp: &R) {
+    pub(super) fn answer<R: Encodable>(&mut self, req: &Sent, resp: &R) {
         let mut buf = BytesMut::new();
         buf.put_i32(req.correlation_id);
         if req.api.response_header_version(req.version) >= 1 {
@@ -143,29 +143,29 @@ impl H {
         self.e.handle_frame(req.conn, buf.freeze(), self.now);
     }
 
-    fn respond<R: Encodable>(&mut self, req: Sent, resp: &R) {
+    pub(super) fn respond<R: Encodable>(&mut self, req: Sent, resp: &R) {
         self.answer(&req, resp);
         self.pump();
     }
 
-    fn take(&mut self, api: ApiKey) -> Option<Sent> {
+    pub(super) fn take(&mut self, api: ApiKey) -> Option<Sent> {
         let i = self.pending.iter().position(|s| s.api == api)?;
         Some(self.pending.remove(i))
     }
 
-    fn expect(&mut self, api: ApiKey) -> Sent {
+    pub(super) fn expect(&mut self, api: ApiKey) -> Sent {
         let apis: Vec<ApiKey> = self.pending.iter().map(|s| s.api).collect();
         self.take(api)
             .unwrap_or_else(|| panic!("no {api:?} pending: {apis:?}"))
     }
 
-    fn advance(&mut self, d: Duration) {
+    pub(super) fn advance(&mut self, d: Duration) {
         self.now += d;
         self.pump();
     }
 
     /// Sends a transactional step; returns the receiver of its answer.
-    fn op(&mut self, op: TxnOp) -> Receiver<Result<(), TxnError>> {
+    pub(super) fn op(&mut self, op: TxnOp) -> Receiver<Result<(), TxnError>> {
         let (tx, rx) = crossbeam_channel::bounded(1);
         self.e
             .handle_command(ProducerCommand::Txn { op, reply: tx }, self.now);
@@ -173,7 +173,7 @@ impl H {
         rx
     }
 
-    fn produce(&mut self, n: usize) {
+    pub(super) fn produce(&mut self, n: usize) {
         for i in 0..n {
             let rec = ProduceRecord {
                 topic: Arc::from("t"),
@@ -192,11 +192,11 @@ impl H {
         self.pump();
     }
 
-    fn state(&self) -> TxnState {
+    pub(super) fn state(&self) -> TxnState {
         self.e.txn.as_ref().unwrap().state
     }
 
-    fn answer_metadata(&mut self) {
+    pub(super) fn answer_metadata(&mut self) {
         while let Some(req) = self.take(ApiKey::Metadata) {
             let part = MetadataResponsePartition::default()
                 .with_partition_index(0)
@@ -215,7 +215,7 @@ impl H {
         }
     }
 
-    fn answer_find(&mut self) {
+    pub(super) fn answer_find(&mut self) {
         let req = self.expect(ApiKey::FindCoordinator);
         let body: FindCoordinatorRequest = req.decode();
         assert_eq!((body.key.as_str(), body.key_type), ("tx", 1));
@@ -227,7 +227,7 @@ impl H {
     }
 
     /// init_transactions up to Ready with producer id 7, epoch 0.
-    fn init(&mut self) {
+    pub(super) fn init(&mut self) {
         self.answer_metadata();
         let rx = self.op(TxnOp::Init);
         assert_eq!(self.state(), TxnState::WaitPid);
@@ -253,7 +253,7 @@ impl H {
 
     /// Answers the pending AddPartitionsToTxn with `code` for every partition; returns the
     /// address it went to.
-    fn answer_add(&mut self, code: i16) -> String {
+    pub(super) fn answer_add(&mut self, code: i16) -> String {
         let req = self.expect(ApiKey::AddPartitionsToTxn);
         let body: AddPartitionsToTxnRequest = req.decode();
         assert_eq!(body.v3_and_below_producer_id, ProducerId(7));
@@ -281,7 +281,7 @@ impl H {
         addr
     }
 
-    fn answer_produce(&mut self) -> Bytes {
+    pub(super) fn answer_produce(&mut self) -> Bytes {
         let req = self.expect(ApiKey::Produce);
         let body: ProduceRequest = req.decode();
         let records = body.topic_data[0].partition_data[0]
@@ -297,7 +297,7 @@ impl H {
         records
     }
 
-    fn answer_end(&mut self, commit: bool, code: i16) {
+    pub(super) fn answer_end(&mut self, commit: bool, code: i16) {
         let req = self.expect(ApiKey::EndTxn);
         let body: EndTxnRequest = req.decode();
         assert_eq!(body.committed, commit);

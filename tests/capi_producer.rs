@@ -248,12 +248,27 @@ fn handle_lifecycle_and_refusals() {
             .to_string()
     };
     unsafe {
-        // A consumer without a broker: the Rust consumer refuses it, and the caller keeps the
-        // configuration.
-        let conf = rd_kafka_conf_new();
-        let rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr.as_mut_ptr(), errstr.len());
+        // A configuration librdkafka refuses at rd_kafka_new (a cross-check of two properties):
+        // no handle, the reason in errstr, and the caller still owns the configuration.
+        let bad = rd_kafka_conf_new();
+        for (n, v) in [
+            ("reconnect.backoff.ms", "1000"),
+            ("reconnect.backoff.max.ms", "10"),
+        ] {
+            let (n, v) = (CString::new(n).unwrap(), CString::new(v).unwrap());
+            assert_eq!(
+                rd_kafka_conf_set(bad, n.as_ptr(), v.as_ptr(), errstr.as_mut_ptr(), 256),
+                RD_KAFKA_CONF_OK
+            );
+        }
+        let rk = rd_kafka_new(RD_KAFKA_CONSUMER, bad, errstr.as_mut_ptr(), errstr.len());
         assert!(rk.is_null());
-        assert!(!s(&errstr).is_empty());
+        assert_eq!(
+            s(&errstr),
+            "`reconnect.backoff.max.ms` must be >= `reconnect.backoff.ms`"
+        );
+        kafka::capi::conf::rd_kafka_conf_destroy(bad);
+        let conf = rd_kafka_conf_new();
         let (n, v) = (
             CString::new("client.id").unwrap(),
             CString::new("app").unwrap(),
@@ -262,7 +277,6 @@ fn handle_lifecycle_and_refusals() {
             rd_kafka_conf_set(conf, n.as_ptr(), v.as_ptr(), errstr.as_mut_ptr(), 256),
             RD_KAFKA_CONF_OK
         );
-        // (librdkafka would start without brokers; the Rust producer refuses to: issue C ABI.)
         let (n, v) = (
             CString::new("bootstrap.servers").unwrap(),
             CString::new("127.0.0.1:1").unwrap(),

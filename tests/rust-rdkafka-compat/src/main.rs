@@ -3,7 +3,8 @@
 //! FutureProducer, consumes in groups with BaseConsumer and StreamConsumer, and prints a transcript
 //! that depends only on what the broker did, so that both libraries must print the same.
 //!
-//! Usage: `rust-rdkafka-compat BOOTSTRAP TOPIC` (TOPIC: 3 partitions, empty, on a fresh cluster).
+//! Usage: `rust-rdkafka-compat BOOTSTRAP TOPIC KEYED_TOPIC` (TOPIC: 3 partitions, KEYED_TOPIC: 4,
+//! both empty, on a fresh cluster).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -24,14 +25,17 @@ use rdkafka::producer::{
 };
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 
-const PARTITIONS: i32 = 3;
+mod manual;
+mod produce_errors;
+
+pub(crate) const PARTITIONS: i32 = 3;
 /// Messages each producer sends: message i goes to partition i % PARTITIONS.
 const PER_PRODUCER: usize = 6;
 const TOTAL: usize = 3 * PER_PRODUCER;
-const TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Lines written by callbacks, printed at fixed points of the run (callback timing varies).
-type Log = Arc<Mutex<Vec<String>>>;
+pub(crate) type Log = Arc<Mutex<Vec<String>>>;
 
 fn flush_log(log: &Log) {
     for line in log.lock().unwrap().drain(..) {
@@ -40,7 +44,7 @@ fn flush_log(log: &Log) {
 }
 
 /// Delivery reports of BaseProducer and ThreadedProducer, keyed by the message's index.
-struct Deliveries {
+pub(crate) struct Deliveries {
     stage: &'static str,
     log: Log,
 }
@@ -114,7 +118,7 @@ fn offset(o: Offset) -> String {
 }
 
 /// A partition list as `topic[p]=offset ...`, sorted by topic and partition.
-fn tpl(list: &TopicPartitionList) -> String {
+pub(crate) fn tpl(list: &TopicPartitionList) -> String {
     let mut elems: Vec<_> = list
         .elements()
         .iter()
@@ -140,7 +144,7 @@ fn tpl(list: &TopicPartitionList) -> String {
     format!("{{{}}}", parts.join(" "))
 }
 
-fn base_config(bootstrap: &str) -> ClientConfig {
+pub(crate) fn base_config(bootstrap: &str) -> ClientConfig {
     let mut c = ClientConfig::new();
     c.set("bootstrap.servers", bootstrap);
     c
@@ -225,7 +229,7 @@ fn produce_threaded(bootstrap: &str, topic: &str, log: &Log) {
 }
 
 /// Prints the delivery lines in message order (reports of different partitions race).
-fn print_sorted(log: &Log) {
+pub(crate) fn print_sorted(log: &Log) {
     let mut lines = std::mem::take(&mut *log.lock().unwrap());
     lines.sort_by_key(|l| {
         let idx = l.split('#').nth(1).unwrap_or("");
@@ -341,7 +345,7 @@ fn print_watermarks<C: Consumer<X>, X: ConsumerContext>(who: &str, consumer: &C,
 }
 
 /// One consumed message as printed: `[partition]@offset key=value headers`.
-fn consumed(m: &BorrowedMessage<'_>) -> (i32, i64, String) {
+pub(crate) fn consumed(m: &BorrowedMessage<'_>) -> (i32, i64, String) {
     let headers = m.headers().map_or(String::new(), |h| {
         h.iter()
             .map(|h| format!(" {}={}", h.key, text(h.value)))
@@ -358,7 +362,7 @@ fn consumed(m: &BorrowedMessage<'_>) -> (i32, i64, String) {
 }
 
 /// Prints consumed messages by partition, and whether each partition came in offset order.
-fn print_consumed(who: &str, got: Vec<(i32, i64, String)>) {
+pub(crate) fn print_consumed(who: &str, got: Vec<(i32, i64, String)>) {
     let mut by_partition: BTreeMap<i32, Vec<(i64, String)>> = BTreeMap::new();
     for (p, o, line) in got {
         by_partition.entry(p).or_default().push((o, line));
@@ -509,8 +513,8 @@ fn consume_stream(bootstrap: &str, topic: &str) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let [_, bootstrap, topic] = args.as_slice() else {
-        eprintln!("usage: rust-rdkafka-compat BOOTSTRAP TOPIC");
+    let [_, bootstrap, topic, keyed_topic] = args.as_slice() else {
+        eprintln!("usage: rust-rdkafka-compat BOOTSTRAP TOPIC KEYED_TOPIC");
         std::process::exit(2);
     };
     let (version_n, version) = rdkafka::util::get_rdkafka_version();
@@ -527,5 +531,7 @@ fn main() {
 
     consume_base(bootstrap, topic);
     consume_stream(bootstrap, topic);
+    manual::consume_manual(bootstrap, topic);
+    produce_errors::produce_errors(bootstrap, topic, keyed_topic);
     println!("done");
 }

@@ -7,7 +7,8 @@
 //! placement) must equal
 //! `tests/rust-rdkafka-compat/expected.txt`, which is what librdkafka 2.12.1 prints. When a
 //! librdkafka 2.12.1 `librdkafka.so.1` is at hand (`LIBRDKAFKA_2_12_DIR`, or the benchmarks'
-//! `target/bench-cache/librdkafka-2.12.1/`), the same binary runs on it too and must print the same.
+//! `target/bench-cache/librdkafka-2.12.1/`), the same binary runs on it too and must print the same,
+//! as must the system's librdkafka (Debian's 2.0.2) when installed.
 #![cfg(feature = "capi")]
 
 mod common;
@@ -204,6 +205,7 @@ fn check_outcomes(transcript: &str) {
         "manual resumed [2] partition 2: 6 messages, in order: true",
         "oversized message: Message production error: MessageSizeTooLarge (Broker: Message size too large)",
         "errors FAILED #2 key=purged-2: Message production error: PurgeQueue (Local: Purged in queue)",
+        "consumer stats cgrp state up join_state steady assignment_size 4",
         "done",
     ] {
         assert!(has(line), "missing: {line}\n{transcript}");
@@ -234,6 +236,16 @@ fn rust_rdkafka_runs_unchanged_on_librskafka() {
         ours, expected,
         "librskafka's transcript differs from librdkafka's"
     );
+
+    // Debian's librdkafka 2.0.2 (the system's, when installed) prints the same too.
+    let system = Path::new("/usr/lib/x86_64-linux-gnu");
+    if system.join("librdkafka.so.1").is_file() {
+        let (theirs, theirs_err) = run_compat(&exe, system);
+        assert!(theirs_err.contains("librdkafka version 2."), "{theirs_err}");
+        assert_eq!(theirs, expected, "the system librdkafka prints otherwise");
+    } else {
+        eprintln!("SKIP comparison: no system librdkafka.so.1");
+    }
 
     match reference_lib_dir() {
         Some(dir) => {

@@ -27,6 +27,7 @@ use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 
 mod manual;
 mod produce_errors;
+mod stats;
 
 pub(crate) const PARTITIONS: i32 = 3;
 /// Messages each producer sends: message i goes to partition i % PARTITIONS.
@@ -381,7 +382,7 @@ pub(crate) fn print_consumed(who: &str, got: Vec<(i32, i64, String)>) {
     }
 }
 
-fn group_config(bootstrap: &str, group: &str) -> ClientConfig {
+pub(crate) fn group_config(bootstrap: &str, group: &str) -> ClientConfig {
     let mut c = base_config(bootstrap);
     c.set("group.id", group)
         .set("auto.offset.reset", "earliest")
@@ -533,5 +534,6 @@ fn main() {
     consume_stream(bootstrap, topic);
     manual::consume_manual(bootstrap, topic);
     produce_errors::produce_errors(bootstrap, topic, keyed_topic);
+    stats::statistics(bootstrap, keyed_topic);
     println!("done");
 }

@@ -15,7 +15,8 @@ use futures::StreamExt;
 use rdkafka::client::ClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{
-    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
+    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, RebalanceProtocol,
+    StreamConsumer,
 };
 use rdkafka::error::KafkaResult;
 use rdkafka::message::{BorrowedMessage, Header, Headers, Message, OwnedHeaders};
@@ -454,6 +455,26 @@ fn consume_base(bootstrap: &str, topic: &str) {
         tpl(&consumer.committed(TIMEOUT).unwrap())
     );
     print_watermarks("base", &consumer, topic);
+    println!(
+        "base rebalance_protocol {} assignment_lost {} group_metadata {}",
+        match consumer.rebalance_protocol() {
+            RebalanceProtocol::None => "none",
+            RebalanceProtocol::Eager => "eager",
+            RebalanceProtocol::Cooperative => "cooperative",
+        },
+        consumer.assignment_lost(),
+        consumer.group_metadata().is_some()
+    );
+    match consumer.offsets_for_timestamp(0, TIMEOUT) {
+        Ok(list) => println!("base offsets_for_timestamp(0) {}", tpl(&list)),
+        Err(e) => println!("base offsets_for_timestamp(0) error {e}"),
+    }
+    let md = consumer
+        .fetch_metadata(None, TIMEOUT)
+        .expect("fetch_metadata(None)");
+    let mut names: Vec<&str> = md.topics().iter().map(|t| t.name()).collect();
+    names.sort();
+    println!("base fetch_metadata(all) topics {names:?}");
     drop(consumer);
     flush_log(&log);
     println!("base closed");

@@ -51,31 +51,49 @@ fn install_prefix() -> PathBuf {
     prefix
 }
 
-/// Builds the compat program against the installed `rdkafka.pc`; `None` (skip) when cargo cannot
-/// get the crate's dependencies offline.
+/// Builds the compat program against the installed `rdkafka.pc`, from the local cargo registry;
+/// when crates are missing there, `cargo fetch` once (crates.io, locked versions) and retry.
+/// `None` (skip) when its dependencies cannot be had.
 fn build_compat(prefix: &Path) -> Option<PathBuf> {
     let dir = root().join("tests/rust-rdkafka-compat");
     let target = dir.join("target");
-    let out = Command::new(env!("CARGO"))
-        .args(["build", "--offline", "--manifest-path"])
-        .arg(dir.join("Cargo.toml"))
-        .arg("--target-dir")
-        .arg(&target)
-        .env("PKG_CONFIG_PATH", prefix.join("lib/pkgconfig"))
-        .env_remove("PKG_CONFIG_LIBDIR")
-        .env_remove("RUSTFLAGS")
-        .output()
-        .expect("running cargo build for tests/rust-rdkafka-compat");
-    if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let offline = [
+    let build = || {
+        Command::new(env!("CARGO"))
+            .args(["build", "--offline", "--manifest-path"])
+            .arg(dir.join("Cargo.toml"))
+            .arg("--target-dir")
+            .arg(&target)
+            .env("PKG_CONFIG_PATH", prefix.join("lib/pkgconfig"))
+            .env_remove("PKG_CONFIG_LIBDIR")
+            .env_remove("RUSTFLAGS")
+            .output()
+            .expect("running cargo build for tests/rust-rdkafka-compat")
+    };
+    let missing_crates = |stderr: &str| {
+        [
             "offline",
             "failed to download",
             "no matching package",
             "failed to select",
-        ];
-        if offline.iter().any(|s| stderr.contains(s)) {
-            eprintln!("SKIP: rust-rdkafka cannot be built offline here:\n{stderr}");
+        ]
+        .iter()
+        .any(|s| stderr.contains(s))
+    };
+    let mut out = build();
+    if !out.status.success() && missing_crates(&String::from_utf8_lossy(&out.stderr)) {
+        let fetched = Command::new(env!("CARGO"))
+            .args(["fetch", "--locked", "--manifest-path"])
+            .arg(dir.join("Cargo.toml"))
+            .status()
+            .is_ok_and(|s| s.success());
+        if fetched {
+            out = build();
+        }
+    }
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if missing_crates(&stderr) {
+            eprintln!("SKIP: rust-rdkafka's crates cannot be had here:\n{stderr}");
             return None;
         }
         panic!("building tests/rust-rdkafka-compat failed:\n{stderr}");

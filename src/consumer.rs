@@ -282,6 +282,9 @@ impl Consumer {
                             .unwrap_or_else(PartitionShared::new),
                         _ => PartitionShared::new(),
                     };
+                    if incremental != Some(false) {
+                        shared.assigned_offset.store(tp.offset, Ordering::Release);
+                    }
                     (tp.clone(), shared)
                 })
                 .collect::<Vec<_>>()
@@ -331,11 +334,14 @@ impl Consumer {
         self.assign_inner(Some(partitions), Some(false))
     }
 
-    /// The current assignment.
+    /// The current assignment, each partition with the offset it was assigned with.
     pub fn assignment(&self) -> Vec<TopicPartition> {
         let mut v: Vec<TopicPartition> = lock(&self.assignment)
-            .keys()
-            .map(|(t, p)| TopicPartition::new(t.clone(), *p))
+            .iter()
+            .map(|((t, p), s)| {
+                let off = s.assigned_offset.load(Ordering::Acquire);
+                TopicPartition::with_offset(t.clone(), *p, off)
+            })
             .collect();
         v.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
         v
@@ -568,7 +574,11 @@ impl Consumer {
         if self.closed.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
-        let assigned = self.assignment();
+        let assigned: Vec<TopicPartition> = self
+            .assignment()
+            .into_iter()
+            .map(|tp| TopicPartition::new(tp.topic, tp.partition))
+            .collect();
         if !assigned.is_empty() && !lock(&self.subscription).is_empty() {
             let r = Rebalance {
                 kind: RebalanceKind::Revoke,

@@ -33,6 +33,8 @@ pub(crate) struct PartitionShared {
     pub low_watermark: AtomicI64,
     /// High watermark from the last fetch response (`INVALID` until one arrived).
     pub high_watermark: AtomicI64,
+    /// The offset the partition was assigned with (librdkafka's `rd_kafka_assignment()` reports it).
+    pub assigned_offset: AtomicI64,
 }
 
 impl PartitionShared {
@@ -45,6 +47,7 @@ impl PartitionShared {
             queued_bytes: AtomicI64::new(0),
             low_watermark: AtomicI64::new(offset::INVALID),
             high_watermark: AtomicI64::new(offset::INVALID),
+            assigned_offset: AtomicI64::new(offset::INVALID),
         })
     }
 

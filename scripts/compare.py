@@ -55,22 +55,26 @@ def run(cmd, **kw):
 # Building
 
 
+def upstream_source():
+    """The librdkafka source directory rdkafka-sys vendors, fetched into the registry if missing."""
+    pattern = os.path.expanduser(
+        "~/.cargo/registry/src/*/rdkafka-sys-*+" + RDKAFKA_VERSION + "/librdkafka")
+    if not glob.glob(pattern):
+        # The mock launcher depends on rdkafka-sys: fetching its crates brings the source.
+        run(["cargo", "fetch", "--manifest-path",
+             os.path.join(ROOT, "tests", "mock-launcher", "Cargo.toml")])
+    srcs = sorted(glob.glob(pattern))
+    if not srcs:
+        sys.exit("compare: no librdkafka %s source in the cargo registry" % RDKAFKA_VERSION)
+    return srcs[-1]
+
+
 def build_upstream():
     """librdkafka 2.12.1 from rdkafka-sys's vendored source, as a shared library in the cache."""
     out = os.path.join(CACHE, "librdkafka-" + RDKAFKA_VERSION)
     lib = os.path.join(out, "librdkafka.so.1")
     if os.path.exists(lib):
         return out
-    srcs = sorted(glob.glob(os.path.expanduser(
-        "~/.cargo/registry/src/*/rdkafka-sys-*+" + RDKAFKA_VERSION + "/librdkafka")))
-    if not srcs:
-        # The mock launcher depends on rdkafka-sys: fetching its crates brings the source.
-        run(["cargo", "fetch", "--manifest-path",
-             os.path.join(ROOT, "tests", "mock-launcher", "Cargo.toml")])
-        srcs = sorted(glob.glob(os.path.expanduser(
-            "~/.cargo/registry/src/*/rdkafka-sys-*+" + RDKAFKA_VERSION + "/librdkafka")))
-    if not srcs:
-        sys.exit("compare: no librdkafka %s source in the cargo registry" % RDKAFKA_VERSION)
     missing = [p for p, h in (("zlib1g-dev", "zlib.h"), ("libzstd-dev", "zstd.h"),
                               ("liblz4-dev", "lz4frame.h"), ("libssl-dev", "openssl/ssl.h"))
                if not os.path.exists("/usr/include/" + h)]
@@ -78,7 +82,7 @@ def build_upstream():
         run(["apt-get", "install", "-y", "-q"] + missing)
     src = out + "-src"
     shutil.rmtree(src, ignore_errors=True)
-    shutil.copytree(srcs[-1], src)
+    shutil.copytree(upstream_source(), src)
     with open(os.path.join(CACHE, "build-librdkafka.log"), "w") as f:
         run(["./configure", "--disable-gssapi", "--disable-curl"], cwd=src, stdout=f, stderr=f)
         run(["make", "-C", "src", "-j%d" % os.cpu_count(), "librdkafka.so.1"], cwd=src,
@@ -378,7 +382,8 @@ def main():
     loaded = bool(busy_before or busy_after) or max(load_before[0], load_after[0]) > 0.7
     meta = dict(started=started, sizes=sizes, quick=args.quick, loaded=loaded,
                 load=(load_before, load_after), busy=sorted(set(busy_before + busy_after)),
-                versions={k: v for k, v in compare_report.versions(bench.results).items()})
+                versions=compare_report.versions(bench.results),
+                loc=compare_report.loc(ROOT, os.path.join(upstream_source(), "src")))
     md = compare_report.markdown(bench.results, bench.raw, meta)
     print(compare_report.table(bench.results))
     out = os.path.join(ROOT, "benches", "results")

@@ -81,6 +81,14 @@ def table(results):
     return "\n".join(lines) + "\n"
 
 
+def loc_line(c):
+    return ("Lines of code: librskafka %s in src/ (plus %s of unit tests and %s generated C ABI "
+            "stubs); librdkafka %s in src/ (plus %s of bundled third-party code and %s of its "
+            "mock cluster)." % tuple("{:,}".format(c[k]) for k in (
+                "ours", "ours_tests", "ours_generated", "librdkafka", "librdkafka_third_party",
+                "librdkafka_mock")))
+
+
 def markdown(results, raw, meta):
     s = meta["sizes"]
     out = ["# Head-to-head benchmark: latest run", ""]
@@ -97,7 +105,8 @@ def markdown(results, raw, meta):
                 "{:,}".format(s["tansu_msgs"]), "{:,}".format(s["mock_msgs"]), s["partitions"],
                 s["fetch_wait_ms"], s["idle_s"], s["assign_s"], "{:,}".format(s["latency_msgs"])),
             "", "Libraries: " + "; ".join("%s = `%s`" % kv for kv in meta["versions"].items()),
-            "", table(results), "## Raw lines", "", "```"] + raw + ["```", ""]
+            "", table(results), loc_line(meta["loc"]), "", "## Raw lines", "", "```"] + raw + [
+                "```", ""]
     return "\n".join(out)
 
 
@@ -169,4 +178,54 @@ def update_architecture(path, tbl, meta):
         "; **taken under load** (other processes busy): noisy" if meta["loaded"] else
         " on a quiet machine")
     with open(path, "w") as f:
-        f.write(text[:a] + "\n" + note + tbl + text[b:])
+        f.write(text[:a] + "\n" + note + tbl + "\n" + loc_line(meta["loc"]) + "\n" + text[b:])
+
+
+# Files in librdkafka's src/ that are bundled third-party code, not the client.
+THIRD_PARTY = ("lz4", "snappy", "cJSON", "regexp", "crc32c", "rdxxhash", "tinycthread", "queue.h",
+               "rdhdrhistogram", "rdwin32", "win32_config", "nanopb/", "opentelemetry/")
+GENERATED = ("src/capi/stubs.rs", "src/capi/pending.rs", "src/capi/ctypes.rs",
+             "src/capi/errcodes.rs")
+
+
+def _lines(path):
+    with open(path, errors="replace") as f:
+        return f.read().splitlines()
+
+
+def loc(root, rdkafka_src):
+    """Lines of code: ours (src/, without generated files; unit tests apart) and librdkafka's
+    src/ (without bundled third-party code; its mock cluster apart)."""
+    import os
+    ours = tests = generated = 0
+    for d, _, files in os.walk(os.path.join(root, "src")):
+        for name in files:
+            if not name.endswith((".rs", ".c")):
+                continue
+            path = os.path.join(d, name)
+            rel = os.path.relpath(path, root)
+            lines = _lines(path)
+            if rel in GENERATED:
+                generated += len(lines)
+                continue
+            cut = next((i for i, x in enumerate(lines) if x.strip() == "#[cfg(test)]"), None)
+            if name == "tests.rs" or d.endswith("/tests"):
+                cut = 0
+            ours += len(lines) if cut is None else cut
+            tests += 0 if cut is None else len(lines) - cut
+    theirs = third = mock = 0
+    for d, _, files in os.walk(rdkafka_src):
+        for name in files:
+            if not name.endswith((".c", ".h")):
+                continue
+            path = os.path.join(d, name)
+            rel = os.path.relpath(path, rdkafka_src)
+            n = len(_lines(path))
+            if rel.startswith(THIRD_PARTY) or any(rel.startswith(t) for t in THIRD_PARTY):
+                third += n
+            elif name.startswith("rdkafka_mock"):
+                mock += n
+            else:
+                theirs += n
+    return dict(ours=ours, ours_tests=tests, ours_generated=generated, librdkafka=theirs,
+                librdkafka_third_party=third, librdkafka_mock=mock)

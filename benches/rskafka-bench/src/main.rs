@@ -130,7 +130,11 @@ fn report(mode: &str, msgs: u64, bytes: u64, secs: f64, cpu0: f64, extra: &str) 
          threads={threads} vcsw={vcsw}{}{extra}",
         per_s(msgs as f64),
         per_s(bytes as f64) / 1e6,
-        if msgs > 0 { cpu * 1e6 / msgs as f64 } else { 0.0 },
+        if msgs > 0 {
+            cpu * 1e6 / msgs as f64
+        } else {
+            0.0
+        },
         maxrss_kb(),
         if extra.is_empty() { "" } else { " " },
     );

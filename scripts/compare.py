@@ -260,6 +260,8 @@ class Bench:
         log(tag, line)
         self.raw.append(tag + " " + line)
         rec = parse(line)
+        if rec.get("msgs") and isinstance(rec.get("app_thread_cpu_s"), float):
+            rec["app_s_per_M"] = rec["app_thread_cpu_s"] * 1e6 / rec["msgs"]
         if record:
             self.results.setdefault((workload, lib), []).append(rec)
         return rec

@@ -9,9 +9,11 @@ REFS = ["librdkafka 2.12.1", "librdkafka 2.0.2"]
 # For each kind of workload, the metrics worth a row, with their label.
 METRICS = {
     "produce": [("msgs_per_s", "msgs/s"), ("cpu_s_per_M", "CPU s per M msgs"),
+                ("app_s_per_M", "of which the application thread"),
                 ("maxrss_kb", "peak RSS KiB"), ("threads", "threads"),
                 ("broker_cpu_s", "broker CPU s")],
     "consume": [("msgs_per_s", "msgs/s"), ("cpu_s_per_M", "CPU s per M msgs"),
+                ("app_s_per_M", "of which the application thread"),
                 ("maxrss_kb", "peak RSS KiB"), ("threads", "threads"),
                 ("broker_cpu_s", "broker CPU s")],
     "idle": [("cpu_s", "CPU s"), ("wakeups", "wake-ups (voluntary ctx switches)"),

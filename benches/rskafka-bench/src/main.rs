@@ -85,8 +85,17 @@ impl Args {
 
 /// User + system CPU seconds of the whole process (getrusage).
 fn cpu_s() -> f64 {
+    rusage_s(libc::RUSAGE_SELF)
+}
+
+/// CPU seconds of the calling thread: the one `#[tokio::main]` blocks on, perf.c's application thread.
+fn main_cpu_s() -> f64 {
+    rusage_s(libc::RUSAGE_THREAD)
+}
+
+fn rusage_s(who: libc::c_int) -> f64 {
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+    unsafe { libc::getrusage(who, &mut ru) };
     let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     tv(ru.ru_utime) + tv(ru.ru_stime)
 }
@@ -120,13 +129,14 @@ fn sched_stats() -> (usize, u64) {
     (threads, vcsw)
 }
 
-fn report(mode: &str, msgs: u64, bytes: u64, secs: f64, cpu0: f64, extra: &str) {
-    let cpu = cpu_s() - cpu0;
+fn report(mode: &str, msgs: u64, bytes: u64, secs: f64, cpu0: (f64, f64), extra: &str) {
+    let cpu = cpu_s() - cpu0.0;
+    let app = main_cpu_s() - cpu0.1;
     let (threads, vcsw) = sched_stats();
     let per_s = |x: f64| if secs > 0.0 { x / secs } else { 0.0 };
     println!(
         "mode={mode} lib=\"rskafka 0.6.0 (tokio)\" msgs={msgs} bytes={bytes} secs={secs:.3} \
-         msgs_per_s={:.0} mb_per_s={:.2} cpu_s={cpu:.3} cpu_s_per_M={:.3} maxrss_kb={} \
+         msgs_per_s={:.0} mb_per_s={:.2} cpu_s={cpu:.3} cpu_s_per_M={:.3} app_thread_cpu_s={app:.3} maxrss_kb={} \
          threads={threads} vcsw={vcsw}{}{extra}",
         per_s(msgs as f64),
         per_s(bytes as f64) / 1e6,
@@ -178,7 +188,7 @@ fn compression(codec: &str) -> Compression {
 }
 
 async fn produce(a: &Args) -> i32 {
-    let cpu0 = cpu_s();
+    let cpu0 = (cpu_s(), main_cpu_s());
     let t0 = Instant::now();
     let client = ClientBuilder::new(a.brokers.split(',').map(String::from).collect())
         .build()
@@ -242,7 +252,7 @@ async fn consume(a: &Args) -> i32 {
     });
     let mut all = stream::select_all(streams);
     let (mut got, mut bytes) = (0u64, 0u64);
-    let (mut cpu0, mut t0) = (0.0, Instant::now());
+    let (mut cpu0, mut t0) = ((0.0, 0.0), Instant::now());
     while got < a.count {
         match tokio::time::timeout(Duration::from_secs(60), all.next()).await {
             Err(_) => die("consume", "no message for 60 s"),
@@ -251,7 +261,7 @@ async fn consume(a: &Args) -> i32 {
             Ok(Some(Ok((r, _)))) => {
                 if got == 0 {
                     // As in perf.c: the clock starts at the first message.
-                    cpu0 = cpu_s();
+                    cpu0 = (cpu_s(), main_cpu_s());
                     t0 = Instant::now();
                 }
                 got += 1;

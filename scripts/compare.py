@@ -79,6 +79,7 @@ def build_upstream():
                               ("liblz4-dev", "lz4frame.h"), ("libssl-dev", "openssl/ssl.h"))
                if not os.path.exists("/usr/include/" + h)]
     if missing:
+        run(["apt-get", "update", "-q"])
         run(["apt-get", "install", "-y", "-q"] + missing)
     src = out + "-src"
     shutil.rmtree(src, ignore_errors=True)
@@ -106,17 +107,15 @@ def link_dir(name, target):
 def prepare(args):
     os.makedirs(BENCH, exist_ok=True)
     perf = os.path.join(BENCH, "perf")
-    run(["cc", "-O2", "-o", perf, os.path.join(ROOT, "benches", "c", "perf.c"), "-lrdkafka",
-         "-lpthread"])
     if not args.no_build:
+        # Debian's librdkafka-dev (the system rdkafka.h), tansu and the mock launcher.
+        run(["bash", os.path.join(ROOT, "scripts", "install-deps.sh")])
         run(["cargo", "build", "--release", "--features", "capi", "--lib"], cwd=ROOT)
         run(["cargo", "build", "--release", "--manifest-path",
              os.path.join(ROOT, "benches", "rskafka-bench", "Cargo.toml"), "--target-dir",
              os.path.join(ROOT, "target", "rskafka-bench")], cwd=ROOT)
-        if not os.path.exists(LAUNCHER):
-            run(["cargo", "build", "--release", "--manifest-path",
-                 os.path.join(ROOT, "tests", "mock-launcher", "Cargo.toml"), "--target-dir",
-                 os.path.join(ROOT, "tests", "mock-launcher", "target")])
+    run(["cc", "-O2", "-o", perf, os.path.join(ROOT, "benches", "c", "perf.c"), "-lrdkafka",
+         "-lpthread"])
     LIBS[DEBIAN] = link_dir("debian", "/usr/lib/x86_64-linux-gnu/librdkafka.so.1")
     LIBS[UPSTREAM] = build_upstream()
     LIBS[OURS] = link_dir("ours", os.path.join(ROOT, "target", "release", "libkafka.so"))

@@ -10,8 +10,9 @@
  *   perf assign  -b BROKERS -t TOPIC [-d SECONDS] [-X prop=val]...
  *
  * Prints one line of `key=value` fields: what was done (msgs, bytes, secs, msgs_per_s, mb_per_s),
- * the process's CPU seconds (user + sys from getrusage), peak RSS, threads, voluntary context
- * switches of all threads (wake-ups), and for latency the end-to-end percentiles in microseconds.
+ * the process's CPU seconds (user + sys from getrusage) and the application thread's alone, peak
+ * RSS (VmHWM), threads, voluntary context switches of all threads (wake-ups), and for latency
+ * the end-to-end percentiles in microseconds.
  * `-X` properties apply to every handle the mode creates (producer and consumer alike).
  */
 #define _GNU_SOURCE /* RUSAGE_THREAD */

@@ -95,9 +95,12 @@ def markdown(results, raw, meta):
     s = meta["sizes"]
     out = ["# Head-to-head benchmark: latest run", ""]
     if meta["loaded"]:
-        out += ["**Taken under load**: other processes were busy on the machine (%s; load "
-                "average %.2f before, %.2f after), so these figures are noisy." % (
-                    ", ".join(meta["busy"]) or "-", meta["load"][0][0], meta["load"][1][0]), ""]
+        out += ["**Taken under load**: other processes were busy on the machine (%s; they used "
+                "%.2f cores on average during the run), so these figures are noisy." % (
+                    ", ".join(meta["busy"]) or "-", meta["others"]), ""]
+    else:
+        out += ["Taken on a quiet machine: other processes used %.2f cores on average during "
+                "the run." % meta["others"], ""]
     out += ["Made by `/usr/bin/python3 scripts/compare.py%s` on %s, %d round(s); medians over "
             "rounds. Throughput: %s messages of 100 B on tansu (memory storage), %s on the "
             "3-broker mock cluster, %d partitions, every consumer with `fetch.wait.max.ms=%d`; "
@@ -175,10 +178,10 @@ def update_architecture(path, tbl, meta):
     with open(path) as f:
         text = f.read()
     a, b = text.index(BEGIN) + len(BEGIN), text.index(END)
-    note = "Measured %s, %d round(s)%s.\n\n" % (
+    note = "Measured %s, %d round(s)%s (other processes used %.2f cores meanwhile).\n\n" % (
         meta["started"], meta["sizes"]["rounds"],
-        "; **taken under load** (other processes busy): noisy" if meta["loaded"] else
-        " on a quiet machine")
+        "; **taken under load**: noisy" if meta["loaded"] else " on a quiet machine",
+        meta["others"])
     with open(path, "w") as f:
         f.write(text[:a] + "\n" + note + tbl + "\n" + loc_line(meta["loc"]) + "\n" + text[b:])
 

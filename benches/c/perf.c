@@ -10,10 +10,12 @@
  *   perf assign  -b BROKERS -t TOPIC [-d SECONDS] [-X prop=val]...
  *
  * Prints one line of `key=value` fields: what was done (msgs, bytes, secs, msgs_per_s, mb_per_s),
- * the process's CPU seconds (user + sys from getrusage), peak RSS, threads, voluntary context
- * switches of all threads (wake-ups), and for latency the end-to-end percentiles in microseconds.
+ * the process's CPU seconds (user + sys from getrusage) and the application thread's alone, peak
+ * RSS (VmHWM), threads, voluntary context switches of all threads (wake-ups), and for latency
+ * the end-to-end percentiles in microseconds.
  * `-X` properties apply to every handle the mode creates (producer and consumer alike).
  */
+#define _GNU_SOURCE /* RUSAGE_THREAD */
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -99,27 +101,53 @@ static void sched_stats(long *vcsw, int *threads) {
         closedir(d);
 }
 
-static double cpu_s(void) {
+/* Peak RSS of this program in KiB: VmHWM belongs to the address space, so unlike getrusage's
+ * ru_maxrss it does not carry the parent's peak across fork and exec (a Python harness's RSS
+ * would otherwise hide every figure below its own). */
+static long peak_rss_kb(void) {
+        FILE *f = fopen("/proc/self/status", "r");
+        char line[256];
+        long kb = -1;
+        if (!f)
+                return -1;
+        while (fgets(line, sizeof(line), f))
+                if (!strncmp(line, "VmHWM:", 6))
+                        kb = atol(line + 6);
+        fclose(f);
+        return kb;
+}
+
+static double rusage_s(int who) {
         struct rusage ru;
-        getrusage(RUSAGE_SELF, &ru);
+        getrusage(who, &ru);
         return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
                ru.ru_stime.tv_usec / 1e6;
 }
 
-/* Prints the common fields; `cpu0` is the CPU time at the start of the measured part. */
+/* CPU seconds of the whole process, and of the calling (application) thread alone: the
+ * difference is what the library's own threads spent. */
+static double cpu_s(void) {
+        return rusage_s(RUSAGE_SELF);
+}
+
+static double main_cpu_s(void) {
+        return rusage_s(RUSAGE_THREAD);
+}
+
+/* Prints the common fields; `cpu0` and `main0` are the process's and the application thread's
+ * CPU time at the start of the measured part. */
 static void report(const char *mode, long msgs, long bytes, double secs, double cpu0,
-                   const char *extra) {
-        struct rusage ru;
+                   double main0, const char *extra) {
         long vcsw;
         int threads;
-        double cpu = cpu_s() - cpu0;
-        getrusage(RUSAGE_SELF, &ru);
+        double cpu = cpu_s() - cpu0, app = main_cpu_s() - main0;
         sched_stats(&vcsw, &threads);
         printf("mode=%s lib=\"%s\" msgs=%ld bytes=%ld secs=%.3f msgs_per_s=%.0f mb_per_s=%.2f "
-               "cpu_s=%.3f cpu_s_per_M=%.3f maxrss_kb=%ld threads=%d vcsw=%ld%s%s\n",
+               "cpu_s=%.3f cpu_s_per_M=%.3f app_thread_cpu_s=%.3f maxrss_kb=%ld threads=%d "
+               "vcsw=%ld%s%s\n",
                mode, rd_kafka_version_str(), msgs, bytes, secs, secs > 0 ? msgs / secs : 0,
-               secs > 0 ? bytes / secs / 1e6 : 0, cpu, msgs > 0 ? cpu * 1e6 / msgs : 0,
-               ru.ru_maxrss, threads, vcsw, extra ? " " : "", extra ? extra : "");
+               secs > 0 ? bytes / secs / 1e6 : 0, cpu, msgs > 0 ? cpu * 1e6 / msgs : 0, app,
+               peak_rss_kb(), threads, vcsw, extra ? " " : "", extra ? extra : "");
         fflush(stdout);
 }
 
@@ -149,7 +177,7 @@ static int do_produce(void) {
         char *payload = malloc(size + 1);
         for (long i = 0; i < size; i++)
                 payload[i] = 'a' + i % 26;
-        double cpu0 = cpu_s(), t0 = now_s();
+        double cpu0 = cpu_s(), main0 = main_cpu_s(), t0 = now_s();
         for (long i = 0; i < count; i++) {
                 char key[32];
                 int klen = snprintf(key, sizeof(key), "%ld", i % 1000);
@@ -168,7 +196,7 @@ static int do_produce(void) {
         double secs = now_s() - t0;
         char extra[64];
         snprintf(extra, sizeof(extra), "failed=%ld", failed);
-        report("produce", delivered, delivered * size, secs, cpu0, extra);
+        report("produce", delivered, delivered * size, secs, cpu0, main0, extra);
         free(payload);
         rd_kafka_topic_destroy(rkt);
         rd_kafka_destroy(rk);
@@ -197,7 +225,7 @@ static rd_kafka_t *new_consumer(void) {
 static int do_consume(void) {
         rd_kafka_t *rk = new_consumer();
         long got = 0, bytes = 0;
-        double cpu0 = 0, t0 = 0, last = now_s();
+        double cpu0 = 0, main0 = 0, t0 = 0, last = now_s();
         while (got < count) {
                 rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 1000);
                 if (!m) {
@@ -212,6 +240,7 @@ static int do_consume(void) {
                                 /* The clock starts at the first message: group join time is
                                  * the broker's, not the client's. */
                                 cpu0 = cpu_s();
+                                main0 = main_cpu_s();
                                 t0 = now_s();
                         }
                         got++;
@@ -220,7 +249,7 @@ static int do_consume(void) {
                 }
                 rd_kafka_message_destroy(m);
         }
-        report("consume", got, bytes, now_s() - t0, cpu0, NULL);
+        report("consume", got, bytes, now_s() - t0, cpu0, main0, NULL);
         rd_kafka_consumer_close(rk);
         rd_kafka_destroy(rk);
         return 0;
@@ -247,7 +276,7 @@ static int do_idle(void) {
         long vcsw0;
         int threads;
         sched_stats(&vcsw0, &threads);
-        double cpu0 = cpu_s(), t0 = now_s();
+        double cpu0 = cpu_s(), main0 = main_cpu_s(), t0 = now_s();
         while (now_s() - t0 < seconds) {
                 rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 1000);
                 if (m)
@@ -257,7 +286,7 @@ static int do_idle(void) {
         sched_stats(&vcsw1, &threads);
         char extra[128];
         snprintf(extra, sizeof(extra), "assigned=%d wakeups=%ld", parts, vcsw1 - vcsw0);
-        report("idle", 0, 0, now_s() - t0, cpu0, extra);
+        report("idle", 0, 0, now_s() - t0, cpu0, main0, extra);
         rd_kafka_consumer_close(rk);
         rd_kafka_destroy(rk);
         return 0;
@@ -285,7 +314,7 @@ static int do_assign(void) {
         rd_kafka_assign(rk, l);
         rd_kafka_topic_partition_list_destroy(l);
         long got = 0, bytes = 0;
-        double cpu0 = cpu_s(), t0 = now_s();
+        double cpu0 = cpu_s(), main0 = main_cpu_s(), t0 = now_s();
         while (now_s() - t0 < seconds) {
                 rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
                 if (!m)
@@ -298,7 +327,7 @@ static int do_assign(void) {
         }
         char extra[64];
         snprintf(extra, sizeof(extra), "assigned=%d", n);
-        report("assign", got, bytes, now_s() - t0, cpu0, extra);
+        report("assign", got, bytes, now_s() - t0, cpu0, main0, extra);
         rd_kafka_destroy(rk);
         return 0;
 }
@@ -366,7 +395,7 @@ static int do_latency(void) {
         int64_t *lat = calloc(count, sizeof(*lat));
         long got = 0;
         pthread_t thr;
-        double cpu0 = cpu_s(), t0 = now_s();
+        double cpu0 = cpu_s(), main0 = main_cpu_s(), t0 = now_s();
         pthread_create(&thr, NULL, latency_producer, p);
         double last = now_s();
         while (got < count && now_s() - last < 30) {
@@ -390,7 +419,7 @@ static int do_latency(void) {
         snprintf(extra, sizeof(extra), "rate=%ld p50_us=%" PRId64 " p99_us=%" PRId64
                  " max_us=%" PRId64, rate, got ? lat[got / 2] : -1,
                  got ? lat[got * 99 / 100] : -1, got ? lat[got - 1] : -1);
-        report("latency", got, got * 16, secs, cpu0, extra);
+        report("latency", got, got * 16, secs, cpu0, main0, extra);
         free(lat);
         rd_kafka_destroy(p);
         rd_kafka_consumer_close(c);

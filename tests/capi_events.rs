@@ -7,73 +7,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use common::MockCluster;
 
-const HEADER: &str = "/usr/include/librdkafka/rdkafka.h";
-
-fn profile_dir() -> PathBuf {
-    // target/<profile>/deps/capi_events-<hash>
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().to_path_buf()
-}
-
-fn work_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("capi_events");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// The cdylib with the `capi` feature, rebuilt first: `cargo test` builds the test's rlib but
-/// leaves `libkafka.so` as it was, so the C program would run an older library.
-fn our_lib() -> PathBuf {
-    let mut cmd = Command::new(env!("CARGO"));
-    cmd.args(["build", "--lib", "--features", "capi"]);
-    if profile_dir().ends_with("release") {
-        cmd.arg("--release");
-    }
-    let st = cmd
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let lib = profile_dir().join("libkafka.so");
-    assert!(lib.exists(), "{} missing", lib.display());
-    lib
-}
-
-fn compile(src: &str, out: &Path, link: &[String]) {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(src);
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-    let st = Command::new(cc)
-        .args(["-Wall", "-Wno-deprecated-declarations", "-o"])
-        .arg(out)
-        .arg(&src)
-        .args(link)
-        .status()
-        .unwrap();
-    assert!(st.success(), "compiling {} failed", src.display());
-}
-
-fn run(exe: &Path, args: &[&str]) -> String {
-    let out = Command::new("timeout")
-        .arg("120")
-        .arg(exe)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{} failed ({}): stdout {} stderr {}",
-        exe.display(),
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use common::capi::{compile, our_lib, run, work_dir, HEADER};
 
 #[test]
 fn events_c_program_matches_librdkafka() {
@@ -83,7 +21,7 @@ fn events_c_program_matches_librdkafka() {
     }
     let lib = our_lib();
     let lib_dir = lib.parent().unwrap();
-    let dir = work_dir();
+    let dir = work_dir("capi_events");
     let ours = dir.join("events_librskafka");
     compile(
         "tests/c/events.c",

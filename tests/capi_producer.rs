@@ -10,71 +10,12 @@ mod common;
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use common::{consume_with_librdkafka, MockCluster};
 
-const HEADER: &str = "/usr/include/librdkafka/rdkafka.h";
-
-fn profile_dir() -> PathBuf {
-    // target/<profile>/deps/capi_producer-<hash>
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().to_path_buf()
-}
-
-fn work_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("capi_producer");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// The cdylib with the `capi` feature, rebuilt first: `cargo test` links tests against the rlib
-/// and leaves the cdylib as it was, so an old one would be tested otherwise.
-fn our_lib() -> PathBuf {
-    let lib = profile_dir().join("libkafka.so");
-    let has_capi = |p: &Path| {
-        Command::new("nm")
-            .arg("-D")
-            .arg(p)
-            .output()
-            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(" T rd_kafka_producev"))
-    };
-    let st = Command::new(env!("CARGO"))
-        .args(["build", "--lib", "--features", "capi"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .unwrap();
-    assert!(st.success());
-    assert!(has_capi(&lib), "{} lacks the C ABI", lib.display());
-    lib
-}
-
-fn compile(src: &str, out: &Path, link: &[String]) {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(src);
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-    let st = Command::new(cc)
-        .args(["-Wall", "-Wno-deprecated-declarations", "-o"])
-        .arg(out)
-        .arg(&src)
-        .args(link)
-        .status()
-        .unwrap();
-    assert!(st.success(), "compiling {} failed", src.display());
-}
-
-fn run(exe: &Path, args: &[&str]) -> String {
-    let out = Command::new(exe).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{} failed ({}): stdout {} stderr {}",
-        exe.display(),
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use common::capi::{compile, our_lib, run, work_dir, HEADER};
 
 #[test]
 fn produce_c_program_matches_librdkafka() {
@@ -84,7 +25,7 @@ fn produce_c_program_matches_librdkafka() {
     }
     let lib = our_lib();
     let lib_dir = lib.parent().unwrap();
-    let dir = work_dir();
+    let dir = work_dir("capi_producer");
     let ours = dir.join("produce_librskafka");
     compile(
         "tests/c/produce.c",
@@ -189,7 +130,7 @@ fn kcat_produces_through_librskafka() {
     }
     let lib = our_lib();
     // A directory where librdkafka.so.1 is our library.
-    let dir = work_dir().join("kcat-lib");
+    let dir = work_dir("capi_producer").join("kcat-lib");
     std::fs::create_dir_all(&dir).unwrap();
     let link = dir.join("librdkafka.so.1");
     let _ = std::fs::remove_file(&link);

@@ -10,6 +10,7 @@
 //! it produces, [`expected_message`].
 #![allow(dead_code, unused_imports)]
 
+pub mod capi;
 pub mod consumer_util;
 mod launcher;
 mod mock;

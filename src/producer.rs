@@ -88,6 +88,9 @@ impl<'a> Record<'a> {
 
 /// Called from `poll` for each delivery report (librdkafka's `dr_msg_cb`).
 pub type DeliveryCallback = Box<dyn FnMut(&DeliveryReport) + Send>;
+/// Called from `poll` with each batch of delivery reports, which it takes over (the C ABI's
+/// queue: no copy per report).
+pub(crate) type DeliveryBatchCallback = Box<dyn FnMut(Vec<DeliveryReport>) + Send>;
 /// Called from `poll` for client-level errors (librdkafka's `error_cb`).
 pub type ErrorCallback = Box<dyn FnMut(&KafkaError) + Send>;
 /// Called from `poll` with each statistics document (librdkafka's JSON, `statistics.interval.ms`).
@@ -127,6 +130,7 @@ pub struct Producer {
     max_bytes: usize,
     message_max_bytes: usize,
     dr_cb: Mutex<Option<DeliveryCallback>>,
+    dr_batch_cb: Mutex<Option<DeliveryBatchCallback>>,
     error_cb: Mutex<Option<ErrorCallback>>,
     stats_cb: Mutex<Option<StatsCallback>>,
     throttle_cb: Mutex<Option<ThrottleCallback>>,
@@ -159,6 +163,8 @@ impl Producer {
         let max_messages = s.queue_buffering_max_messages.max(1) as usize;
         let max_bytes = (s.queue_buffering_max_kbytes.max(1) as usize) * 1024;
         let message_max_bytes = s.message_max_bytes.max(1) as usize;
+        let batch_msgs = (s.batch_num_messages.max(1) as usize).min(max_messages / 2);
+        let batch_bytes = (s.batch_size.max(1) as usize).min(max_bytes / 2);
         let name = crate::engine::stats::client_name(&s.client_id, "producer");
         let txn_timeout = s.transaction_timeout;
         let engine = ProducerEngine::new(s, name.clone(), debug, Instant::now())?;
@@ -170,6 +176,7 @@ impl Producer {
                 format!("Failed to start the engine thread: {e}"),
             )
         })?;
+        engine.set_lazy_limits(batch_msgs, batch_bytes);
         let thread = engine.thread.take();
         Ok(Producer {
             engine,
@@ -181,6 +188,7 @@ impl Producer {
             max_bytes,
             message_max_bytes,
             dr_cb: Mutex::new(None),
+            dr_batch_cb: Mutex::new(None),
             error_cb: Mutex::new(None),
             stats_cb: Mutex::new(None),
             throttle_cb: Mutex::new(None),
@@ -195,6 +203,12 @@ impl Producer {
     /// Sets the delivery report callback, called from `poll`.
     pub fn set_delivery_callback(&self, cb: DeliveryCallback) {
         *lock(&self.dr_cb) = Some(cb);
+    }
+
+    /// Sets a callback that takes each batch of reports whole; it replaces the per-report
+    /// delivery callback.
+    pub(crate) fn set_delivery_batch_callback(&self, cb: DeliveryBatchCallback) {
+        *lock(&self.dr_batch_cb) = Some(cb);
     }
 
     /// Sets the error callback, called from `poll`.
@@ -311,7 +325,10 @@ impl Producer {
                 }
             }
         }
-        if !self.engine.send(ProducerCommand::Produce(r)) {
+        if !self
+            .engine
+            .send_lazy(ProducerCommand::Produce(r), bytes + RECORD_OVERHEAD)
+        {
             self.queued.fetch_sub(1, Ordering::AcqRel);
             self.queued_bytes.fetch_sub(bytes, Ordering::AcqRel);
             return Err(KafkaError::new(
@@ -368,14 +385,16 @@ impl Producer {
                                 + r.value.as_ref().map_or(0, Bytes::len)
                         })
                         .sum();
-                    if let Some(cb) = lock(&self.dr_cb).as_mut() {
+                    let n = reports.len();
+                    if let Some(cb) = lock(&self.dr_batch_cb).as_mut() {
+                        cb(reports);
+                    } else if let Some(cb) = lock(&self.dr_cb).as_mut() {
                         for r in &reports {
                             cb(r);
                         }
                     }
-                    served += reports.len();
-                    self.queued
-                        .fetch_sub(reports.len() + silent, Ordering::AcqRel);
+                    served += n;
+                    self.queued.fetch_sub(n + silent, Ordering::AcqRel);
                     // Silent reports' bytes are not known here; the byte bound is advisory for them.
                     self.queued_bytes.fetch_sub(
                         bytes.min(self.queued_bytes.load(Ordering::Acquire)),
@@ -570,6 +589,10 @@ impl Drop for Producer {
         let _ = self.close();
     }
 }
+
+/// Bytes a record adds to a batch beyond its key and value, roughly (for waking a lingering
+/// engine when a batch's worth of messages waits unseen).
+const RECORD_OVERHEAD: usize = 16;
 
 /// The largest size `rec` can take in a record batch, as librdkafka estimates it when checking
 /// `message.max.bytes`: key, value, serialized headers, and the record fields' widest varints.

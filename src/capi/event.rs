@@ -78,23 +78,25 @@ impl Drop for Event {
 }
 
 impl Event {
-    /// The event for `op` (and, for delivery reports, the reports of the same batch `more`).
+    /// The event for `op`.
     ///
     /// # Safety
     /// `rk` is a live handle.
-    pub(crate) unsafe fn from_ops(rk: *mut rd_kafka_t, op: Op, more: Vec<Op>) -> Event {
+    pub(crate) unsafe fn from_op(rk: *mut rd_kafka_t, op: Op) -> Event {
         // SAFETY: per the contract.
         let h = unsafe { &*rk };
         let ty = op.event_type();
         let (err, kind) = match op {
-            Op::Delivery(first) => {
-                let err = first.error.as_ref().map_or(0, |e| e.code.0);
-                let msgs = std::iter::once(first)
-                    .chain(more.into_iter().filter_map(|o| match o {
-                        Op::Delivery(d) => Some(d),
-                        _ => None,
-                    }))
-                    .map(|d| h.delivery_message(&d))
+            Op::Deliveries(reports) => {
+                let err = reports
+                    .first()
+                    .and_then(|d| d.error.as_ref())
+                    .map_or(0, |e| e.code.0);
+                let rkt = reports.first().map(|d| h.topic_by_name(&d.topic));
+                let msgs = reports
+                    .into_iter()
+                    .zip(std::iter::repeat(rkt.unwrap_or(std::ptr::null_mut())))
+                    .map(|(d, rkt)| Box::new(h.delivery_message(d, rkt)))
                     .collect();
                 (err, Kind::Dr { msgs, next: 0 })
             }

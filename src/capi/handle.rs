@@ -88,6 +88,8 @@ pub struct rd_kafka_t {
     /// not carry headers). Keyed by the opaque given to the Rust client: the address of the
     /// entry's box, which no application opaque can equal while the box lives.
     dr_headers: Mutex<HashMap<usize, Box<DrHeaders>>>,
+    /// Entries in `dr_headers`: reports of messages without headers skip its lock.
+    dr_headers_len: AtomicUsize,
     /// The first fatal error the client reported (`rd_kafka_fatal_error`).
     fatal: Arc<Mutex<Option<KafkaError>>>,
     /// Consumer group state seen by the rebalance callback (`rd_kafka_assignment_lost`,
@@ -210,12 +212,20 @@ impl rd_kafka_t {
         });
         let key = &*b as *const DrHeaders as usize;
         lock(&self.dr_headers).insert(key, b);
+        self.dr_headers_len.fetch_add(1, Ordering::AcqRel);
         Some(key)
     }
 
     /// Takes back what [`keep_headers`](Self::keep_headers) kept under `key`.
     pub(crate) fn take_headers(&self, key: usize) -> Option<Box<DrHeaders>> {
-        lock(&self.dr_headers).remove(&key)
+        if self.dr_headers_len.load(Ordering::Acquire) == 0 {
+            return None;
+        }
+        let taken = lock(&self.dr_headers).remove(&key);
+        if taken.is_some() {
+            self.dr_headers_len.fetch_sub(1, Ordering::AcqRel);
+        }
+        taken
     }
 
     /// Messages produced and not yet reported to the application.
@@ -366,10 +376,12 @@ pub unsafe extern "C" fn rd_kafka_new(
                 let wants_dr = enabled_events & RD_KAFKA_EVENT_DR != 0;
                 let q = Arc::clone(&main);
                 let pending = Arc::clone(&dr_pending);
-                p.set_delivery_callback(Box::new(move |dr| {
+                p.set_delivery_batch_callback(Box::new(move |reports| {
                     if wants_dr {
-                        pending.fetch_add(1, Ordering::AcqRel);
-                        q.push(Op::Delivery(dr.clone()))
+                        pending.fetch_add(reports.len(), Ordering::AcqRel);
+                        for run in super::ops::batches(reports) {
+                            q.push(Op::Deliveries(run));
+                        }
                     }
                 }));
                 let q = Arc::clone(&main);
@@ -407,6 +419,7 @@ pub unsafe extern "C" fn rd_kafka_new(
             partition_qs: Arc::new(Mutex::new(HashMap::new())),
             topics: Mutex::new(HashMap::new()),
             dr_headers: Mutex::new(HashMap::new()),
+            dr_headers_len: AtomicUsize::new(0),
             fatal,
             group: Default::default(),
         }));

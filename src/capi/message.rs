@@ -118,17 +118,18 @@ impl OwnedMessage {
 
     /// A delivery report: the message as produced, with the outcome. `_private` carries the
     /// application's per-message opaque, as in librdkafka. `headers` are the produced headers.
+    /// Built in place (not boxed): a callback's message lives on the stack during the call.
     pub fn from_delivery(
-        dr: &DeliveryReport,
+        dr: DeliveryReport,
         rkt: *mut rd_kafka_topic_t,
         headers: Option<Box<rd_kafka_headers_t>>,
         status: rd_kafka_msg_status_t,
-    ) -> Box<Self> {
-        let mut o = Box::new(Self::empty(rkt));
+    ) -> Self {
+        let mut o = Self::empty(rkt);
         o.c.partition = dr.partition;
         o.c.offset = dr.offset;
         o.c._private = dr.opaque as *mut c_void;
-        o.set_key_value(dr.key.clone(), dr.value.clone());
+        o.set_key_value(dr.key, dr.value);
         o.timestamp = dr.timestamp;
         if dr.timestamp >= 0 {
             o.timestamp_type = RD_KAFKA_TIMESTAMP_CREATE_TIME;

@@ -20,8 +20,9 @@ use super::types::*;
 
 /// One thing waiting on a queue.
 pub(crate) enum Op {
-    /// A delivery report (`RD_KAFKA_EVENT_DR`; `dr_msg_cb`/`dr_cb`).
-    Delivery(DeliveryReport),
+    /// Delivery reports of one partition's batch with one outcome (`RD_KAFKA_EVENT_DR`;
+    /// `dr_msg_cb`/`dr_cb`), as librdkafka posts one op per batch.
+    Deliveries(Vec<DeliveryReport>),
     /// A client error (`RD_KAFKA_EVENT_ERROR`; `error_cb`).
     Error(KafkaError),
     /// A rebalance for the application to apply (`RD_KAFKA_EVENT_REBALANCE`; `rebalance_cb`).
@@ -59,7 +60,7 @@ impl Op {
     /// The `RD_KAFKA_EVENT_*` type this op becomes on `rd_kafka_queue_poll`.
     pub(crate) fn event_type(&self) -> rd_kafka_event_type_t {
         match self {
-            Op::Delivery(_) => RD_KAFKA_EVENT_DR,
+            Op::Deliveries(_) => RD_KAFKA_EVENT_DR,
             Op::Error(_) => RD_KAFKA_EVENT_ERROR,
             Op::Rebalance { .. } => RD_KAFKA_EVENT_REBALANCE,
             Op::OffsetCommit { .. } => RD_KAFKA_EVENT_OFFSET_COMMIT,
@@ -68,6 +69,27 @@ impl Op {
             Op::Throttle(_) => RD_KAFKA_EVENT_NONE,
         }
     }
+}
+
+/// Splits reports into runs of one topic, partition and outcome (one DR op each, in order).
+pub(crate) fn batches(mut reports: Vec<DeliveryReport>) -> Vec<Vec<DeliveryReport>> {
+    let same = |a: &DeliveryReport, b: &DeliveryReport| {
+        a.partition == b.partition
+            && a.error.as_ref().map(|e| e.code) == b.error.as_ref().map(|e| e.code)
+            && a.topic == b.topic
+    };
+    let mut cuts: Vec<usize> = (1..reports.len())
+        .filter(|&i| !same(&reports[i - 1], &reports[i]))
+        .collect();
+    let mut runs = Vec::with_capacity(cuts.len() + 1);
+    while let Some(at) = cuts.pop() {
+        runs.push(reports.split_off(at));
+    }
+    if !reports.is_empty() {
+        runs.push(reports);
+    }
+    runs.reverse();
+    runs
 }
 
 thread_local! {
@@ -98,11 +120,12 @@ pub(crate) unsafe fn serve(rk: *mut rd_kafka_t, op: Op) {
     let h = unsafe { &*rk };
     let cbs = h.callbacks();
     match op {
-        Op::Delivery(dr) => {
+        Op::Deliveries(reports) => {
+            let n = reports.len();
             // SAFETY: forwarded.
-            unsafe { h.deliver(rk, &dr) };
+            unsafe { h.deliver(rk, reports) };
             h.dr_pending
-                .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+                .fetch_sub(n, std::sync::atomic::Ordering::AcqRel);
         }
         // SAFETY: forwarded.
         Op::Error(e) => unsafe { h.report_error(rk, &e) },
@@ -263,47 +286,60 @@ impl rd_kafka_t {
     ///
     /// # Safety
     /// `rk` is the live handle `self`.
-    pub(crate) unsafe fn deliver(&self, rk: *mut rd_kafka_t, dr: &DeliveryReport) {
+    pub(crate) unsafe fn deliver(&self, rk: *mut rd_kafka_t, reports: Vec<DeliveryReport>) {
         let cbs = self.callbacks();
         if cbs.dr_msg_cb.is_none() && cbs.dr_cb.is_none() {
-            self.take_headers(dr.opaque);
-            if self.dr_event_mode() {
-                let line = format!(
-                    "Delivery report for a message to {} [{}] dropped: with EVENT_DR the \
-                     application takes reports from the main queue, poll() and flush() must \
-                     not serve it",
-                    dr.topic, dr.partition
-                );
-                // SAFETY: forwarded.
-                unsafe { self.log(rk, 4, "DRDROP", &line) };
+            for dr in &reports {
+                self.take_headers(dr.opaque);
+            }
+            if let (true, Some(dr)) = (self.dr_event_mode(), reports.first()) {
+                for _ in 0..reports.len() {
+                    let line = format!(
+                        "Delivery report for a message to {} [{}] dropped: with EVENT_DR the \
+                         application takes reports from the main queue, poll() and flush() \
+                         must not serve it",
+                        dr.topic, dr.partition
+                    );
+                    // SAFETY: forwarded.
+                    unsafe { self.log(rk, 4, "DRDROP", &line) };
+                }
             }
             return;
         }
-        let mut msg = self.delivery_message(dr);
-        let msg = &mut *msg;
-        if let Some(cb) = cbs.dr_msg_cb {
-            // SAFETY: the message lives until the end of this function, past the callback.
-            unsafe { cb(rk, &msg.c, cbs.opaque) };
-        }
-        if let Some(cb) = cbs.dr_cb {
-            // SAFETY: as above.
-            unsafe {
-                cb(
-                    rk,
-                    msg.c.payload,
-                    msg.c.len,
-                    msg.c.err,
-                    cbs.opaque,
-                    msg.c._private,
-                )
-            };
+        // One run is one topic: its object is looked up once.
+        let Some(rkt) = reports.first().map(|d| self.topic_by_name(&d.topic)) else {
+            return;
+        };
+        for dr in reports {
+            let msg = self.delivery_message(dr, rkt);
+            if let Some(cb) = cbs.dr_msg_cb {
+                // SAFETY: the message lives until the end of this iteration, past the callback.
+                unsafe { cb(rk, &msg.c, cbs.opaque) };
+            }
+            if let Some(cb) = cbs.dr_cb {
+                // SAFETY: as above.
+                unsafe {
+                    cb(
+                        rk,
+                        msg.c.payload,
+                        msg.c.len,
+                        msg.c.err,
+                        cbs.opaque,
+                        msg.c._private,
+                    )
+                };
+            }
         }
     }
 
     /// The C message of a delivery report: status, the application's opaque and headers.
-    pub(crate) fn delivery_message(&self, dr: &DeliveryReport) -> Box<OwnedMessage> {
+    /// `rkt` is the handle's object for the report's topic.
+    pub(crate) fn delivery_message(
+        &self,
+        dr: DeliveryReport,
+        rkt: *mut rd_kafka_topic_t,
+    ) -> OwnedMessage {
         let extra = self.take_headers(dr.opaque);
-        let rkt = self.topic_by_name(&dr.topic);
         let status = match &dr.error {
             None => RD_KAFKA_MSG_STATUS_PERSISTED,
             // Sent, but the answer was lost: the broker may have written it.

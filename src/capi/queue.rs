@@ -157,21 +157,6 @@ impl EvQueue {
         lock(&self.ops).pop_front()
     }
 
-    /// Takes the delivery reports that directly follow, for the same partition and outcome as
-    /// `first` (they become one DR event, as librdkafka reports a batch at a time).
-    pub(crate) fn pop_same_batch(&self, first: &crate::producer::DeliveryReport) -> Vec<Op> {
-        let code = |d: &crate::producer::DeliveryReport| d.error.as_ref().map(|e| e.code);
-        let mut ops = lock(&self.ops);
-        let mut out = Vec::new();
-        while let Some(Op::Delivery(d)) = ops.front() {
-            if d.topic != first.topic || d.partition != first.partition || code(d) != code(first) {
-                break;
-            }
-            out.extend(ops.pop_front());
-        }
-        out
-    }
-
     /// Ops waiting in this queue (not following forwarding).
     pub(crate) fn len(&self) -> usize {
         lock(&self.ops).len()
@@ -252,12 +237,8 @@ unsafe fn next_event(rk: *mut rd_kafka_t, d: &Arc<EvQueue>, deadline: Instant) -
             if let Op::Rebalance { closing: true, .. } = op {
                 h.group.close_taken();
             }
-            let more = match &op {
-                Op::Delivery(first) => d.pop_same_batch(first),
-                _ => Vec::new(),
-            };
             // SAFETY: per the contract.
-            return Some(unsafe { Event::from_ops(rk, op, more) });
+            return Some(unsafe { Event::from_op(rk, op) });
         }
         let now = Instant::now();
         // A closed consumer has nothing more to give: its queue only holds what was posted.

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::io::{self, Read, Write};
 use std::net::ToSocketAddrs;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -37,6 +37,11 @@ pub(crate) trait Core: Send + 'static {
     /// Called after outputs were handed to the application (to wake a waiting reader).
     fn outputs_sent(&self) {}
     fn next_deadline(&self) -> Option<Instant>;
+    /// How long new messages may wait in the command queue unseen (the producer's `linger.ms`
+    /// while batches linger): a sleep no longer than this needs no wake-up per message.
+    fn lazy_window(&self) -> Option<Duration> {
+        None
+    }
     fn is_closed(&self) -> bool;
     fn max_frame(&self) -> usize;
 }
@@ -48,13 +53,32 @@ struct Socket {
     wqueue: VecDeque<Bytes>,
 }
 
+/// The engine thread is running (commands are seen before it sleeps again).
+const AWAKE: u8 = 0;
+/// Sleeping until its next deadline: any command wakes it.
+const ASLEEP: u8 = 1;
+/// Sleeping no longer than its lazy window: only urgent commands, or enough unseen messages to
+/// fill a batch, wake it (librdkafka likewise wakes its broker thread only when a batch fills).
+const LINGERING: u8 = 2;
+/// Unseen messages count in the high bits of `Sleep::unseen`, their bytes in the low ones.
+const UNSEEN_MSG: u64 = 1 << 40;
+
+/// What the engine thread tells senders about its sleep, so that a busy producer pays no
+/// wake-up syscall per message.
+pub(crate) struct Sleep {
+    state: AtomicU8,
+    /// Messages (x `UNSEEN_MSG`) plus bytes sent lazily since the engine went to sleep.
+    unseen: AtomicU64,
+    /// A lazy send wakes a lingering engine past this many unseen messages or bytes.
+    max_msgs: AtomicU64,
+    max_bytes: AtomicU64,
+}
+
 /// The application's end of a running engine thread.
 pub(crate) struct EngineThread<C> {
     pub commands: Sender<C>,
     pub waker: Arc<Waker>,
-    /// Set by the engine thread while it sleeps in `poll`: only then does a command need a wake-up
-    /// (a syscall), so a busy producer does not pay one per message.
-    pub sleeping: Arc<AtomicBool>,
+    pub sleep: Arc<Sleep>,
     pub thread: Option<JoinHandle<()>>,
 }
 
@@ -64,10 +88,48 @@ impl<C> EngineThread<C> {
         if self.commands.send(cmd).is_err() {
             return false;
         }
-        if self.sleeping.swap(false, Ordering::SeqCst) {
+        if self.sleep.state.load(Ordering::SeqCst) != AWAKE
+            && self.sleep.state.swap(AWAKE, Ordering::SeqCst) != AWAKE
+        {
             let _ = self.waker.wake();
         }
         true
+    }
+
+    /// Sends a message of `bytes` that may wait for a lingering engine's own wake-up (at most
+    /// its lazy window); wakes it when the unseen messages would fill a batch.
+    pub fn send_lazy(&self, cmd: C, bytes: usize) -> bool {
+        if self.commands.send(cmd).is_err() {
+            return false;
+        }
+        match self.sleep.state.load(Ordering::SeqCst) {
+            AWAKE => {}
+            LINGERING => {
+                let add = UNSEEN_MSG + bytes as u64;
+                let n = self.sleep.unseen.fetch_add(add, Ordering::Relaxed) + add;
+                if (n / UNSEEN_MSG >= self.sleep.max_msgs.load(Ordering::Relaxed)
+                    || n % UNSEEN_MSG >= self.sleep.max_bytes.load(Ordering::Relaxed))
+                    && self.sleep.state.swap(AWAKE, Ordering::SeqCst) != AWAKE
+                {
+                    let _ = self.waker.wake();
+                }
+            }
+            _ => {
+                if self.sleep.state.swap(AWAKE, Ordering::SeqCst) != AWAKE {
+                    let _ = self.waker.wake();
+                }
+            }
+        }
+        true
+    }
+
+    /// Sets how many unseen messages or bytes wake a lingering engine (a batch's worth).
+    pub fn set_lazy_limits(&self, msgs: usize, bytes: usize) {
+        self.sleep
+            .max_msgs
+            .store(msgs.max(1) as u64, Ordering::Relaxed);
+        let bytes = (bytes as u64).clamp(1, UNSEEN_MSG - 1);
+        self.sleep.max_bytes.store(bytes, Ordering::Relaxed);
     }
 }
 
@@ -79,16 +141,21 @@ pub(crate) fn spawn<E: Core>(
 ) -> io::Result<EngineThread<E::Command>> {
     let poll = Poll::new()?;
     let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
-    let sleeping = Arc::new(AtomicBool::new(false));
+    let sleep = Arc::new(Sleep {
+        state: AtomicU8::new(AWAKE),
+        unseen: AtomicU64::new(0),
+        max_msgs: AtomicU64::new(1),
+        max_bytes: AtomicU64::new(1),
+    });
     let (tx, rx) = crossbeam_channel::unbounded();
-    let flag = sleeping.clone();
+    let flag = sleep.clone();
     let thread = std::thread::Builder::new()
         .name(name)
         .spawn(move || run(poll, engine, rx, outputs, flag))?;
     Ok(EngineThread {
         commands: tx,
         waker,
-        sleeping,
+        sleep,
         thread: Some(thread),
     })
 }
@@ -98,7 +165,7 @@ fn run<E: Core>(
     mut engine: E,
     commands: Receiver<E::Command>,
     outputs: Sender<E::Output>,
-    sleeping: Arc<AtomicBool>,
+    sleep: Arc<Sleep>,
 ) {
     let mut events = Events::with_capacity(256);
     let mut sockets: HashMap<ConnId, Socket> = HashMap::new();
@@ -119,17 +186,25 @@ fn run<E: Core>(
             return;
         }
         // Announce the sleep before the last look at the queue: a command sent after that look
-        // sees the flag and wakes us.
-        sleeping.store(true, Ordering::SeqCst);
+        // sees the state and wakes us (lazy sends only when a batch's worth is unseen).
+        let until = engine
+            .next_deadline()
+            .map(|d| d.saturating_duration_since(Instant::now()));
+        let lazy = engine
+            .lazy_window()
+            .is_some_and(|w| until.is_some_and(|u| u <= w));
+        let timeout = until.map(|u| u + Duration::from_micros(200));
+        sleep.unseen.store(0, Ordering::Relaxed);
+        sleep
+            .state
+            .store(if lazy { LINGERING } else { ASLEEP }, Ordering::SeqCst);
         let timeout = if commands.is_empty() {
-            engine
-                .next_deadline()
-                .map(|d| d.saturating_duration_since(Instant::now()) + Duration::from_micros(200))
+            timeout
         } else {
             Some(Duration::ZERO)
         };
         let polled = poll.poll(&mut events, timeout);
-        sleeping.store(false, Ordering::SeqCst);
+        sleep.state.store(AWAKE, Ordering::SeqCst);
         if let Err(e) = polled {
             if e.kind() == io::ErrorKind::Interrupted {
                 continue;

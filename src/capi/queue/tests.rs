@@ -40,32 +40,38 @@ mod pure {
     }
 
     #[test]
-    fn deliveries_of_one_batch_become_one_event() {
-        let q = EvQueue::new(0);
-        let dr = |p: i32, off: i64| crate::producer::DeliveryReport {
+    fn deliveries_split_into_one_op_per_partition_run() {
+        let dr = |p: i32, off: i64, failed: bool| crate::producer::DeliveryReport {
             topic: "t".into(),
             partition: p,
             offset: off,
             timestamp: -1,
-            error: None,
+            error: failed.then(|| crate::KafkaError::new(crate::ErrorCode::L_MSG_TIMED_OUT, "x")),
             opaque: 0,
             key: None,
             value: None,
         };
-        for (p, off) in [(0, 0), (0, 1), (1, 0), (0, 2)] {
-            q.push(Op::Delivery(dr(p, off)));
+        let reports = vec![
+            dr(0, 0, false),
+            dr(0, 1, false),
+            dr(1, 0, false),
+            dr(1, 1, true),
+            dr(0, 2, false),
+        ];
+        let runs = crate::capi::ops::batches(reports);
+        let shape: Vec<(i32, usize)> = runs.iter().map(|r| (r[0].partition, r.len())).collect();
+        assert_eq!(shape, [(0, 2), (1, 1), (1, 1), (0, 1)]);
+        assert_eq!(runs[0][1].offset, 1);
+        assert!(runs[2][0].error.is_some());
+        let q = EvQueue::new(0);
+        for run in runs {
+            q.push(Op::Deliveries(run));
         }
         assert_eq!(q.len(), 4);
-        let Some(Op::Delivery(first)) = q.pop() else {
-            panic!("no report");
+        let Some(Op::Deliveries(first)) = q.pop() else {
+            panic!("no reports");
         };
-        assert_eq!(q.pop_same_batch(&first).len(), 1);
-        let Some(Op::Delivery(next)) = q.pop() else {
-            panic!("no report");
-        };
-        assert_eq!(next.partition, 1);
-        assert_eq!(q.pop_same_batch(&next).len(), 0);
-        assert_eq!(q.len(), 1);
+        assert_eq!(first.len(), 2);
     }
 
     static CALLS: AtomicUsize = AtomicUsize::new(0);

@@ -142,7 +142,9 @@ impl Accumulator {
                 writer: BatchWriter::new(limits.compression, limits.compression_level),
                 sealed: None,
                 msgs: Vec::new(),
-                created: now,
+                // Linger counts from the message's send: it may have waited unseen for a
+                // lingering engine thread.
+                created: msg.enqueued.min(now),
                 attempts: 0,
                 retry_at: None,
                 stamp: None,

@@ -642,6 +642,11 @@ impl crate::runtime::event_loop::Core for ProducerEngine {
         })
     }
 
+    fn lazy_window(&self) -> Option<Duration> {
+        (!self.flushing && self.closing.is_none() && !self.s.linger.is_zero())
+            .then_some(self.s.linger)
+    }
+
     fn is_closed(&self) -> bool {
         self.closed
     }

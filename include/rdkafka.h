@@ -2344,6 +2344,26 @@ rd_kafka_resp_err_t rd_kafka_message_detach_headers(struct rd_kafka_message_t *r
 void rd_kafka_message_set_headers(struct rd_kafka_message_t *rkmessage,
                                   struct rd_kafka_headers_t *hdrs);
 
+// The number of messages in `messages`; 0 for NULL.
+//
+// # Safety
+// `messages` is NULL or a live container.
+size_t rd_kafka_messages_count(const struct rd_kafka_messages_t *messages);
+
+// The message at `index`, owned by the container (valid until `rd_kafka_messages_destroy`);
+// NULL for a NULL container or an index out of range (undefined in librdkafka).
+//
+// # Safety
+// `messages` is NULL or a live container.
+struct rd_kafka_message_t *rd_kafka_messages_get(const struct rd_kafka_messages_t *messages,
+                                                 size_t index);
+
+// Frees `messages` and every message in it. NULL is ignored.
+//
+// # Safety
+// `messages` is NULL or a live container, not used afterwards (nor the messages it held).
+void rd_kafka_messages_destroy(struct rd_kafka_messages_t *messages);
+
 // Frees a result of `rd_kafka_metadata`. NULL is ignored.
 //
 // # Safety
@@ -2510,34 +2530,6 @@ int32_t rd_kafka_topic_partition_get_leader_epoch(const struct rd_kafka_topic_pa
 // `rktpar` is NULL or a live element.
 void rd_kafka_topic_partition_set_leader_epoch(struct rd_kafka_topic_partition_t *rktpar,
                                                int32_t leader_epoch);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`0`).
-//
-// C prototype: `size_t rd_kafka_messages_count(const rd_kafka_messages_t *messages);`
-//
-// # Safety
-// None: no argument is read.
-size_t rd_kafka_messages_count(const struct rd_kafka_messages_t *messages);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value.
-//
-// C prototype: `void rd_kafka_messages_destroy(rd_kafka_messages_t *messages);`
-//
-// # Safety
-// None: no argument is read.
-void rd_kafka_messages_destroy(struct rd_kafka_messages_t *messages);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-//
-// C prototype: `rd_kafka_message_t *rd_kafka_messages_get(const rd_kafka_messages_t *messages, size_t index);`
-//
-// # Safety
-// None: no argument is read.
-struct rd_kafka_message_t *rd_kafka_messages_get(const struct rd_kafka_messages_t *messages,
-                                                 size_t index);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`std::ptr::null()`).

@@ -11,11 +11,10 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 use common::{produce_with_librdkafka, MockCluster};
 
-use common::capi::{compile, our_lib, run, work_dir, HEADER};
+use common::capi::{build_both, have_kcat, lib_dir, run, run_on, HEADER};
 
 #[test]
 fn consume_c_program_matches_librdkafka() {
@@ -23,21 +22,7 @@ fn consume_c_program_matches_librdkafka() {
         eprintln!("SKIP: the system rdkafka.h is not installed (apt-get install librdkafka-dev)");
         return;
     }
-    let lib = our_lib();
-    let lib_dir = lib.parent().unwrap();
-    let dir = work_dir("capi_consumer");
-    let ours = dir.join("consume_librskafka");
-    compile(
-        "tests/c/consume.c",
-        &ours,
-        &[
-            format!("-L{}", lib_dir.display()),
-            "-lkafka".to_string(),
-            format!("-Wl,-rpath,{}", lib_dir.display()),
-        ],
-    );
-    let theirs = dir.join("consume_librdkafka");
-    compile("tests/c/consume.c", &theirs, &["-lrdkafka".to_string()]);
+    let (ours, theirs) = build_both("tests/c/consume.c", "consume");
 
     let cluster = MockCluster::builder(3)
         .topic("cons-ours", 4)
@@ -111,25 +96,7 @@ fn consume_legacy_c_program_matches_librdkafka() {
         eprintln!("SKIP: the system rdkafka.h is not installed (apt-get install librdkafka-dev)");
         return;
     }
-    let lib = our_lib();
-    let lib_dir = lib.parent().unwrap();
-    let dir = work_dir("capi_consumer");
-    let ours = dir.join("consume_legacy_librskafka");
-    compile(
-        "tests/c/consume_legacy.c",
-        &ours,
-        &[
-            format!("-L{}", lib_dir.display()),
-            "-lkafka".to_string(),
-            format!("-Wl,-rpath,{}", lib_dir.display()),
-        ],
-    );
-    let theirs = dir.join("consume_legacy_librdkafka");
-    compile(
-        "tests/c/consume_legacy.c",
-        &theirs,
-        &["-lrdkafka".to_string()],
-    );
+    let (ours, theirs) = build_both("tests/c/consume_legacy.c", "consume_legacy");
 
     let cluster = MockCluster::builder(3).topic("legacy", 3).start();
     produce_with_librdkafka(cluster.bootstrap(), "legacy", 600, 50, "none");
@@ -148,19 +115,7 @@ fn consume_legacy_c_program_matches_librdkafka() {
 /// Runs kcat with `args`; `lib_dir` (if any) goes on `LD_LIBRARY_PATH`. Returns (success,
 /// stdout, stderr).
 fn kcat(lib_dir: Option<&Path>, args: &[&str]) -> (bool, String, String) {
-    let mut cmd = Command::new("timeout");
-    cmd.arg("60").arg("kcat").args(args);
-    if let Some(d) = lib_dir {
-        cmd.env("LD_LIBRARY_PATH", d);
-    }
-    let out = cmd
-        .output()
-        .expect("running kcat (scripts/install-deps.sh installs it)");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    run_on(Path::new("kcat"), lib_dir, args)
 }
 
 fn sorted_lines(s: &str) -> Vec<String> {
@@ -171,17 +126,11 @@ fn sorted_lines(s: &str) -> Vec<String> {
 
 #[test]
 fn kcat_group_consumer_through_librskafka() {
-    if Command::new("kcat").arg("-V").output().is_err() {
+    if !have_kcat() {
         eprintln!("SKIP: kcat is not installed");
         return;
     }
-    let lib = our_lib();
-    // A directory where librdkafka.so.1 is our library.
-    let dir = work_dir("capi_consumer").join("kcat-lib");
-    std::fs::create_dir_all(&dir).unwrap();
-    let link = dir.join("librdkafka.so.1");
-    let _ = std::fs::remove_file(&link);
-    std::os::unix::fs::symlink(&lib, &link).unwrap();
+    let dir = lib_dir();
 
     let cluster = MockCluster::builder(3)
         .topic("kcat-c", 4)

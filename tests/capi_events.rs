@@ -11,7 +11,7 @@ use std::path::Path;
 
 use common::MockCluster;
 
-use common::capi::{compile, our_lib, run, work_dir, HEADER};
+use common::capi::{build_both, run, HEADER};
 
 #[test]
 fn events_c_program_matches_librdkafka() {
@@ -19,21 +19,7 @@ fn events_c_program_matches_librdkafka() {
         eprintln!("SKIP: the system rdkafka.h is not installed (apt-get install librdkafka-dev)");
         return;
     }
-    let lib = our_lib();
-    let lib_dir = lib.parent().unwrap();
-    let dir = work_dir("capi_events");
-    let ours = dir.join("events_librskafka");
-    compile(
-        "tests/c/events.c",
-        &ours,
-        &[
-            format!("-L{}", lib_dir.display()),
-            "-lkafka".to_string(),
-            format!("-Wl,-rpath,{}", lib_dir.display()),
-        ],
-    );
-    let theirs = dir.join("events_librdkafka");
-    compile("tests/c/events.c", &theirs, &["-lrdkafka".to_string()]);
+    let (ours, theirs) = build_both("tests/c/events.c", "events");
 
     let cluster = MockCluster::builder(3)
         .topic("ev-ours", 4)

@@ -9,80 +9,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
+use common::capi::{build_both, have_kcat, lib_dir, run_on, HEADER};
 use common::{produce_with_librdkafka, MockCluster};
-
-const HEADER: &str = "/usr/include/librdkafka/rdkafka.h";
-
-fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().to_path_buf()
-}
-
-fn work_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("capi_metadata");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// The cdylib with the `capi` feature, rebuilt first (`cargo test` does not relink it).
-fn our_lib() -> PathBuf {
-    use std::sync::OnceLock;
-    static BUILT: OnceLock<()> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let mut cmd = Command::new(env!("CARGO"));
-        cmd.args(["build", "--lib", "--features", "capi"]);
-        if profile_dir().ends_with("release") {
-            cmd.arg("--release");
-        }
-        let st = cmd
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .unwrap();
-        assert!(st.success());
-    });
-    let lib = profile_dir().join("libkafka.so");
-    assert!(lib.exists(), "{} missing", lib.display());
-    lib
-}
-
-/// A directory where `librdkafka.so.1` is our library (made once: tests run in parallel).
-fn lib_dir() -> PathBuf {
-    use std::sync::OnceLock;
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let lib = our_lib();
-        let dir = work_dir().join("lib");
-        std::fs::create_dir_all(&dir).unwrap();
-        let link = dir.join("librdkafka.so.1");
-        let _ = std::fs::remove_file(&link);
-        std::os::unix::fs::symlink(&lib, &link).unwrap();
-        dir
-    })
-    .clone()
-}
-
-/// Runs `program` with `args` (with `LD_LIBRARY_PATH=lib_dir` if given): (success, stdout,
-/// stderr).
-fn run(program: &Path, lib_dir: Option<&Path>, args: &[&str]) -> (bool, String, String) {
-    let mut cmd = Command::new("timeout");
-    cmd.arg("60").arg(program).args(args);
-    if let Some(d) = lib_dir {
-        cmd.env("LD_LIBRARY_PATH", d);
-    }
-    let out = cmd.output().expect("running the program");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn have_kcat() -> bool {
-    Command::new("kcat").arg("-V").output().is_ok()
-}
 
 /// Checks that `id` and `name` (`host:port/id`) are a broker of `cluster`.
 fn check_origin(cluster: &MockCluster, id: &str, name: &str) {
@@ -146,8 +77,8 @@ fn kcat_metadata_matches_librdkafka() {
     ];
     for case in cases {
         let args: Vec<&str> = ["-b", b].iter().chain(case.iter()).copied().collect();
-        let (ok_theirs, theirs, err_theirs) = run(kcat, None, &args);
-        let (ok_ours, ours, err_ours) = run(kcat, Some(&dir), &args);
+        let (ok_theirs, theirs, err_theirs) = run_on(kcat, None, &args);
+        let (ok_ours, ours, err_ours) = run_on(kcat, Some(&dir), &args);
         eprintln!(
             "kcat {case:?}\nlibrdkafka:\n{theirs}{err_theirs}\nlibrskafka:\n{ours}{err_ours}"
         );
@@ -160,7 +91,7 @@ fn kcat_metadata_matches_librdkafka() {
         );
     }
     // The values themselves: three brokers, replicas and ISRs of the RF-3 topic, the error.
-    let (_, out, _) = run(kcat, Some(&dir), &["-b", b, "-L"]);
+    let (_, out, _) = run_on(kcat, Some(&dir), &["-b", b, "-L"]);
     assert!(
         out.contains(" 3 brokers:\n  broker 1 at 127.0.0.1:"),
         "{out}"
@@ -183,7 +114,7 @@ fn kcat_metadata_matches_librdkafka() {
         "-X",
         "allow.auto.create.topics=false",
     ];
-    let (_, out, _) = run(kcat, Some(&dir), &args);
+    let (_, out, _) = run_on(kcat, Some(&dir), &args);
     assert!(
         out.contains("topic \"md-missing\" with 0 partitions: Broker: Unknown topic or partition"),
         "{out}"
@@ -198,8 +129,8 @@ fn kcat_metadata_matches_librdkafka() {
             .find(|l| l.starts_with("% ERROR"))
             .map(str::to_string)
     };
-    let (_, _, err_theirs) = run(kcat, None, &args);
-    let (_, _, err_ours) = run(kcat, Some(&dir), &args);
+    let (_, _, err_theirs) = run_on(kcat, None, &args);
+    let (_, _, err_ours) = run_on(kcat, Some(&dir), &args);
     assert!(error_line(&err_theirs).is_some(), "{err_theirs}");
     assert_eq!(error_line(&err_theirs), error_line(&err_ours));
 }
@@ -241,8 +172,8 @@ fn kcat_offsets_for_times_matches_librdkafka() {
         for t in case {
             args.extend(["-t", t.as_str()]);
         }
-        let (_, theirs, err_theirs) = run(kcat, None, &args);
-        let (_, ours, err_ours) = run(kcat, Some(&dir), &args);
+        let (_, theirs, err_theirs) = run_on(kcat, None, &args);
+        let (_, ours, err_ours) = run_on(kcat, Some(&dir), &args);
         eprintln!(
             "kcat {case:?}\nlibrdkafka:\n{theirs}{err_theirs}\nlibrskafka:\n{ours}{err_ours}"
         );
@@ -252,7 +183,7 @@ fn kcat_offsets_for_times_matches_librdkafka() {
         assert_eq!(err_theirs, err_ours, "kcat -Q {case:?}: stderr");
     }
     // Real values: 100 messages over two partitions, the end offsets add up.
-    let (_, out, _) = run(
+    let (_, out, _) = run_on(
         kcat,
         Some(&dir),
         &["-b", b, "-Q", "-t", "q-data:0:-1", "-t", "q-data:1:-1"],
@@ -302,44 +233,12 @@ fn kcat_offsets_for_times_on_tansu() {
     produce("d\ne\n");
     let query = |ts: String| {
         let t = format!("times:0:{ts}");
-        let (ok, out, err) = run(Path::new("kcat"), Some(&dir), &["-b", &b, "-Q", "-t", &t]);
+        let (ok, out, err) = run_on(Path::new("kcat"), Some(&dir), &["-b", &b, "-Q", "-t", &t]);
         assert!(ok, "{out}{err}");
         out
     };
     assert_eq!(query("1000".into()), "times [0] offset 0\n");
     assert_eq!(query(between.to_string()), "times [0] offset 3\n");
-}
-
-fn compile(src: &str, out: &Path, link: &[String]) {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(src);
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-    let st = Command::new(cc)
-        .args(["-Wall", "-Wno-deprecated-declarations", "-o"])
-        .arg(out)
-        .arg(&src)
-        .args(link)
-        .status()
-        .unwrap();
-    assert!(st.success(), "compiling {} failed", src.display());
-}
-
-/// `src` compiled twice: linked against librskafka, and against the system librdkafka.
-fn build_both(src: &str, name: &str) -> (PathBuf, PathBuf) {
-    let lib = our_lib();
-    let lib_dir = lib.parent().unwrap();
-    let ours = work_dir().join(format!("{name}_librskafka"));
-    compile(
-        src,
-        &ours,
-        &[
-            format!("-L{}", lib_dir.display()),
-            "-lkafka".to_string(),
-            format!("-Wl,-rpath,{}", lib_dir.display()),
-        ],
-    );
-    let theirs = work_dir().join(format!("{name}_librdkafka"));
-    compile(src, &theirs, &["-lrdkafka".to_string()]);
-    (ours, theirs)
 }
 
 #[test]
@@ -352,8 +251,8 @@ fn metadata_c_program_matches_librdkafka() {
     let cluster = MockCluster::builder(3).topic_rf("md-c", 2, 3).start();
     produce_with_librdkafka(cluster.bootstrap(), "md-c", 30, 10, "none");
     let args = [cluster.bootstrap(), "md-c", "md-c-missing"];
-    let (ok_theirs, expected, err_theirs) = run(&theirs, None, &args);
-    let (ok_ours, out, err_ours) = run(&ours, None, &args);
+    let (ok_theirs, expected, err_theirs) = run_on(&theirs, None, &args);
+    let (ok_ours, out, err_ours) = run_on(&ours, None, &args);
     eprintln!("librdkafka:\n{expected}{err_theirs}\nlibrskafka:\n{out}{err_ours}");
     assert!(ok_theirs && ok_ours);
     assert!(!err_ours.contains("NOTIMPL"), "{err_ours}");
@@ -407,12 +306,13 @@ fn brokers_add_c_program_matches_librdkafka() {
         .topic("ba-theirs", 2)
         .initial_rebalance_delay_ms(0)
         .start();
-    let (ok_theirs, expected, err_theirs) = run(
+    let (ok_theirs, expected, err_theirs) = run_on(
         &theirs,
         None,
         &[cluster.bootstrap(), "ba-theirs", "ba-theirs"],
     );
-    let (ok_ours, out, err_ours) = run(&ours, None, &[cluster.bootstrap(), "ba-ours", "ba-ours"]);
+    let (ok_ours, out, err_ours) =
+        run_on(&ours, None, &[cluster.bootstrap(), "ba-ours", "ba-ours"]);
     assert!(ok_theirs && ok_ours, "{err_theirs}\n{err_ours}");
     assert_eq!(expected, out, "left: librdkafka, right: librskafka");
     assert!(out.starts_with("log 5 CONFWARN [thrd:app]: No `bootstrap.servers` configured"));
@@ -433,8 +333,8 @@ fn list_groups_on_the_mock_cluster_matches_librdkafka() {
     }
     let (ours, theirs) = build_both("tests/c/groups.c", "groups");
     let cluster = MockCluster::start(3, &[("lg", 1)]);
-    let (ok_theirs, expected, _) = run(&theirs, None, &[cluster.bootstrap()]);
-    let (ok_ours, out, err_ours) = run(&ours, None, &[cluster.bootstrap()]);
+    let (ok_theirs, expected, _) = run_on(&theirs, None, &[cluster.bootstrap()]);
+    let (ok_ours, out, err_ours) = run_on(&ours, None, &[cluster.bootstrap()]);
     assert!(ok_theirs && ok_ours, "{err_ours}");
     assert_eq!(expected, out);
     assert_eq!(out, "list_groups: _UNSUPPORTED_FEATURE, list NULL\n");
@@ -449,9 +349,8 @@ fn list_groups_on_tansu() {
         eprintln!("SKIP: rdkafka.h or tansu is not installed");
         return;
     }
-    // Its own name: the mock-cluster test builds "groups" in parallel, and running a binary
-    // while another test relinks it fails with EACCES/ETXTBSY.
-    let (ours, _) = build_both("tests/c/groups.c", "groups_tansu");
+    // Built once per binary (common::capi): shared with the mock-cluster test running alongside.
+    let (ours, _) = build_both("tests/c/groups.c", "groups");
     let tansu = common::Tansu::start();
     tansu.create_topic("lg-topic", 2).unwrap();
     let mut config = kafka::ClientConfig::new();
@@ -468,7 +367,7 @@ fn list_groups_on_tansu() {
         consumer.poll(std::time::Duration::from_millis(200));
     }
     for args in [&[tansu.bootstrap()][..], &[tansu.bootstrap(), "lg-group"]] {
-        let (ok, out, err) = run(&ours, None, args);
+        let (ok, out, err) = run_on(&ours, None, args);
         assert!(ok, "{err}");
         assert_eq!(out, "list_groups: NO_ERROR, list set\n");
     }

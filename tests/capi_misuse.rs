@@ -6,53 +6,15 @@
 //! under valgrind: no invalid read or write, no memory definitely lost.
 #![cfg(feature = "capi")]
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::{Command, Output};
 
-const HEADER: &str = "/usr/include/librdkafka/rdkafka.h";
+use common::capi::{build_both_with, run, HEADER};
 
 /// The last lines of a run, after every handle was destroyed.
 const TAIL: &str = "wait_destroyed -> 0\ndone, 0 wrong\n";
-
-fn profile_dir() -> PathBuf {
-    // target/<profile>/deps/capi_misuse-<hash>
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().to_path_buf()
-}
-
-/// The cdylib with the `capi` feature, rebuilt first (`cargo test` does not relink it).
-fn our_lib() -> PathBuf {
-    let mut cmd = Command::new(env!("CARGO"));
-    cmd.args(["build", "--lib", "--features", "capi"]);
-    if profile_dir().ends_with("release") {
-        cmd.arg("--release");
-    }
-    let st = cmd
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .unwrap();
-    assert!(st.success());
-    profile_dir().join("libkafka.so")
-}
-
-fn compile(out: &Path, link: &[String]) {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/c/misuse.c");
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-    let st = Command::new(cc)
-        .args([
-            "-Wall",
-            "-Werror",
-            "-Wno-deprecated-declarations",
-            "-g",
-            "-o",
-        ])
-        .arg(out)
-        .arg(&src)
-        .args(link)
-        .status()
-        .unwrap();
-    assert!(st.success(), "compiling {} failed", src.display());
-}
 
 fn stdout_of(what: &str, out: &Output) -> String {
     assert!(
@@ -78,23 +40,9 @@ fn misuse_matches_librdkafka_and_is_clean_under_valgrind() {
         eprintln!("SKIP: the system rdkafka.h is not installed (apt-get install librdkafka-dev)");
         return;
     }
-    let lib = our_lib();
-    let lib_dir = lib.parent().unwrap();
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("capi_misuse");
-    std::fs::create_dir_all(&dir).unwrap();
-    let ours = dir.join("misuse_librskafka");
-    compile(
-        &ours,
-        &[
-            format!("-L{}", lib_dir.display()),
-            "-lkafka".to_string(),
-            format!("-Wl,-rpath,{}", lib_dir.display()),
-        ],
-    );
-    let theirs = dir.join("misuse_librdkafka");
-    compile(&theirs, &["-lrdkafka".to_string()]);
+    let (ours, theirs) = build_both_with("tests/c/misuse.c", "misuse", &["-Werror", "-g"]);
 
-    let expected = stdout_of("librdkafka", &Command::new(&theirs).output().unwrap());
+    let expected = run(&theirs, &[]);
     let out = if have_valgrind() {
         let o = Command::new("valgrind")
             .args([
@@ -110,7 +58,7 @@ fn misuse_matches_librdkafka_and_is_clean_under_valgrind() {
         stdout_of("librskafka under valgrind", &o)
     } else {
         eprintln!("SKIP valgrind: not installed (apt-get install valgrind)");
-        stdout_of("librskafka", &Command::new(&ours).output().unwrap())
+        run(&ours, &[])
     };
 
     let (shared, only_ours) = out

@@ -15,7 +15,7 @@ use std::process::{Command, Stdio};
 
 use common::{consume_with_librdkafka, MockCluster};
 
-use common::capi::{compile, our_lib, run, work_dir, HEADER};
+use common::capi::{build_both, have_kcat, lib_dir, run, HEADER};
 
 #[test]
 fn produce_c_program_matches_librdkafka() {
@@ -23,21 +23,7 @@ fn produce_c_program_matches_librdkafka() {
         eprintln!("SKIP: the system rdkafka.h is not installed (apt-get install librdkafka-dev)");
         return;
     }
-    let lib = our_lib();
-    let lib_dir = lib.parent().unwrap();
-    let dir = work_dir("capi_producer");
-    let ours = dir.join("produce_librskafka");
-    compile(
-        "tests/c/produce.c",
-        &ours,
-        &[
-            format!("-L{}", lib_dir.display()),
-            "-lkafka".to_string(),
-            format!("-Wl,-rpath,{}", lib_dir.display()),
-        ],
-    );
-    let theirs = dir.join("produce_librdkafka");
-    compile("tests/c/produce.c", &theirs, &["-lrdkafka".to_string()]);
+    let (ours, theirs) = build_both("tests/c/produce.c", "produce");
 
     let cluster = MockCluster::builder(3)
         .topic("capi-ours", 4)
@@ -124,17 +110,11 @@ fn kcat_produce(
 
 #[test]
 fn kcat_produces_through_librskafka() {
-    if Command::new("kcat").arg("-V").output().is_err() {
+    if !have_kcat() {
         eprintln!("SKIP: kcat is not installed");
         return;
     }
-    let lib = our_lib();
-    // A directory where librdkafka.so.1 is our library.
-    let dir = work_dir("capi_producer").join("kcat-lib");
-    std::fs::create_dir_all(&dir).unwrap();
-    let link = dir.join("librdkafka.so.1");
-    let _ = std::fs::remove_file(&link);
-    std::os::unix::fs::symlink(&lib, &link).unwrap();
+    let dir = lib_dir();
 
     let cluster = MockCluster::builder(3)
         .topic("kcat-ours", 4)

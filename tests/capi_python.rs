@@ -10,9 +10,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
+use common::capi::lib_dir;
 use common::MockCluster;
 
 const PYTHON: &str = "/usr/bin/python3";
@@ -23,38 +24,6 @@ const KNOWN_NOTIMPL: &[&str] = &[
     "rd_kafka_clusterid",
     "rd_kafka_controllerid",
 ];
-
-fn profile_dir() -> PathBuf {
-    // target/<profile>/deps/capi_python-<hash>
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().to_path_buf()
-}
-
-/// A directory holding `librdkafka.so.1` -> our freshly built cdylib.
-fn our_lib_dir() -> PathBuf {
-    use std::sync::OnceLock;
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let mut cmd = Command::new(env!("CARGO"));
-        cmd.args(["build", "--lib", "--features", "capi"]);
-        if profile_dir().ends_with("release") {
-            cmd.arg("--release");
-        }
-        let st = cmd
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .unwrap();
-        assert!(st.success());
-        let lib = profile_dir().join("libkafka.so");
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("capi_python");
-        std::fs::create_dir_all(&dir).unwrap();
-        let link = dir.join("librdkafka.so.1");
-        let _ = std::fs::remove_file(&link);
-        std::os::unix::fs::symlink(&lib, &link).unwrap();
-        dir
-    })
-    .clone()
-}
 
 fn have_binding() -> bool {
     let ok = Command::new(PYTHON)
@@ -81,7 +50,7 @@ fn python(ours: bool, script: &str, args: &[&str]) -> Output {
     }
     cmd.args(args).env_remove("LD_LIBRARY_PATH");
     if ours {
-        cmd.env("LD_LIBRARY_PATH", our_lib_dir());
+        cmd.env("LD_LIBRARY_PATH", lib_dir());
     }
     let out = cmd.output().unwrap();
     assert!(

@@ -10,63 +10,11 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
+use common::capi::{build_both, run, work_dir, HEADER};
 use common::MockCluster;
 use serde_json::Value;
-
-const HEADER: &str = "/usr/include/librdkafka/rdkafka.h";
-
-fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().to_path_buf()
-}
-
-fn work_dir(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("capi_stats")
-        .join(name);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// The cdylib with the `capi` feature, rebuilt first (`cargo test` only builds the rlib).
-fn our_lib() -> PathBuf {
-    let st = Command::new(env!("CARGO"))
-        .args(["build", "--lib", "--features", "capi"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .unwrap();
-    assert!(st.success());
-    profile_dir().join("libkafka.so")
-}
-
-fn compile(src: &str, out: &Path, link: &[String]) {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(src);
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-    let st = Command::new(cc)
-        .args(["-Wall", "-Wno-deprecated-declarations", "-o"])
-        .arg(out)
-        .arg(&src)
-        .args(link)
-        .status()
-        .unwrap();
-    assert!(st.success(), "compiling {} failed", src.display());
-}
-
-fn run(exe: &Path, args: &[&str]) -> String {
-    let out = Command::new(exe).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{} failed ({}): stdout {} stderr {}",
-        exe.display(),
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 /// Every key path of `v` with its JSON type; members of name-keyed objects become `*`.
 fn key_paths(v: &Value, path: &str, out: &mut BTreeMap<String, &'static str>) {
@@ -101,22 +49,9 @@ fn stats_c_program_matches_librdkafka() {
         eprintln!("SKIP: the system rdkafka.h is not installed (apt-get install librdkafka-dev)");
         return;
     }
-    let lib = our_lib();
-    let lib_dir = lib.parent().unwrap();
-    let ours_dir = work_dir("librskafka");
-    let theirs_dir = work_dir("librdkafka");
-    let ours = ours_dir.join("stats");
-    compile(
-        "tests/c/stats.c",
-        &ours,
-        &[
-            format!("-L{}", lib_dir.display()),
-            "-lkafka".to_string(),
-            format!("-Wl,-rpath,{}", lib_dir.display()),
-        ],
-    );
-    let theirs = theirs_dir.join("stats");
-    compile("tests/c/stats.c", &theirs, &["-lrdkafka".to_string()]);
+    let ours_dir = work_dir("capi_stats/librskafka");
+    let theirs_dir = work_dir("capi_stats/librdkafka");
+    let (ours, theirs) = build_both("tests/c/stats.c", "stats");
 
     let cluster = MockCluster::builder(3)
         .topic("stats-ours", 4)

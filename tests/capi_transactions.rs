@@ -12,7 +12,7 @@ use std::path::Path;
 
 use common::{consume_all_with_librdkafka, MockCluster};
 
-use common::capi::{compile, our_lib, run, work_dir, HEADER};
+use common::capi::{build_both, run, HEADER};
 
 #[test]
 fn transactions_c_program_matches_librdkafka() {
@@ -20,25 +20,7 @@ fn transactions_c_program_matches_librdkafka() {
         eprintln!("SKIP: the system rdkafka.h is not installed (apt-get install librdkafka-dev)");
         return;
     }
-    let lib = our_lib();
-    let lib_dir = lib.parent().unwrap();
-    let dir = work_dir("capi_transactions");
-    let ours = dir.join("transactions_librskafka");
-    compile(
-        "tests/c/transactions.c",
-        &ours,
-        &[
-            format!("-L{}", lib_dir.display()),
-            "-lkafka".to_string(),
-            format!("-Wl,-rpath,{}", lib_dir.display()),
-        ],
-    );
-    let theirs = dir.join("transactions_librdkafka");
-    compile(
-        "tests/c/transactions.c",
-        &theirs,
-        &["-lrdkafka".to_string()],
-    );
+    let (ours, theirs) = build_both("tests/c/transactions.c", "transactions");
 
     let cluster = MockCluster::builder(3)
         .topic("txn-ours", 4)

@@ -50,6 +50,7 @@ pub mod incremental;
 pub mod layout;
 pub mod legacy;
 pub mod message;
+pub mod messages_list;
 pub mod metadata;
 pub mod misc;
 pub mod offset_queries;

@@ -118,6 +118,54 @@ impl DeliveryFuture {
     }
 }
 
+/// Messages' keys and values are copied into shared chunks of this size (larger ones get their
+/// own buffer): no allocation per message, and one reference count per chunk, touched only by
+/// the application's threads (the engine thread moves the buffers, never clones them).
+const PAYLOAD_CHUNK: usize = 64 * 1024;
+
+/// Per-producer state `send` reuses between messages.
+#[derive(Default)]
+struct Staging {
+    /// The last topic name sent, shared with the engine so a message carries no name copy.
+    topic: Option<Arc<str>>,
+    /// The chunk keys and values are copied into.
+    chunk: BytesMut,
+}
+
+impl Staging {
+    fn topic_arc(&mut self, name: &str) -> Arc<str> {
+        match &self.topic {
+            Some(t) if &**t == name => t.clone(),
+            _ => {
+                let t: Arc<str> = Arc::from(name);
+                self.topic = Some(t.clone());
+                t
+            }
+        }
+    }
+
+    /// Copies key and value into the current chunk (a new one when it is full).
+    fn copy(&mut self, key: Option<&[u8]>, value: Option<&[u8]>) -> (Option<Bytes>, Option<Bytes>) {
+        let (k, v) = (key.unwrap_or_default(), value.unwrap_or_default());
+        let len = k.len() + v.len();
+        if len == 0 {
+            return (key.map(|_| Bytes::new()), value.map(|_| Bytes::new()));
+        }
+        if len > PAYLOAD_CHUNK / 8 {
+            let own = |b: &[u8]| Bytes::from(b.to_vec());
+            return (key.map(own), value.map(own));
+        }
+        if self.chunk.capacity() - self.chunk.len() < len {
+            self.chunk = BytesMut::with_capacity(PAYLOAD_CHUNK);
+        }
+        self.chunk.extend_from_slice(k);
+        let key_part = self.chunk.split().freeze();
+        self.chunk.extend_from_slice(v);
+        let value_part = self.chunk.split().freeze();
+        (key.map(|_| key_part), value.map(|_| value_part))
+    }
+}
+
 /// A Kafka producer backed by one engine thread.
 pub struct Producer {
     pub(crate) engine: EngineThread<ProducerCommand>,
@@ -137,8 +185,8 @@ pub struct Producer {
     /// librdkafka's instance name (`<client.id>#producer-<n>`).
     name: String,
     closed: AtomicBool,
-    /// The last topic name sent, shared with the engine so a message carries no name copy.
-    last_topic: Mutex<Option<Arc<str>>>,
+    /// What `send` reuses from one message to the next (the application's threads only).
+    staging: Mutex<Staging>,
     /// The transaction state (`transactional.id` set), written by the engine.
     pub(crate) txn_state: Option<Arc<std::sync::atomic::AtomicU8>>,
     /// `transaction.timeout.ms`: caps an infinite `init_transactions` wait at twice this.
@@ -194,7 +242,7 @@ impl Producer {
             throttle_cb: Mutex::new(None),
             name,
             closed: AtomicBool::new(false),
-            last_topic: Mutex::new(None),
+            staging: Mutex::new(Staging::default()),
             txn_state,
             txn_timeout,
         })
@@ -255,13 +303,12 @@ impl Producer {
                 "Local: Unknown partition",
             ));
         }
-        // One allocation holds key and value; both are shared slices of it.
-        let mut buf = BytesMut::with_capacity(klen + vlen);
-        buf.extend_from_slice(rec.key.unwrap_or_default());
-        buf.extend_from_slice(rec.value.unwrap_or_default());
-        let all = buf.freeze();
-        let key = rec.key.map(|_| all.slice(..klen));
-        let value = rec.value.map(|_| all.slice(klen..));
+        let (topic, key, value) = {
+            let mut st = lock(&self.staging);
+            let topic = st.topic_arc(rec.topic);
+            let (key, value) = st.copy(rec.key, rec.value);
+            (topic, key, value)
+        };
         let headers = rec
             .headers
             .iter()
@@ -273,7 +320,7 @@ impl Producer {
             })
             .collect();
         let r = ProduceRecord {
-            topic: self.topic_arc(rec.topic),
+            topic,
             partition: rec.partition.unwrap_or(-1),
             key,
             value,
@@ -284,18 +331,6 @@ impl Producer {
             enqueued: Instant::now(),
         };
         Ok((r, klen + vlen))
-    }
-
-    fn topic_arc(&self, name: &str) -> Arc<str> {
-        let mut last = lock(&self.last_topic);
-        match &*last {
-            Some(t) if &**t == name => t.clone(),
-            _ => {
-                let t: Arc<str> = Arc::from(name);
-                *last = Some(t.clone());
-                t
-            }
-        }
     }
 
     fn reserve(&self, bytes: usize) -> bool {

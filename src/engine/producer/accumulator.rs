@@ -121,14 +121,14 @@ impl Accumulator {
     /// Appends a message to its partition's open batch, opening a new one when full.
     pub fn append(
         &mut self,
-        topic: &Arc<str>,
+        topic: Arc<str>,
         partition: i32,
         msg: PendingMsg,
         headers: &[(&[u8], Option<&[u8]>)],
         now: Instant,
     ) {
         let limits = &self.limits;
-        let q = self.queues.entry((topic.clone(), partition)).or_default();
+        let q = self.queues.entry((topic, partition)).or_default();
         let size = msg.key.as_ref().map_or(0, |k| k.len())
             + msg.value.as_ref().map_or(0, |v| v.len())
             + 24;

@@ -176,8 +176,14 @@ enum IdemState {
 }
 
 /// Delivery reports being gathered, and how many messages completed without one.
+/// Reports per output: small enough that freeing one on the application thread stays below
+/// glibc's consolidation threshold (64 KiB).
+const REPORTS_PER_OUTPUT: usize = 256;
+
 struct Reports {
     list: Vec<DeliveryReport>,
+    /// Earlier chunks of `REPORTS_PER_OUTPUT`, in order.
+    full: Vec<Vec<DeliveryReport>>,
     silent: usize,
     /// `delivery.report.only.error`: successes are counted, not reported.
     only_error: bool,
@@ -209,7 +215,14 @@ impl Reports {
                 self.silent += 1;
             }
             None if r.error.is_none() && self.only_error => self.silent += 1,
-            None => self.list.push(r),
+            None => {
+                if self.list.len() == REPORTS_PER_OUTPUT {
+                    let chunk =
+                        std::mem::replace(&mut self.list, Vec::with_capacity(REPORTS_PER_OUTPUT));
+                    self.full.push(chunk);
+                }
+                self.list.push(r)
+            }
         }
     }
 }
@@ -412,6 +425,7 @@ impl ProducerEngine {
     fn reports(&self) -> Reports {
         Reports {
             list: Vec::new(),
+            full: Vec::new(),
             silent: 0,
             only_error: self.s.delivery_report_only_error,
         }
@@ -435,6 +449,12 @@ impl ProducerEngine {
     }
 
     fn flush_reports(&mut self, r: Reports) {
+        for chunk in r.full {
+            self.out.push_back(ProducerOutput::Reports {
+                reports: chunk,
+                silent: 0,
+            });
+        }
         if !r.list.is_empty() || r.silent > 0 {
             self.out.push_back(ProducerOutput::Reports {
                 reports: r.list,

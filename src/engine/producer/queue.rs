@@ -5,10 +5,11 @@ use super::*;
 
 impl ProducerEngine {
     /// Places a record on a partition and appends it, or parks it until metadata arrives.
+    /// The record's parts are moved, never cloned: its buffers were written by the
+    /// application thread, and touching their reference counts here would bounce cache lines.
     pub(super) fn enqueue(&mut self, rec: ProduceRecord, now: Instant) {
-        let topic = rec.topic.clone();
         if let Some(q) = (!self.waiting.is_empty())
-            .then(|| self.waiting.get_mut(&topic))
+            .then(|| self.waiting.get_mut(&rec.topic))
             .flatten()
         {
             q.push_back(rec);
@@ -16,57 +17,62 @@ impl ProducerEngine {
         }
         let generation = self.metadata.generation;
         let cached = match &self.last_topic {
-            Some((t, n, g)) if Arc::ptr_eq(t, &topic) && *g == generation => Some(*n),
+            Some((t, n, g)) if Arc::ptr_eq(t, &rec.topic) && *g == generation => Some(*n),
             _ => None,
         };
         let Some(count) = cached.or_else(|| {
-            let n = self.metadata.partition_count(&topic)?;
-            self.last_topic = Some((topic.clone(), n, generation));
+            let n = self.metadata.partition_count(&rec.topic)?;
+            self.last_topic = Some((rec.topic.clone(), n, generation));
             Some(n)
         }) else {
-            if self.metadata.wanted.insert(topic.to_string()) {
+            if self.metadata.wanted.insert(rec.topic.to_string()) {
                 self.metadata.request_refresh(now);
             }
-            self.waiting.entry(topic).or_default().push_back(rec);
+            self.waiting
+                .entry(rec.topic.clone())
+                .or_default()
+                .push_back(rec);
             return;
         };
-        let partition = if rec.partition >= 0 {
-            if rec.partition >= count {
+        let ProduceRecord {
+            topic,
+            partition,
+            key,
+            value,
+            headers,
+            timestamp,
+            opaque,
+            reply,
+            enqueued,
+        } = rec;
+        let msg = PendingMsg {
+            key,
+            value,
+            timestamp,
+            opaque,
+            enqueued,
+            reply,
+        };
+        let partition = if partition >= 0 {
+            if partition >= count {
                 let err = KafkaError::new(
                     ErrorCode::L_UNKNOWN_PARTITION,
-                    format!("{topic} [{}]: Local: Unknown partition", rec.partition),
+                    format!("{topic} [{partition}]: Local: Unknown partition"),
                 );
                 let mut reports = self.reports();
-                let msg = PendingMsg {
-                    key: rec.key,
-                    value: rec.value,
-                    timestamp: rec.timestamp,
-                    opaque: rec.opaque,
-                    enqueued: rec.enqueued,
-                    reply: rec.reply,
-                };
-                reports.add(&topic, rec.partition, msg, -1, rec.timestamp, Some(err));
+                reports.add(&topic, partition, msg, -1, timestamp, Some(err));
                 self.flush_reports(reports);
                 return;
             }
-            rec.partition
+            partition
         } else {
-            self.choose_partition(&topic, rec.key.as_deref(), count, now)
+            self.choose_partition(&topic, msg.key.as_deref(), count, now)
         };
-        let headers: Vec<(&[u8], Option<&[u8]>)> = rec
-            .headers
+        let headers: Vec<(&[u8], Option<&[u8]>)> = headers
             .iter()
             .map(|(k, v)| (&k[..], v.as_deref()))
             .collect();
-        let msg = PendingMsg {
-            key: rec.key.clone(),
-            value: rec.value.clone(),
-            timestamp: rec.timestamp,
-            opaque: rec.opaque,
-            enqueued: rec.enqueued,
-            reply: rec.reply,
-        };
-        self.acc.append(&topic, partition, msg, &headers, now);
+        self.acc.append(topic, partition, msg, &headers, now);
     }
 
     pub(super) fn choose_partition(
@@ -84,10 +90,10 @@ impl ProducerEngine {
             rng ^= rng >> 27;
             (rng.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 32) as u32
         };
-        let sticky = self
-            .sticky
-            .entry(topic.clone())
-            .or_insert_with(|| StickyPartition::new(now));
+        if !self.sticky.contains_key(topic) {
+            self.sticky.insert(topic.clone(), StickyPartition::new(now));
+        }
+        let sticky = self.sticky.get_mut(topic).expect("inserted above");
         let p = self
             .partitioner
             .place(key, count, sticky, now, linger, &mut next);

@@ -1,5 +1,7 @@
-//! The producer's accumulator: per-partition queues of record batches written straight into the
-//! wire format as messages arrive, sealed (compressed, CRC'd) when they are sent.
+//! The producer's accumulator: per-partition queues of record batches. A batch keeps its
+//! messages (which the delivery reports need anyway) and their exact wire size; it is written
+//! in the wire format, compressed and CRC'd only when it is sent, so a queued message costs no
+//! second copy of its bytes.
 //!
 //! A partition has at most one batch in flight, so retries never reorder a partition, with or
 //! without idempotence.
@@ -12,31 +14,36 @@ use bytes::Bytes;
 use crossbeam_channel::Sender;
 
 use crate::protocol::compression::Compression;
-use crate::protocol::records::{BatchWriter, RecordError};
+use crate::protocol::records::{record_len, BatchWriter, RecordError, BATCH_HEADER_LEN};
 
+use super::msg_list::MsgList;
 use super::DeliveryReport;
 
 /// What the engine keeps of a message until its delivery report.
 pub(crate) struct PendingMsg {
     pub key: Option<Bytes>,
     pub value: Option<Bytes>,
+    /// Written into the batch when it is sealed, then dropped.
+    pub headers: Vec<(Bytes, Option<Bytes>)>,
     pub timestamp: i64,
     pub opaque: usize,
-    pub enqueued: Instant,
-    pub reply: Option<Sender<DeliveryReport>>,
+    pub reply: Option<Box<Sender<DeliveryReport>>>,
 }
 
 /// One batch of one partition.
 pub(crate) struct ProducerBatch {
-    writer: BatchWriter,
+    compression: Compression,
+    level: Option<i32>,
     /// The sealed wire bytes, kept for retries.
     pub sealed: Option<Bytes>,
-    pub msgs: Vec<PendingMsg>,
+    pub msgs: MsgList,
+    /// When its first message was sent by the application (linger and expiry count from it).
     pub created: Instant,
     pub attempts: u32,
     pub retry_at: Option<Instant>,
     /// Producer id, epoch and base sequence the batch was sealed with (idempotence).
     pub stamp: Option<(i64, i16, i32)>,
+    /// Exact uncompressed wire size, header included.
     approx_bytes: usize,
     /// Key and value bytes of the batch's messages (statistics).
     pub payload_bytes: usize,
@@ -45,8 +52,8 @@ pub(crate) struct ProducerBatch {
 impl ProducerBatch {
     /// When the oldest message in the batch expires.
     pub fn expires(&self, timeout: Option<Duration>) -> Option<Instant> {
-        let oldest = self.msgs.first()?.enqueued;
-        timeout.map(|t| oldest + t)
+        self.msgs.first()?;
+        timeout.map(|t| self.created + t)
     }
 
     /// Seals the batch with producer id, epoch and base sequence (-1s without idempotence),
@@ -67,9 +74,20 @@ impl ProducerBatch {
             self.stamp = Some((producer_id, epoch, base_sequence));
             return Ok(b);
         }
-        let b = self
-            .writer
-            .finish(0, producer_id, epoch, base_sequence, transactional)?;
+        let mut writer =
+            BatchWriter::with_capacity(self.compression, self.level, self.approx_bytes);
+        for m in self.msgs.iter_mut() {
+            let headers: Vec<(&[u8], Option<&[u8]>)> = m
+                .headers
+                .iter()
+                .map(|(k, v)| (&k[..], v.as_deref()))
+                .collect();
+            writer.push(m.timestamp, m.key.as_deref(), m.value.as_deref(), &headers);
+        }
+        let b = writer.finish(0, producer_id, epoch, base_sequence, transactional)?;
+        for m in self.msgs.iter_mut() {
+            m.headers = Vec::new();
+        }
         self.sealed = Some(b.clone());
         self.stamp = Some((producer_id, epoch, base_sequence));
         Ok(b)
@@ -124,7 +142,7 @@ impl Accumulator {
         topic: Arc<str>,
         partition: i32,
         msg: PendingMsg,
-        headers: &[(&[u8], Option<&[u8]>)],
+        enqueued: Instant,
         now: Instant,
     ) {
         let limits = &self.limits;
@@ -139,27 +157,35 @@ impl Accumulator {
         });
         if !open {
             q.batches.push_back(ProducerBatch {
-                writer: BatchWriter::new(limits.compression, limits.compression_level),
+                compression: limits.compression,
+                level: limits.compression_level,
                 sealed: None,
-                msgs: Vec::new(),
+                msgs: MsgList::default(),
                 // Linger counts from the message's send: it may have waited unseen for a
                 // lingering engine thread.
-                created: msg.enqueued.min(now),
+                created: enqueued.min(now),
                 attempts: 0,
                 retry_at: None,
                 stamp: None,
-                approx_bytes: 0,
+                approx_bytes: BATCH_HEADER_LEN,
                 payload_bytes: 0,
             });
         }
         let b = q.batches.back_mut().expect("a batch is open");
-        b.writer.push(
-            msg.timestamp,
+        let base_ts = b.msgs.first().map_or(msg.timestamp, |m| m.timestamp);
+        let headers: Vec<(&[u8], Option<&[u8]>)> = msg
+            .headers
+            .iter()
+            .map(|(k, v)| (&k[..], v.as_deref()))
+            .collect();
+        b.approx_bytes += record_len(
+            msg.timestamp.wrapping_sub(base_ts),
+            b.msgs.len() as i32,
             msg.key.as_deref(),
             msg.value.as_deref(),
-            headers,
+            &headers,
         );
-        b.approx_bytes = b.writer.len_bytes();
+        drop(headers);
         b.payload_bytes += size - 24;
         b.msgs.push(msg);
         q.msgs += 1;

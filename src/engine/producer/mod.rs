@@ -3,6 +3,7 @@
 //! the consumer's engine through the runtime's `Core` trait.
 
 pub(crate) mod accumulator;
+mod msg_list;
 mod queue;
 mod responses;
 mod send;

@@ -48,10 +48,10 @@ impl ProducerEngine {
         let msg = PendingMsg {
             key,
             value,
+            headers,
             timestamp,
             opaque,
-            enqueued,
-            reply,
+            reply: reply.map(Box::new),
         };
         let partition = if partition >= 0 {
             if partition >= count {
@@ -68,11 +68,7 @@ impl ProducerEngine {
         } else {
             self.choose_partition(&topic, msg.key.as_deref(), count, now)
         };
-        let headers: Vec<(&[u8], Option<&[u8]>)> = headers
-            .iter()
-            .map(|(k, v)| (&k[..], v.as_deref()))
-            .collect();
-        self.acc.append(topic, partition, msg, &headers, now);
+        self.acc.append(topic, partition, msg, enqueued, now);
     }
 
     pub(super) fn choose_partition(
@@ -128,8 +124,8 @@ impl ProducerEngine {
                             value: rec.value,
                             timestamp: rec.timestamp,
                             opaque: rec.opaque,
-                            enqueued: rec.enqueued,
-                            reply: rec.reply,
+                            headers: Vec::new(),
+                            reply: rec.reply.map(Box::new),
                         };
                         reports.add(&topic, -1, msg, -1, rec.timestamp, Some(err.clone()));
                     }
@@ -185,8 +181,8 @@ impl ProducerEngine {
                     value: rec.value,
                     timestamp: rec.timestamp,
                     opaque: rec.opaque,
-                    enqueued: rec.enqueued,
-                    reply: rec.reply,
+                    headers: Vec::new(),
+                    reply: rec.reply.map(Box::new),
                 };
                 reports.add(&t, -1, msg, -1, rec.timestamp, Some(err.clone()));
             }
@@ -215,8 +211,8 @@ impl ProducerEngine {
                         value: rec.value,
                         timestamp: rec.timestamp,
                         opaque: rec.opaque,
-                        enqueued: rec.enqueued,
-                        reply: rec.reply,
+                        headers: Vec::new(),
+                        reply: rec.reply.map(Box::new),
                     };
                     reports.add(&t, -1, msg, -1, rec.timestamp, Some(err.clone()));
                 }

@@ -262,7 +262,7 @@ impl ProducerEngine {
                 }
                 bytes += records.len();
                 let first_send = (b.attempts == 0).then(|| {
-                    let oldest = b.msgs.first().map_or(now, |m| m.enqueued);
+                    let oldest = b.created;
                     (records.len(), b.msgs.len(), oldest)
                 });
                 b.attempts += 1;

@@ -1,5 +1,6 @@
-//! Builds v2 batches for the producer: records go straight into wire format in a reused buffer;
-//! `finish` prepends the header, compresses, and back-patches the length and CRC.
+//! Builds v2 batches for the producer: records go straight into wire format behind room left for
+//! the header; `finish` fills the header in place (uncompressed: no copy) or compresses into a
+//! new buffer, and patches the length and CRC.
 
 use bytes::Bytes;
 
@@ -13,7 +14,7 @@ use crate::protocol::compression::{self, Compression};
 /// Accumulates records for one partition and produces a finished v2 batch.
 ///
 /// ```text
-/// push(record) --> records: [len][attrs][ts delta][offset delta][key][value][headers] ...
+/// push(record) --> buf: [61 bytes for the header][len][attrs][ts delta][offset delta][key]...
 /// finish()     --> [61-byte header][records, compressed if asked]  (length + CRC32C patched)
 /// ```
 #[derive(Debug)]
@@ -51,13 +52,54 @@ fn write_opt_bytes(out: &mut Vec<u8>, b: Option<&[u8]>) {
     }
 }
 
+/// Bytes of a record's body (everything after its length varint).
+fn body_len(
+    timestamp_delta: i64,
+    offset_delta: i32,
+    key: Option<&[u8]>,
+    value: Option<&[u8]>,
+    headers: &[(&[u8], Option<&[u8]>)],
+) -> usize {
+    let header_count = i32::try_from(headers.len()).expect("too many headers");
+    let mut len = 1 // attributes
+        + varlong_len(timestamp_delta)
+        + varint_len(offset_delta)
+        + opt_bytes_len(key)
+        + opt_bytes_len(value)
+        + varint_len(header_count);
+    for (k, v) in headers {
+        len += varint_len(wire_len(k)) + k.len() + opt_bytes_len(*v);
+    }
+    len
+}
+
+/// Bytes `BatchWriter::push` adds for a record with these deltas and fields (uncompressed): lets
+/// the producer size batches before it writes them.
+pub fn record_len(
+    timestamp_delta: i64,
+    offset_delta: i32,
+    key: Option<&[u8]>,
+    value: Option<&[u8]>,
+    headers: &[(&[u8], Option<&[u8]>)],
+) -> usize {
+    let body = body_len(timestamp_delta, offset_delta, key, value, headers);
+    varint_len(i32::try_from(body).unwrap_or(i32::MAX)) + body
+}
+
 impl BatchWriter {
     /// An empty writer; `level` is the codec's compression level (`None` = codec default).
     pub fn new(compression: Compression, level: Option<i32>) -> Self {
+        Self::with_capacity(compression, level, 0)
+    }
+
+    /// An empty writer whose buffer holds `capacity` bytes of batch before it grows.
+    pub fn with_capacity(compression: Compression, level: Option<i32>, capacity: usize) -> Self {
+        let mut records = Vec::with_capacity(capacity.max(BATCH_HEADER_LEN));
+        records.resize(BATCH_HEADER_LEN, 0);
         BatchWriter {
             compression,
             level,
-            records: Vec::new(),
+            records,
             count: 0,
             base_timestamp: 0,
             max_timestamp: 0,
@@ -90,16 +132,7 @@ impl BatchWriter {
         let timestamp_delta = timestamp.wrapping_sub(self.base_timestamp);
         let offset_delta = self.count;
         let header_count = i32::try_from(headers.len()).expect("too many headers");
-
-        let mut body_len = 1 // attributes
-            + varlong_len(timestamp_delta)
-            + varint_len(offset_delta)
-            + opt_bytes_len(key)
-            + opt_bytes_len(value)
-            + varint_len(header_count);
-        for (k, v) in headers {
-            body_len += varint_len(wire_len(k)) + k.len() + opt_bytes_len(*v);
-        }
+        let body_len = body_len(timestamp_delta, offset_delta, key, value, headers);
         let body_len_wire = i32::try_from(body_len).expect("record larger than 2 GiB");
 
         let out = &mut self.records;
@@ -125,7 +158,7 @@ impl BatchWriter {
     /// Size of the batch if finished now without compression (header included): an upper
     /// bound for the producer's `batch.size` accounting.
     pub fn len_bytes(&self) -> usize {
-        BATCH_HEADER_LEN + self.records.len()
+        self.records.len()
     }
 
     /// Records pushed since the writer was created or last finished.
@@ -140,13 +173,14 @@ impl BatchWriter {
 
     /// Drops the pushed records, keeping the buffer's capacity.
     pub fn clear(&mut self) {
-        self.records.clear();
+        self.records.truncate(BATCH_HEADER_LEN);
         self.count = 0;
     }
 
     /// Writes the finished batch: header, records section (compressed with the writer's codec),
-    /// length and CRC32C. The writer is then empty and reusable, its buffer kept. Pass -1 for
-    /// `producer_id`, `producer_epoch` and `base_sequence` when not idempotent.
+    /// length and CRC32C. The writer is then empty and reusable; its buffer went into the batch
+    /// or was freed. Pass -1 for `producer_id`, `producer_epoch` and `base_sequence` when not
+    /// idempotent.
     pub fn finish(
         &mut self,
         base_offset: i64,
@@ -158,9 +192,15 @@ impl BatchWriter {
         if self.count == 0 {
             return Err(RecordError::EmptyBatch);
         }
-        let mut out = Vec::with_capacity(BATCH_HEADER_LEN + self.records.len());
-        out.resize(BATCH_HEADER_LEN, 0);
-        compression::compress(self.compression, &self.records, self.level, &mut out)?;
+        let mut out = if self.compression == Compression::None {
+            std::mem::take(&mut self.records)
+        } else {
+            let mut out = Vec::with_capacity(BATCH_HEADER_LEN + self.records.len() / 2);
+            out.resize(BATCH_HEADER_LEN, 0);
+            let section = &self.records[BATCH_HEADER_LEN..];
+            compression::compress(self.compression, section, self.level, &mut out)?;
+            out
+        };
 
         let mut attributes = self.compression.attribute_bits();
         if transactional {
@@ -185,7 +225,9 @@ impl BatchWriter {
         header.encode_into(&mut out);
         let crc = crc32c::crc32c(&out[ATTRIBUTES_OFFSET..]);
         out[CRC_OFFSET..CRC_OFFSET + 4].copy_from_slice(&crc.to_be_bytes());
-        self.clear();
+        self.records = vec![0; BATCH_HEADER_LEN];
+        self.count = 0;
+        out.shrink_to_fit();
         Ok(Bytes::from(out))
     }
 }

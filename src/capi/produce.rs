@@ -55,6 +55,8 @@ fn errno_of(err: rd_kafka_resp_err_t) -> c_int {
 /// One message, as gathered from any of the produce calls.
 struct Msg<'a> {
     topic: &'a str,
+    /// The topic's object when the caller gave one (NULL: looked up by name).
+    rkt: *mut rd_kafka_topic_t,
     partition: i32,
     flags: c_int,
     value: Option<&'a [u8]>,
@@ -87,7 +89,11 @@ const PARTITIONER_METADATA_TIMEOUT: Duration = Duration::from_secs(5);
 /// picks, or `None` when the topic has none. The partition count is looked up once per topic
 /// (a metadata round trip on the first message; librdkafka would queue the message instead).
 fn app_partition(rk: &rd_kafka_t, p: &Producer, m: &Msg<'_>) -> Result<Option<i32>, KafkaError> {
-    let rkt = rk.topic_by_name(m.topic);
+    let rkt = if m.rkt.is_null() {
+        rk.topic_by_name(m.topic)
+    } else {
+        m.rkt
+    };
     // SAFETY: the handle's table keeps its topic objects alive.
     let t = unsafe { &*rkt };
     let Some(cb) = t.conf.callbacks.partitioner_cb else {
@@ -198,6 +204,7 @@ pub unsafe extern "C" fn rd_kafka_produce(
         };
         let m = Msg {
             topic: t.name(),
+            rkt,
             partition,
             flags: msgflags,
             // SAFETY: per the contract.
@@ -261,6 +268,7 @@ pub unsafe extern "C" fn rd_kafka_produce_batch(
         for rm in msgs {
             let m = Msg {
                 topic: t.name(),
+                rkt,
                 partition: if msgflags & MSG_F_PARTITION != 0 {
                     rm.partition
                 } else {
@@ -322,6 +330,7 @@ pub unsafe extern "C" fn rd_kafka_produceva(
             };
             let mut m = Msg {
                 topic: "",
+                rkt: std::ptr::null_mut(),
                 partition: RD_KAFKA_PARTITION_UA,
                 flags: 0,
                 value: None,
@@ -344,7 +353,10 @@ pub unsafe extern "C" fn rd_kafka_produceva(
                             }
                         },
                         RD_KAFKA_VTYPE_RKT => match topic(vu.u.rkt) {
-                            Some(t) => m.topic = t.name(),
+                            Some(t) => {
+                                m.topic = t.name();
+                                m.rkt = vu.u.rkt;
+                            }
                             None => {
                                 return fail(RD_KAFKA_RESP_ERR__INVALID_ARG, "NULL topic object")
                             }

@@ -23,7 +23,7 @@ use super::DeliveryReport;
 pub(crate) struct PendingMsg {
     pub key: Option<Bytes>,
     pub value: Option<Bytes>,
-    /// Written into the batch when it is sealed, then dropped.
+    /// Written into the batch when it is sealed (again for a retry).
     pub headers: Vec<(Bytes, Option<Bytes>)>,
     pub timestamp: i64,
     pub opaque: usize,
@@ -34,8 +34,10 @@ pub(crate) struct PendingMsg {
 pub(crate) struct ProducerBatch {
     compression: Compression,
     level: Option<i32>,
-    /// The sealed wire bytes, kept for retries.
+    /// The sealed wire bytes until they are framed into a request (a retry seals again).
     pub sealed: Option<Bytes>,
+    /// Sealed at least once: no more messages join the batch.
+    pub closed: bool,
     pub msgs: MsgList,
     /// When its first message was sent by the application (linger and expiry count from it).
     pub created: Instant,
@@ -85,9 +87,7 @@ impl ProducerBatch {
             writer.push(m.timestamp, m.key.as_deref(), m.value.as_deref(), &headers);
         }
         let b = writer.finish(0, producer_id, epoch, base_sequence, transactional)?;
-        for m in self.msgs.iter_mut() {
-            m.headers = Vec::new();
-        }
+        self.closed = true;
         self.sealed = Some(b.clone());
         self.stamp = Some((producer_id, epoch, base_sequence));
         Ok(b)
@@ -151,7 +151,7 @@ impl Accumulator {
             + msg.value.as_ref().map_or(0, |v| v.len())
             + 24;
         let open = q.batches.back().is_some_and(|b| {
-            b.sealed.is_none()
+            !b.closed
                 && b.msgs.len() < limits.batch_num_messages
                 && (b.msgs.is_empty() || b.approx_bytes + size <= limits.batch_size)
         });
@@ -160,6 +160,7 @@ impl Accumulator {
                 compression: limits.compression,
                 level: limits.compression_level,
                 sealed: None,
+                closed: false,
                 msgs: MsgList::default(),
                 // Linger counts from the message's send: it may have waited unseen for a
                 // lingering engine thread.
@@ -200,7 +201,7 @@ impl Accumulator {
             return false;
         }
         flush
-            || b.sealed.is_some()
+            || b.closed
             || q.batches.len() > 1
             || b.msgs.len() >= self.limits.batch_num_messages
             || b.approx_bytes >= self.limits.batch_size

@@ -299,6 +299,18 @@ impl ProducerEngine {
                 }
                 continue;
             }
+            // The request is about to be written out (a copy): the sealed batches need not stay
+            // in memory too; a retry seals them again from their messages.
+            for tp in &sent {
+                if let Some(b) = self
+                    .acc
+                    .queues
+                    .get_mut(tp)
+                    .and_then(|q| q.batches.front_mut())
+                {
+                    b.sealed = None;
+                }
+            }
             let extra = self.s.request_timeout;
             self.debug(|| {
                 format!(

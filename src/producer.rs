@@ -130,6 +130,8 @@ struct Staging {
     topic: Option<Arc<str>>,
     /// The chunk keys and values are copied into.
     chunk: BytesMut,
+    /// Partition counts of the topics the engine has metadata for.
+    partition_counts: std::collections::HashMap<String, i32>,
 }
 
 impl Staging {
@@ -297,14 +299,18 @@ impl Producer {
                 ),
             ));
         }
+        let unknown_partition =
+            || KafkaError::new(ErrorCode::L_UNKNOWN_PARTITION, "Local: Unknown partition");
         if rec.partition.is_some_and(|p| p < 0) {
-            return Err(KafkaError::new(
-                ErrorCode::L_UNKNOWN_PARTITION,
-                "Local: Unknown partition",
-            ));
+            return Err(unknown_partition());
         }
         let (topic, key, value) = {
             let mut st = lock(&self.staging);
+            if let Some(p) = rec.partition {
+                if st.partition_counts.get(rec.topic).is_some_and(|n| p >= *n) {
+                    return Err(unknown_partition());
+                }
+            }
             let topic = st.topic_arc(rec.topic);
             let (key, value) = st.copy(rec.key, rec.value);
             (topic, key, value)
@@ -448,6 +454,9 @@ impl Producer {
                     if let Some(cb) = lock(&self.stats_cb).as_mut() {
                         cb(&json);
                     }
+                }
+                ProducerOutput::PartitionCount(topic, n) => {
+                    lock(&self.staging).partition_counts.insert(topic, n);
                 }
                 ProducerOutput::Throttle(t) => {
                     if let Some(cb) = lock(&self.throttle_cb).as_mut() {

@@ -318,3 +318,23 @@ fn unknown_partition_fails_without_loss() {
     assert_eq!(l.delivered(), vec![1]);
     assert_eq!(p.in_flight_count(), 0);
 }
+
+/// Once the client has the topic's metadata, a partition past its count is refused by `send`
+/// itself (librdkafka's produce() returns `_UNKNOWN_PARTITION`), and nothing is queued for it.
+#[test]
+fn unknown_partition_refused_at_send_once_metadata_is_known() {
+    let topic = "few-partitions-known";
+    let cluster = MockCluster::start(1, &[(topic, 2)]);
+    let p = Producer::new(&config(cluster.bootstrap(), &[])).unwrap();
+    let log = record_reports(&p, 1);
+    p.send(&Record::to(topic).value(b"first").partition(1).opaque(0))
+        .unwrap();
+    drain(&p, Duration::from_secs(10));
+    let err = p
+        .send(&Record::to(topic).value(b"late").partition(2).opaque(1))
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::L_UNKNOWN_PARTITION, "{err}");
+    assert_eq!(p.in_flight_count(), 0);
+    let l = log.lock().unwrap();
+    assert_eq!((l.total, l.delivered()), (1, vec![0]));
+}

@@ -140,6 +140,9 @@ pub(crate) enum ProducerOutput {
     Stats(String),
     /// A broker throttled a request (librdkafka's throttle_cb).
     Throttle(Throttle),
+    /// A topic's partition count, first known or changed: `send` then refuses partitions past
+    /// it at once, as librdkafka's produce() does once it has the topic's metadata.
+    PartitionCount(String, i32),
 }
 
 enum Ctx {
@@ -239,6 +242,8 @@ pub(crate) struct ProducerEngine {
     rng: u64,
     /// The last topic produced to and its partition count at a metadata generation: spares a
     /// hash lookup per message for the usual one-topic producer.
+    /// Partition counts last told to the application (`ProducerOutput::PartitionCount`).
+    told_counts: HashMap<String, i32>,
     last_topic: Option<(Arc<str>, i32, u64)>,
     /// Messages waiting for their topic's metadata, per topic, in order.
     waiting: HashMap<Arc<str>, VecDeque<ProduceRecord>>,
@@ -352,6 +357,7 @@ impl ProducerEngine {
             rng: 0x9E37_79B9_7F4A_7C15
                 ^ (now.elapsed().as_nanos() as u64)
                 ^ std::process::id() as u64,
+            told_counts: HashMap::new(),
             last_topic: None,
             waiting: HashMap::new(),
             unknown_since: HashMap::new(),

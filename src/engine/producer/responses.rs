@@ -162,6 +162,14 @@ impl ProducerEngine {
 
     pub(super) fn on_metadata(&mut self, resp: &MetadataResponse, now: Instant) {
         self.metadata.apply(resp, now);
+        for (name, t) in &self.metadata.topics {
+            let n = t.partitions.len() as i32;
+            if t.error.0 == 0 && n > 0 && self.told_counts.get(name) != Some(&n) {
+                self.told_counts.insert(name.clone(), n);
+                self.out
+                    .push_back(ProducerOutput::PartitionCount(name.clone(), n));
+            }
+        }
         self.debug(|| {
             let t: Vec<String> = self
                 .metadata

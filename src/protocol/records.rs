@@ -27,7 +27,7 @@ mod tests;
 
 pub use batch::{BatchHeader, BatchIter, RawBatch, BATCH_HEADER_LEN};
 pub use record::{decode_control_record, ControlType, Header, Record, RecordIter};
-pub use writer::{record_len, restamp, BatchWriter};
+pub use writer::{restamp, BatchWriter};
 
 /// Errors of the record-batch codec and of the compression codecs.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -1,7 +1,7 @@
-//! The producer's accumulator: per-partition queues of record batches. A batch keeps its
-//! messages (which the delivery reports need anyway) and their exact wire size; it is written
-//! in the wire format, compressed and CRC'd only when it is sent, so a queued message costs no
-//! second copy of its bytes.
+//! The producer's accumulator: per-partition queues of record batches, written in the wire format
+//! as messages arrive (the engine reads each payload right after the application wrote it,
+//! while it is still in cache), sealed (compressed, CRC'd) when sent and dropped once framed into
+//! the request; the messages stay for the delivery reports, and a retry writes them again.
 //!
 //! A partition has at most one batch in flight, so retries never reorder a partition, with or
 //! without idempotence.
@@ -14,7 +14,7 @@ use bytes::Bytes;
 use crossbeam_channel::Sender;
 
 use crate::protocol::compression::Compression;
-use crate::protocol::records::{record_len, BatchWriter, RecordError, BATCH_HEADER_LEN};
+use crate::protocol::records::{BatchWriter, RecordError};
 
 use super::msg_list::MsgList;
 use super::DeliveryReport;
@@ -23,7 +23,7 @@ use super::DeliveryReport;
 pub(crate) struct PendingMsg {
     pub key: Option<Bytes>,
     pub value: Option<Bytes>,
-    /// Written into the batch when it is sealed (again for a retry).
+    /// Kept for a retry, which writes the batch again.
     pub headers: Vec<(Bytes, Option<Bytes>)>,
     pub timestamp: i64,
     pub opaque: usize,
@@ -32,6 +32,8 @@ pub(crate) struct PendingMsg {
 
 /// One batch of one partition.
 pub(crate) struct ProducerBatch {
+    /// The records written so far; taken when the batch is sealed.
+    writer: Option<BatchWriter>,
     compression: Compression,
     level: Option<i32>,
     /// The sealed wire bytes until they are framed into a request (a retry seals again).
@@ -45,7 +47,7 @@ pub(crate) struct ProducerBatch {
     pub retry_at: Option<Instant>,
     /// Producer id, epoch and base sequence the batch was sealed with (idempotence).
     pub stamp: Option<(i64, i16, i32)>,
-    /// Exact uncompressed wire size, header included.
+    /// Uncompressed wire size, header included.
     approx_bytes: usize,
     /// Key and value bytes of the batch's messages (statistics).
     pub payload_bytes: usize,
@@ -76,21 +78,33 @@ impl ProducerBatch {
             self.stamp = Some((producer_id, epoch, base_sequence));
             return Ok(b);
         }
-        let mut writer =
-            BatchWriter::with_capacity(self.compression, self.level, self.approx_bytes);
-        for m in self.msgs.iter_mut() {
-            let headers: Vec<(&[u8], Option<&[u8]>)> = m
-                .headers
-                .iter()
-                .map(|(k, v)| (&k[..], v.as_deref()))
-                .collect();
-            writer.push(m.timestamp, m.key.as_deref(), m.value.as_deref(), &headers);
-        }
+        let mut writer = match self.writer.take() {
+            Some(w) => w,
+            None => {
+                // Dropped after its request was framed: a retry writes the messages again.
+                let mut w =
+                    BatchWriter::with_capacity(self.compression, self.level, self.approx_bytes);
+                for m in self.msgs.iter_mut() {
+                    let headers: Vec<(&[u8], Option<&[u8]>)> = m
+                        .headers
+                        .iter()
+                        .map(|(k, v)| (&k[..], v.as_deref()))
+                        .collect();
+                    w.push(m.timestamp, m.key.as_deref(), m.value.as_deref(), &headers);
+                }
+                w
+            }
+        };
         let b = writer.finish(0, producer_id, epoch, base_sequence, transactional)?;
         self.closed = true;
         self.sealed = Some(b.clone());
         self.stamp = Some((producer_id, epoch, base_sequence));
         Ok(b)
+    }
+
+    /// The batch's uncompressed size, header included.
+    pub fn approx_bytes(&self) -> usize {
+        self.approx_bytes
     }
 
     pub fn record_count(&self) -> i32 {
@@ -110,6 +124,9 @@ pub(crate) struct PartitionQueue {
     /// Messages and their key + value bytes the broker acknowledged (statistics).
     pub tx_msgs: u64,
     pub tx_bytes: u64,
+    /// Uncompressed bytes of the partition's last sealed batch: a new batch's buffer starts that
+    /// large, so a busy partition's buffers do not grow (and copy) by doubling.
+    pub size_hint: usize,
 }
 
 /// Batching limits.
@@ -156,7 +173,13 @@ impl Accumulator {
                 && (b.msgs.is_empty() || b.approx_bytes + size <= limits.batch_size)
         });
         if !open {
+            let hint = q.size_hint + q.size_hint / 8;
             q.batches.push_back(ProducerBatch {
+                writer: Some(BatchWriter::with_capacity(
+                    limits.compression,
+                    limits.compression_level,
+                    hint.min(limits.batch_size + size),
+                )),
                 compression: limits.compression,
                 level: limits.compression_level,
                 sealed: None,
@@ -168,25 +191,25 @@ impl Accumulator {
                 attempts: 0,
                 retry_at: None,
                 stamp: None,
-                approx_bytes: BATCH_HEADER_LEN,
+                approx_bytes: 0,
                 payload_bytes: 0,
             });
         }
         let b = q.batches.back_mut().expect("a batch is open");
-        let base_ts = b.msgs.first().map_or(msg.timestamp, |m| m.timestamp);
-        let headers: Vec<(&[u8], Option<&[u8]>)> = msg
-            .headers
-            .iter()
-            .map(|(k, v)| (&k[..], v.as_deref()))
-            .collect();
-        b.approx_bytes += record_len(
-            msg.timestamp.wrapping_sub(base_ts),
-            b.msgs.len() as i32,
-            msg.key.as_deref(),
-            msg.value.as_deref(),
-            &headers,
-        );
-        drop(headers);
+        if let Some(w) = &mut b.writer {
+            let headers: Vec<(&[u8], Option<&[u8]>)> = msg
+                .headers
+                .iter()
+                .map(|(k, v)| (&k[..], v.as_deref()))
+                .collect();
+            w.push(
+                msg.timestamp,
+                msg.key.as_deref(),
+                msg.value.as_deref(),
+                &headers,
+            );
+            b.approx_bytes = w.len_bytes();
+        }
         b.payload_bytes += size - 24;
         b.msgs.push(msg);
         q.msgs += 1;
@@ -225,5 +248,51 @@ impl Accumulator {
             .flat_map(|q| q.batches.iter())
             .map(|b| b.msgs.len())
             .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> BatchLimits {
+        BatchLimits {
+            linger: Duration::from_millis(5),
+            batch_size: 1 << 20,
+            batch_num_messages: 10_000,
+            compression: Compression::Lz4,
+            compression_level: None,
+        }
+    }
+
+    #[test]
+    fn a_retry_writes_the_same_batch_again() {
+        let mut acc = Accumulator::new(limits());
+        let topic: Arc<str> = Arc::from("t");
+        let now = Instant::now();
+        for i in 0..300u32 {
+            let header = (Bytes::from_static(b"h"), Some(Bytes::from(i.to_string())));
+            let msg = PendingMsg {
+                key: Some(Bytes::from(format!("k{i}"))),
+                value: (i % 7 != 0).then(|| Bytes::from(vec![b'v'; i as usize])),
+                headers: if i % 3 == 0 { vec![header] } else { Vec::new() },
+                timestamp: 1_000 + i as i64,
+                opaque: i as usize,
+                reply: None,
+            };
+            acc.append(topic.clone(), 0, msg, now, now);
+        }
+        let q = acc.queues.get_mut(&(topic, 0)).unwrap();
+        let b = q.batches.front_mut().unwrap();
+        let first = b.seal(5, 1, 40, false).unwrap();
+        assert!(b.closed);
+        // Framed into a request: the sealed bytes go; a retry seals again from the messages.
+        b.sealed = None;
+        assert_eq!(b.seal(5, 1, 40, false).unwrap(), first);
+        // A new epoch restamps the batch it holds.
+        let bumped = b.seal(5, 2, 0, false).unwrap();
+        assert_ne!(bumped, first);
+        assert_eq!(bumped.len(), first.len());
+        assert_eq!(b.record_count(), 300);
     }
 }

@@ -243,8 +243,14 @@ impl ProducerEngine {
                 } else {
                     (-1, -1, -1)
                 };
+                let first_seal = !b.closed;
                 let records = match b.seal(pid, epoch, seq, transactional) {
-                    Ok(r) => r,
+                    Ok(r) => {
+                        if first_seal {
+                            q.size_hint = b.approx_bytes();
+                        }
+                        r
+                    }
                     Err(e) => {
                         let b = q.batches.pop_front().expect("checked");
                         let err = KafkaError::new(

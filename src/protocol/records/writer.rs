@@ -73,19 +73,6 @@ fn body_len(
     len
 }
 
-/// Bytes `BatchWriter::push` adds for a record with these deltas and fields (uncompressed): lets
-/// the producer size batches before it writes them.
-pub fn record_len(
-    timestamp_delta: i64,
-    offset_delta: i32,
-    key: Option<&[u8]>,
-    value: Option<&[u8]>,
-    headers: &[(&[u8], Option<&[u8]>)],
-) -> usize {
-    let body = body_len(timestamp_delta, offset_delta, key, value, headers);
-    varint_len(i32::try_from(body).unwrap_or(i32::MAX)) + body
-}
-
 impl BatchWriter {
     /// An empty writer; `level` is the codec's compression level (`None` = codec default).
     pub fn new(compression: Compression, level: Option<i32>) -> Self {

@@ -418,29 +418,35 @@ impl Producer {
                 },
             };
             match out {
-                ProducerOutput::Reports { reports, silent } => {
-                    let bytes: usize = reports
-                        .iter()
-                        .map(|r| {
-                            r.key.as_ref().map_or(0, Bytes::len)
-                                + r.value.as_ref().map_or(0, Bytes::len)
-                        })
-                        .sum();
-                    let n = reports.len();
-                    if let Some(cb) = lock(&self.dr_batch_cb).as_mut() {
-                        cb(reports);
-                    } else if let Some(cb) = lock(&self.dr_cb).as_mut() {
-                        for r in &reports {
-                            cb(r);
+                ProducerOutput::Reports { chunks, silent } => {
+                    let mut total = 0;
+                    for reports in chunks {
+                        let bytes: usize = reports
+                            .iter()
+                            .map(|r| {
+                                r.key.as_ref().map_or(0, Bytes::len)
+                                    + r.value.as_ref().map_or(0, Bytes::len)
+                            })
+                            .sum();
+                        let n = reports.len();
+                        if let Some(cb) = lock(&self.dr_batch_cb).as_mut() {
+                            cb(reports);
+                        } else if let Some(cb) = lock(&self.dr_cb).as_mut() {
+                            for r in &reports {
+                                cb(r);
+                            }
                         }
+                        total += n;
+                        self.queued.fetch_sub(n, Ordering::AcqRel);
+                        // Silent reports' bytes are not known here; the byte bound is advisory
+                        // for them.
+                        self.queued_bytes.fetch_sub(
+                            bytes.min(self.queued_bytes.load(Ordering::Acquire)),
+                            Ordering::AcqRel,
+                        );
                     }
-                    served += n;
-                    self.queued.fetch_sub(n + silent, Ordering::AcqRel);
-                    // Silent reports' bytes are not known here; the byte bound is advisory for them.
-                    self.queued_bytes.fetch_sub(
-                        bytes.min(self.queued_bytes.load(Ordering::Acquire)),
-                        Ordering::AcqRel,
-                    );
+                    served += total;
+                    self.queued.fetch_sub(silent, Ordering::AcqRel);
                     if silent > 0 && self.queued.load(Ordering::Acquire) == 0 {
                         self.queued_bytes.store(0, Ordering::Release);
                     }

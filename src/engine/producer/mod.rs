@@ -129,10 +129,11 @@ pub(crate) enum ProducerCommand {
 
 /// What the engine hands the application.
 pub(crate) enum ProducerOutput {
-    /// Delivery reports to serve; `silent` more messages were delivered without a report
-    /// (`delivery.report.only.error`, or a waitable handle that got its report directly).
+    /// Delivery reports to serve, in chunks (one hand-over wakes the application once);
+    /// `silent` more messages were delivered without a report (`delivery.report.only.error`,
+    /// or a waitable handle that got its report directly).
     Reports {
-        reports: Vec<DeliveryReport>,
+        chunks: Vec<Vec<DeliveryReport>>,
         silent: usize,
     },
     Error(KafkaError),
@@ -180,7 +181,7 @@ enum IdemState {
 }
 
 /// Delivery reports being gathered, and how many messages completed without one.
-/// Reports per output: small enough that freeing one on the application thread stays below
+/// Reports per chunk: small enough that freeing one on the application thread stays below
 /// glibc's consolidation threshold (64 KiB).
 const REPORTS_PER_OUTPUT: usize = 256;
 
@@ -456,15 +457,13 @@ impl ProducerEngine {
     }
 
     fn flush_reports(&mut self, r: Reports) {
-        for chunk in r.full {
-            self.out.push_back(ProducerOutput::Reports {
-                reports: chunk,
-                silent: 0,
-            });
+        let mut chunks = r.full;
+        if !r.list.is_empty() {
+            chunks.push(r.list);
         }
-        if !r.list.is_empty() || r.silent > 0 {
+        if !chunks.is_empty() || r.silent > 0 {
             self.out.push_back(ProducerOutput::Reports {
-                reports: r.list,
+                chunks,
                 silent: r.silent,
             });
         }

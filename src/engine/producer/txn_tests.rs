@@ -91,8 +91,8 @@ impl H {
             }
         }
         while let Some(o) = self.e.poll_output() {
-            if let ProducerOutput::Reports { reports, .. } = o {
-                self.reports.extend(reports);
+            if let ProducerOutput::Reports { chunks, .. } = o {
+                self.reports.extend(chunks.into_iter().flatten());
             }
         }
     }

@@ -1321,6 +1321,8 @@ typedef struct rd_kafka_metadata_topic rd_kafka_metadata_topic_t;
 
 
 
+
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -2390,6 +2392,53 @@ void *rd_kafka_mem_malloc(struct rd_kafka_t *rk, size_t size);
 // None beyond the C allocator's.
 void *rd_kafka_mem_calloc(struct rd_kafka_t *rk, size_t num, size_t size);
 
+// Starts a mock cluster of `broker_cnt` brokers on 127.0.0.1 ephemeral ports, served by its
+// own thread. `rk` (only remembered, as librdkafka uses it for logging) must be a live handle.
+// Returns NULL for a NULL `rk`, a count below 1, or when the sockets cannot be bound. The
+// caller frees the cluster with `rd_kafka_mock_cluster_destroy` before destroying `rk`.
+//
+// # Safety
+// `rk` is NULL or a live handle from `rd_kafka_new`.
+struct rd_kafka_mock_cluster_t *rd_kafka_mock_cluster_new(struct rd_kafka_t *rk, int broker_cnt);
+
+// The cluster's `bootstrap.servers` list, `127.0.0.1:port,...`. The string belongs to the
+// cluster and lives until `rd_kafka_mock_cluster_destroy`. NULL for a NULL cluster.
+//
+// # Safety
+// `mcluster` is NULL or a live cluster from `rd_kafka_mock_cluster_new`.
+const char *rd_kafka_mock_cluster_bootstraps(const struct rd_kafka_mock_cluster_t *mcluster);
+
+// Stops the cluster's thread, closes its sockets and frees it. NULL is ignored.
+//
+// # Safety
+// `mcluster` is NULL or a live cluster from `rd_kafka_mock_cluster_new`, not used afterwards.
+void rd_kafka_mock_cluster_destroy(struct rd_kafka_mock_cluster_t *mcluster);
+
+// The handle the cluster was created with.
+//
+// # Safety
+// `mcluster` is NULL or a live cluster from `rd_kafka_mock_cluster_new`.
+struct rd_kafka_t *rd_kafka_mock_cluster_handle(const struct rd_kafka_mock_cluster_t *mcluster);
+
+// Creates `topic` with `partition_cnt` partitions of `replication_factor` replicas. Errors are
+// Kafka's (`TOPIC_ALREADY_EXISTS`, `INVALID_PARTITIONS`, `INVALID_REPLICATION_FACTOR`,
+// `TOPIC_EXCEPTION`), or `_INVALID_ARG` for NULL arguments.
+//
+// # Safety
+// `mcluster` is NULL or a live cluster; `topic` is NULL or a NUL-terminated string.
+rd_kafka_resp_err_t rd_kafka_mock_topic_create(struct rd_kafka_mock_cluster_t *mcluster,
+                                               const char *topic,
+                                               int partition_cnt,
+                                               int replication_factor);
+
+// Sets how long the first JoinGroup of an empty group waits for more members (3000 ms by
+// default, as Kafka's `group.initial.rebalance.delay.ms`). Negative values count as 0.
+//
+// # Safety
+// `mcluster` is NULL or a live cluster from `rd_kafka_mock_cluster_new`.
+void rd_kafka_mock_group_initial_rebalance_delay_ms(struct rd_kafka_mock_cluster_t *mcluster,
+                                                    int32_t delay_ms);
+
 // Replaces each partition's timestamp (its `offset`) with the offset of the first message at
 // or after it (-1 past the last message). On success every partition's offset and error are
 // set; on failure (the first partition error, `_TIMED_OUT`, `_UNKNOWN_PARTITION` when no
@@ -2620,34 +2669,6 @@ int64_t rd_kafka_Uuid_most_significant_bits(const struct rd_kafka_Uuid_t *uuid);
 // None: no argument is read.
 struct rd_kafka_Uuid_t *rd_kafka_Uuid_new(int64_t most_significant_bits,
                                           int64_t least_significant_bits);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null()`).
-//
-// C prototype: `const char * rd_kafka_mock_cluster_bootstraps(const rd_kafka_mock_cluster_t *mcluster);`
-//
-// # Safety
-// None: no argument is read.
-const char *rd_kafka_mock_cluster_bootstraps(const struct rd_kafka_mock_cluster_t *mcluster);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value.
-//
-// C prototype: `void rd_kafka_mock_cluster_destroy(rd_kafka_mock_cluster_t *mcluster);`
-//
-// # Safety
-// None: no argument is read.
-void rd_kafka_mock_cluster_destroy(struct rd_kafka_mock_cluster_t *mcluster);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-//
-// C prototype: `rd_kafka_mock_cluster_t *rd_kafka_mock_cluster_new(rd_kafka_t *rk, int broker_cnt);`
-//
-// # Safety
-// None: no argument is read.
-struct rd_kafka_mock_cluster_t *rd_kafka_mock_cluster_new(struct rd_kafka_t *rk,
-                                                          int broker_cnt);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`std::ptr::null_mut()`).
@@ -5348,18 +5369,6 @@ rd_kafka_resp_err_t rd_kafka_mock_set_apiversion(struct rd_kafka_mock_cluster_t 
                                                  int16_t MaxVersion);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_mock_topic_create(rd_kafka_mock_cluster_t *mcluster, const char *topic, int partition_cnt, int replication_factor);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_mock_topic_create(struct rd_kafka_mock_cluster_t *mcluster,
-                                               const char *topic,
-                                               int partition_cnt,
-                                               int replication_factor);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value.
 //
 // C prototype: `void rd_kafka_mock_topic_set_error(rd_kafka_mock_cluster_t *mcluster, const char *topic, rd_kafka_resp_err_t err);`
@@ -5901,31 +5910,12 @@ void rd_kafka_mock_clear_requests(struct rd_kafka_mock_cluster_t *mcluster);
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`std::ptr::null_mut()`).
 //
-// C prototype: `rd_kafka_t * rd_kafka_mock_cluster_handle(const rd_kafka_mock_cluster_t *mcluster);`
-//
-// # Safety
-// None: no argument is read.
-struct rd_kafka_t *rd_kafka_mock_cluster_handle(const struct rd_kafka_mock_cluster_t *mcluster);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-//
 // C prototype: `rd_kafka_mock_request_t ** rd_kafka_mock_get_requests(rd_kafka_mock_cluster_t *mcluster, size_t *cntp);`
 //
 // # Safety
 // None: no argument is read.
 struct rd_kafka_mock_request_t **rd_kafka_mock_get_requests(struct rd_kafka_mock_cluster_t *mcluster,
                                                             size_t *cntp);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value.
-//
-// C prototype: `void rd_kafka_mock_group_initial_rebalance_delay_ms(rd_kafka_mock_cluster_t *mcluster, int32_t delay_ms);`
-//
-// # Safety
-// None: no argument is read.
-void rd_kafka_mock_group_initial_rebalance_delay_ms(struct rd_kafka_mock_cluster_t *mcluster,
-                                                    int32_t delay_ms);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).

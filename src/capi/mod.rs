@@ -52,6 +52,7 @@ pub mod legacy;
 pub mod message;
 pub mod metadata;
 pub mod misc;
+pub mod mock_cluster;
 pub mod offset_queries;
 pub mod ops;
 pub mod partition_list;

@@ -4854,28 +4854,6 @@ pub unsafe extern "C" fn rd_kafka_mock_set_apiversion(
 }
 
 /// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-///
-/// C prototype: `rd_kafka_resp_err_t rd_kafka_mock_topic_create(rd_kafka_mock_cluster_t *mcluster, const char *topic, int partition_cnt, int replication_factor);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_mock_topic_create(
-    mcluster: *mut rd_kafka_mock_cluster_t,
-    topic: *const c_char,
-    partition_cnt: c_int,
-    replication_factor: c_int,
-) -> rd_kafka_resp_err_t {
-    ffi_guard!(RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED, {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_mock_topic_create");
-        RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
 /// librdkafka's "not implemented" value.
 ///
 /// C prototype: `void rd_kafka_mock_topic_set_error(rd_kafka_mock_cluster_t *mcluster, const char *topic, rd_kafka_resp_err_t err);`
@@ -5909,25 +5887,6 @@ pub unsafe extern "C" fn rd_kafka_mock_clear_requests(mcluster: *mut rd_kafka_mo
 /// Not implemented by librskafka yet: logs once to stderr and returns
 /// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
 ///
-/// C prototype: `rd_kafka_t * rd_kafka_mock_cluster_handle(const rd_kafka_mock_cluster_t *mcluster);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_mock_cluster_handle(
-    mcluster: *const rd_kafka_mock_cluster_t,
-) -> *mut rd_kafka_t {
-    ffi_guard!(std::ptr::null_mut(), {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_mock_cluster_handle");
-        std::ptr::null_mut()
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-///
 /// C prototype: `rd_kafka_mock_request_t ** rd_kafka_mock_get_requests(rd_kafka_mock_cluster_t *mcluster, size_t *cntp);`
 ///
 /// # Safety
@@ -5942,25 +5901,6 @@ pub unsafe extern "C" fn rd_kafka_mock_get_requests(
         static LOGGED: AtomicBool = AtomicBool::new(false);
         not_implemented(&LOGGED, "rd_kafka_mock_get_requests");
         std::ptr::null_mut()
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value.
-///
-/// C prototype: `void rd_kafka_mock_group_initial_rebalance_delay_ms(rd_kafka_mock_cluster_t *mcluster, int32_t delay_ms);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_mock_group_initial_rebalance_delay_ms(
-    mcluster: *mut rd_kafka_mock_cluster_t,
-    delay_ms: i32,
-) {
-    ffi_guard!((), {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_mock_group_initial_rebalance_delay_ms");
     })
 }
 

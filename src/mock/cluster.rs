@@ -21,25 +21,25 @@ pub type ConnId = u64;
 
 /// Kafka error codes the mock answers with.
 pub mod err {
-    pub const NONE: i16 = 0;
-    pub const OFFSET_OUT_OF_RANGE: i16 = 1;
-    pub const CORRUPT_MESSAGE: i16 = 2;
-    pub const UNKNOWN_TOPIC_OR_PARTITION: i16 = 3;
-    pub const NOT_LEADER_OR_FOLLOWER: i16 = 6;
-    pub const NOT_COORDINATOR: i16 = 16;
-    pub const INVALID_TOPIC_EXCEPTION: i16 = 17;
-    pub const ILLEGAL_GENERATION: i16 = 22;
-    pub const INCONSISTENT_GROUP_PROTOCOL: i16 = 23;
-    pub const UNKNOWN_MEMBER_ID: i16 = 25;
-    pub const INVALID_SESSION_TIMEOUT: i16 = 26;
-    pub const REBALANCE_IN_PROGRESS: i16 = 27;
-    pub const UNSUPPORTED_VERSION: i16 = 35;
-    pub const TOPIC_ALREADY_EXISTS: i16 = 36;
-    pub const INVALID_PARTITIONS: i16 = 37;
-    pub const INVALID_REPLICATION_FACTOR: i16 = 38;
-    pub const UNSUPPORTED_FOR_MESSAGE_FORMAT: i16 = 43;
-    pub const OUT_OF_ORDER_SEQUENCE_NUMBER: i16 = 45;
-    pub const INVALID_PRODUCER_EPOCH: i16 = 47;
+    pub(crate) const NONE: i16 = 0;
+    pub(crate) const OFFSET_OUT_OF_RANGE: i16 = 1;
+    pub(crate) const CORRUPT_MESSAGE: i16 = 2;
+    pub(crate) const UNKNOWN_TOPIC_OR_PARTITION: i16 = 3;
+    pub(crate) const NOT_LEADER_OR_FOLLOWER: i16 = 6;
+    pub(crate) const NOT_COORDINATOR: i16 = 16;
+    pub(crate) const INVALID_TOPIC_EXCEPTION: i16 = 17;
+    pub(crate) const ILLEGAL_GENERATION: i16 = 22;
+    pub(crate) const INCONSISTENT_GROUP_PROTOCOL: i16 = 23;
+    pub(crate) const UNKNOWN_MEMBER_ID: i16 = 25;
+    pub(crate) const INVALID_SESSION_TIMEOUT: i16 = 26;
+    pub(crate) const REBALANCE_IN_PROGRESS: i16 = 27;
+    pub(crate) const UNSUPPORTED_VERSION: i16 = 35;
+    pub(crate) const TOPIC_ALREADY_EXISTS: i16 = 36;
+    pub(crate) const INVALID_PARTITIONS: i16 = 37;
+    pub(crate) const INVALID_REPLICATION_FACTOR: i16 = 38;
+    pub(crate) const UNSUPPORTED_FOR_MESSAGE_FORMAT: i16 = 43;
+    pub(crate) const OUT_OF_ORDER_SEQUENCE_NUMBER: i16 = 45;
+    pub(crate) const INVALID_PRODUCER_EPOCH: i16 = 47;
 }
 
 /// A broker's identity and where clients reach it.
@@ -157,9 +157,11 @@ impl Cluster {
         self.coordinator.initial_delay = delay;
     }
 
-    /// Creates a topic as `rd_kafka_mock_topic_create` does; `Err` is a Kafka error code.
+    /// Creates a topic as `rd_kafka_mock_topic_create` does (the replication factor capped at
+    /// the broker count); `Err` is a Kafka error code.
     pub fn create_topic(&mut self, name: &str, partitions: i32, replication: i32) -> Result<(), i16> {
         let brokers = self.broker_ids();
+        let replication = replication.min(brokers.len() as i32);
         self.topics.create(name, partitions, replication, &brokers)
     }
 

@@ -34,9 +34,9 @@ use cluster::{BrokerAddr, Cluster, Settings};
 use server::{Command, Server, WAKER};
 
 /// Partitions of auto-created topics, as librdkafka's mock.
-pub const DEFAULT_PARTITIONS: i32 = 4;
+pub(crate) const DEFAULT_PARTITIONS: i32 = 4;
 /// Kafka's (and librdkafka's mock's) `group.initial.rebalance.delay.ms`.
-pub const DEFAULT_INITIAL_REBALANCE_DELAY: Duration = Duration::from_millis(3000);
+pub(crate) const DEFAULT_INITIAL_REBALANCE_DELAY: Duration = Duration::from_millis(3000);
 
 /// A running mock cluster; dropping it stops the thread and closes every socket.
 pub struct MockCluster {

@@ -1,0 +1,132 @@
+//! librdkafka's mock cluster API (`rdkafka_mock.h`) over [`crate::mock::MockCluster`]:
+//! create/destroy, the bootstrap list, topic creation and the initial rebalance delay.
+
+use std::ffi::CString;
+use std::os::raw::{c_char, c_int};
+use std::time::Duration;
+
+use super::ctypes::*;
+use super::errcodes::*;
+use super::handle::handle;
+use crate::mock::MockCluster;
+
+/// What an `rd_kafka_mock_cluster_t *` points to.
+struct CMockCluster {
+    cluster: MockCluster,
+    bootstraps: CString,
+    rk: *mut rd_kafka_t,
+}
+
+/// Borrows the cluster behind a C pointer.
+///
+/// # Safety
+/// `mc` is NULL or a live pointer from `rd_kafka_mock_cluster_new`.
+unsafe fn cluster<'a>(mc: *const rd_kafka_mock_cluster_t) -> Option<&'a CMockCluster> {
+    // SAFETY: per the contract, a non-NULL `mc` is a `CMockCluster` we boxed.
+    unsafe { mc.cast::<CMockCluster>().as_ref() }
+}
+
+/// Starts a mock cluster of `broker_cnt` brokers on 127.0.0.1 ephemeral ports, served by its
+/// own thread. `rk` (only remembered, as librdkafka uses it for logging) must be a live handle.
+/// Returns NULL for a NULL `rk`, a count below 1, or when the sockets cannot be bound. The
+/// caller frees the cluster with `rd_kafka_mock_cluster_destroy` before destroying `rk`.
+///
+/// # Safety
+/// `rk` is NULL or a live handle from `rd_kafka_new`.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_mock_cluster_new(rk: *mut rd_kafka_t, broker_cnt: c_int) -> *mut rd_kafka_mock_cluster_t {
+    ffi_guard!(std::ptr::null_mut(), {
+        // SAFETY: per the contract.
+        if unsafe { handle(rk) }.is_none() || broker_cnt < 1 {
+            return std::ptr::null_mut();
+        }
+        let Ok(cluster) = MockCluster::new(broker_cnt as usize) else {
+            return std::ptr::null_mut();
+        };
+        let Ok(bootstraps) = CString::new(cluster.bootstrap_servers()) else {
+            return std::ptr::null_mut();
+        };
+        Box::into_raw(Box::new(CMockCluster { cluster, bootstraps, rk })).cast()
+    })
+}
+
+/// The cluster's `bootstrap.servers` list, `127.0.0.1:port,...`. The string belongs to the
+/// cluster and lives until `rd_kafka_mock_cluster_destroy`. NULL for a NULL cluster.
+///
+/// # Safety
+/// `mcluster` is NULL or a live cluster from `rd_kafka_mock_cluster_new`.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_mock_cluster_bootstraps(mcluster: *const rd_kafka_mock_cluster_t) -> *const c_char {
+    ffi_guard!(std::ptr::null(), {
+        // SAFETY: per the contract.
+        unsafe { cluster(mcluster) }.map_or(std::ptr::null(), |c| c.bootstraps.as_ptr())
+    })
+}
+
+/// Stops the cluster's thread, closes its sockets and frees it. NULL is ignored.
+///
+/// # Safety
+/// `mcluster` is NULL or a live cluster from `rd_kafka_mock_cluster_new`, not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_mock_cluster_destroy(mcluster: *mut rd_kafka_mock_cluster_t) {
+    ffi_guard!((), {
+        if !mcluster.is_null() {
+            // SAFETY: per the contract, the pointer came from `Box::into_raw` and is given back once.
+            drop(unsafe { Box::from_raw(mcluster.cast::<CMockCluster>()) });
+        }
+    })
+}
+
+/// The handle the cluster was created with.
+///
+/// # Safety
+/// `mcluster` is NULL or a live cluster from `rd_kafka_mock_cluster_new`.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_mock_cluster_handle(mcluster: *const rd_kafka_mock_cluster_t) -> *mut rd_kafka_t {
+    ffi_guard!(std::ptr::null_mut(), {
+        // SAFETY: per the contract.
+        unsafe { cluster(mcluster) }.map_or(std::ptr::null_mut(), |c| c.rk)
+    })
+}
+
+/// Creates `topic` with `partition_cnt` partitions of `replication_factor` replicas (capped at
+/// the broker count). Errors as librdkafka's: `TOPIC_ALREADY_EXISTS`, `TOPIC_EXCEPTION` for
+/// anything else wrong, `_INVALID_ARG` for NULL arguments.
+///
+/// # Safety
+/// `mcluster` is NULL or a live cluster; `topic` is NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_mock_topic_create(
+    mcluster: *mut rd_kafka_mock_cluster_t,
+    topic: *const c_char,
+    partition_cnt: c_int,
+    replication_factor: c_int,
+) -> rd_kafka_resp_err_t {
+    ffi_guard!(RD_KAFKA_RESP_ERR__INVALID_ARG, {
+        // SAFETY: per the contract.
+        let (Some(c), Some(name)) = (unsafe { cluster(mcluster) }, unsafe { super::cstr(topic) }) else {
+            return RD_KAFKA_RESP_ERR__INVALID_ARG;
+        };
+        match c.cluster.create_topic(name, partition_cnt, replication_factor) {
+            Ok(()) => RD_KAFKA_RESP_ERR_NO_ERROR,
+            Err(36) => RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS,
+            Err(_) => RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION,
+        }
+    })
+}
+
+/// Sets how long the first JoinGroup of an empty group waits for more members (3000 ms by
+/// default, as Kafka's `group.initial.rebalance.delay.ms`). Negative values count as 0.
+///
+/// # Safety
+/// `mcluster` is NULL or a live cluster from `rd_kafka_mock_cluster_new`.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_mock_group_initial_rebalance_delay_ms(mcluster: *mut rd_kafka_mock_cluster_t, delay_ms: i32) {
+    ffi_guard!((), {
+        // SAFETY: per the contract.
+        if let Some(c) = unsafe { cluster(mcluster) } {
+            c.cluster
+                .set_initial_rebalance_delay(Duration::from_millis(delay_ms.max(0) as u64));
+        }
+    })
+}

@@ -14,7 +14,10 @@ fn main() {
     let mut delay = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        let mut value = || args.next().unwrap_or_else(|| usage(&format!("{arg} needs a value")));
+        let mut value = || {
+            args.next()
+                .unwrap_or_else(|| usage(&format!("{arg} needs a value")))
+        };
         match arg.as_str() {
             "--brokers" => brokers = value().parse().unwrap_or_else(|_| usage("bad --brokers")),
             "--topic" => topics.push(value()),

@@ -34,7 +34,10 @@ unsafe fn cluster<'a>(mc: *const rd_kafka_mock_cluster_t) -> Option<&'a CMockClu
 /// # Safety
 /// `rk` is NULL or a live handle from `rd_kafka_new`.
 #[no_mangle]
-pub unsafe extern "C" fn rd_kafka_mock_cluster_new(rk: *mut rd_kafka_t, broker_cnt: c_int) -> *mut rd_kafka_mock_cluster_t {
+pub unsafe extern "C" fn rd_kafka_mock_cluster_new(
+    rk: *mut rd_kafka_t,
+    broker_cnt: c_int,
+) -> *mut rd_kafka_mock_cluster_t {
     ffi_guard!(std::ptr::null_mut(), {
         // SAFETY: per the contract.
         if unsafe { handle(rk) }.is_none() || broker_cnt < 1 {
@@ -46,7 +49,12 @@ pub unsafe extern "C" fn rd_kafka_mock_cluster_new(rk: *mut rd_kafka_t, broker_c
         let Ok(bootstraps) = CString::new(cluster.bootstrap_servers()) else {
             return std::ptr::null_mut();
         };
-        Box::into_raw(Box::new(CMockCluster { cluster, bootstraps, rk })).cast()
+        Box::into_raw(Box::new(CMockCluster {
+            cluster,
+            bootstraps,
+            rk,
+        }))
+        .cast()
     })
 }
 
@@ -56,7 +64,9 @@ pub unsafe extern "C" fn rd_kafka_mock_cluster_new(rk: *mut rd_kafka_t, broker_c
 /// # Safety
 /// `mcluster` is NULL or a live cluster from `rd_kafka_mock_cluster_new`.
 #[no_mangle]
-pub unsafe extern "C" fn rd_kafka_mock_cluster_bootstraps(mcluster: *const rd_kafka_mock_cluster_t) -> *const c_char {
+pub unsafe extern "C" fn rd_kafka_mock_cluster_bootstraps(
+    mcluster: *const rd_kafka_mock_cluster_t,
+) -> *const c_char {
     ffi_guard!(std::ptr::null(), {
         // SAFETY: per the contract.
         unsafe { cluster(mcluster) }.map_or(std::ptr::null(), |c| c.bootstraps.as_ptr())
@@ -82,7 +92,9 @@ pub unsafe extern "C" fn rd_kafka_mock_cluster_destroy(mcluster: *mut rd_kafka_m
 /// # Safety
 /// `mcluster` is NULL or a live cluster from `rd_kafka_mock_cluster_new`.
 #[no_mangle]
-pub unsafe extern "C" fn rd_kafka_mock_cluster_handle(mcluster: *const rd_kafka_mock_cluster_t) -> *mut rd_kafka_t {
+pub unsafe extern "C" fn rd_kafka_mock_cluster_handle(
+    mcluster: *const rd_kafka_mock_cluster_t,
+) -> *mut rd_kafka_t {
     ffi_guard!(std::ptr::null_mut(), {
         // SAFETY: per the contract.
         unsafe { cluster(mcluster) }.map_or(std::ptr::null_mut(), |c| c.rk)
@@ -104,10 +116,14 @@ pub unsafe extern "C" fn rd_kafka_mock_topic_create(
 ) -> rd_kafka_resp_err_t {
     ffi_guard!(RD_KAFKA_RESP_ERR__INVALID_ARG, {
         // SAFETY: per the contract.
-        let (Some(c), Some(name)) = (unsafe { cluster(mcluster) }, unsafe { super::cstr(topic) }) else {
+        let (Some(c), Some(name)) = (unsafe { cluster(mcluster) }, unsafe { super::cstr(topic) })
+        else {
             return RD_KAFKA_RESP_ERR__INVALID_ARG;
         };
-        match c.cluster.create_topic(name, partition_cnt, replication_factor) {
+        match c
+            .cluster
+            .create_topic(name, partition_cnt, replication_factor)
+        {
             Ok(()) => RD_KAFKA_RESP_ERR_NO_ERROR,
             Err(36) => RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS,
             Err(_) => RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION,
@@ -121,7 +137,10 @@ pub unsafe extern "C" fn rd_kafka_mock_topic_create(
 /// # Safety
 /// `mcluster` is NULL or a live cluster from `rd_kafka_mock_cluster_new`.
 #[no_mangle]
-pub unsafe extern "C" fn rd_kafka_mock_group_initial_rebalance_delay_ms(mcluster: *mut rd_kafka_mock_cluster_t, delay_ms: i32) {
+pub unsafe extern "C" fn rd_kafka_mock_group_initial_rebalance_delay_ms(
+    mcluster: *mut rd_kafka_mock_cluster_t,
+    delay_ms: i32,
+) {
     ffi_guard!((), {
         // SAFETY: per the contract.
         if let Some(c) = unsafe { cluster(mcluster) } {

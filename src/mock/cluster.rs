@@ -6,9 +6,7 @@ use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use kafka_protocol::messages::{
-    ApiKey, ApiVersionsResponse, FetchRequest, RequestKind,
-};
+use kafka_protocol::messages::{ApiKey, ApiVersionsResponse, FetchRequest, RequestKind};
 use kafka_protocol::protocol::Encodable;
 
 use super::codec::{self, Incoming, SERVED_VERSIONS};
@@ -91,7 +89,10 @@ pub struct Pending {
 impl Pending {
     /// Encodes `body` as the answer to this request.
     pub fn answer<R: Encodable>(&self, api: ApiKey, body: &R) -> (ConnId, Bytes) {
-        (self.conn, codec::encode_response(api, self.version, self.correlation_id, body))
+        (
+            self.conn,
+            codec::encode_response(api, self.version, self.correlation_id, body),
+        )
     }
 }
 
@@ -159,7 +160,12 @@ impl Cluster {
 
     /// Creates a topic as `rd_kafka_mock_topic_create` does (the replication factor capped at
     /// the broker count); `Err` is a Kafka error code.
-    pub fn create_topic(&mut self, name: &str, partitions: i32, replication: i32) -> Result<(), i16> {
+    pub fn create_topic(
+        &mut self,
+        name: &str,
+        partitions: i32,
+        replication: i32,
+    ) -> Result<(), i16> {
         let brokers = self.broker_ids();
         let replication = replication.min(brokers.len() as i32);
         self.topics.create(name, partitions, replication, &brokers)
@@ -328,10 +334,13 @@ impl Cluster {
                 });
                 Reply::Parked
             }
-            RequestKind::ListOffsets(r) => answer(ApiKey::ListOffsets, &self.list_offsets(broker, r)),
-            RequestKind::FindCoordinator(r) => {
-                answer(ApiKey::FindCoordinator, &self.find_coordinator(r, req.version))
+            RequestKind::ListOffsets(r) => {
+                answer(ApiKey::ListOffsets, &self.list_offsets(broker, r))
             }
+            RequestKind::FindCoordinator(r) => answer(
+                ApiKey::FindCoordinator,
+                &self.find_coordinator(r, req.version),
+            ),
             RequestKind::JoinGroup(r) => {
                 let brokers = self.settings.brokers.len();
                 match self
@@ -364,15 +373,24 @@ impl Cluster {
             }
             RequestKind::OffsetCommit(r) => {
                 let brokers = self.settings.brokers.len();
-                answer(ApiKey::OffsetCommit, &self.coordinator.offset_commit(broker, brokers, r))
+                answer(
+                    ApiKey::OffsetCommit,
+                    &self.coordinator.offset_commit(broker, brokers, r),
+                )
             }
             RequestKind::OffsetFetch(r) => {
                 let brokers = self.settings.brokers.len();
-                answer(ApiKey::OffsetFetch, &self.coordinator.offset_fetch(broker, brokers, r))
+                answer(
+                    ApiKey::OffsetFetch,
+                    &self.coordinator.offset_fetch(broker, brokers, r),
+                )
             }
             RequestKind::DescribeGroups(r) => {
                 let brokers = self.settings.brokers.len();
-                answer(ApiKey::DescribeGroups, &self.coordinator.describe(broker, brokers, r))
+                answer(
+                    ApiKey::DescribeGroups,
+                    &self.coordinator.describe(broker, brokers, r),
+                )
             }
             RequestKind::ListGroups(_) => {
                 let brokers = self.settings.brokers.len();

@@ -89,7 +89,12 @@ pub fn decode_request(mut frame: Bytes) -> Option<Incoming> {
 /// Encodes `body` as a size-prefixed response frame for a request of `api` at `version`.
 /// A body the version cannot carry is a mock bug: it is logged and an empty frame returned,
 /// which makes the cluster close the connection instead of sending garbage.
-pub fn encode_response<R: Encodable>(api: ApiKey, version: i16, correlation_id: i32, body: &R) -> Bytes {
+pub fn encode_response<R: Encodable>(
+    api: ApiKey,
+    version: i16,
+    correlation_id: i32,
+    body: &R,
+) -> Bytes {
     let header_version = api.response_header_version(version);
     let header = ResponseHeader::default().with_correlation_id(correlation_id);
     let mut out = BytesMut::with_capacity(64);
@@ -98,7 +103,9 @@ pub fn encode_response<R: Encodable>(api: ApiKey, version: i16, correlation_id: 
         .encode(&mut out, header_version)
         .expect("response header encodes");
     if let Err(e) = body.encode(&mut out, version) {
-        eprintln!("%3|MOCK|librskafka mock cluster: {api:?} v{version} response does not encode: {e}");
+        eprintln!(
+            "%3|MOCK|librskafka mock cluster: {api:?} v{version} response does not encode: {e}"
+        );
         return Bytes::new();
     }
     let size = (out.len() - 4) as i32;

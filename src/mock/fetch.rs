@@ -28,7 +28,11 @@ impl Cluster {
     /// Builds the Fetch response for `req` on broker `broker`, with the record bytes it carries
     /// and whether any partition has an error (both decide whether a long-poll answers now).
     pub(super) fn fetch(&self, broker: i32, req: &FetchRequest) -> (FetchResponse, usize, bool) {
-        let max_bytes = if req.max_bytes <= 0 { i32::MAX as usize } else { req.max_bytes as usize };
+        let max_bytes = if req.max_bytes <= 0 {
+            i32::MAX as usize
+        } else {
+            req.max_bytes as usize
+        };
         let mut total = 0usize;
         let mut errors = false;
         let mut resp = FetchResponse::default();
@@ -44,7 +48,9 @@ impl Cluster {
                     .with_records(Some(Bytes::new()));
                 match self.partition(&t.topic.0, p.partition) {
                     None => pd.error_code = err::UNKNOWN_TOPIC_OR_PARTITION,
-                    Some(part) if part.leader != broker => pd.error_code = err::NOT_LEADER_OR_FOLLOWER,
+                    Some(part) if part.leader != broker => {
+                        pd.error_code = err::NOT_LEADER_OR_FOLLOWER
+                    }
                     Some(part) => {
                         let log = &part.log;
                         pd.high_watermark = log.end();
@@ -91,7 +97,9 @@ impl Cluster {
                     .with_offset(-1);
                 match self.partition(&t.name.0, p.partition_index) {
                     None => pr.error_code = err::UNKNOWN_TOPIC_OR_PARTITION,
-                    Some(part) if part.leader != broker => pr.error_code = err::NOT_LEADER_OR_FOLLOWER,
+                    Some(part) if part.leader != broker => {
+                        pr.error_code = err::NOT_LEADER_OR_FOLLOWER
+                    }
                     Some(part) => match p.timestamp {
                         LATEST => pr.offset = part.log.end(),
                         EARLIEST => pr.offset = part.log.start(),

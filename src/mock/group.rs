@@ -190,10 +190,9 @@ impl Coordinator {
         let compatible = group.members.is_empty()
             || (group.protocol_type == req.protocol_type.as_str()
                 && protocols.iter().any(|(n, _)| {
-                    group
-                        .members
-                        .iter()
-                        .all(|m| m.id == req.member_id.as_str() || m.protocols.iter().any(|(o, _)| o == n))
+                    group.members.iter().all(|m| {
+                        m.id == req.member_id.as_str() || m.protocols.iter().any(|(o, _)| o == n)
+                    })
                 }));
         if protocols.is_empty() || !compatible {
             return fail(err::INCONSISTENT_GROUP_PROTOCOL);
@@ -226,14 +225,20 @@ impl Coordinator {
             return fail(err::UNKNOWN_MEMBER_ID);
         };
         group.protocol_type = req.protocol_type.to_string();
-        let m = group.member_mut(&member_id).expect("member just found or added");
+        let m = group
+            .member_mut(&member_id)
+            .expect("member just found or added");
         m.protocols = protocols;
         m.session_timeout = session_timeout;
         m.rebalance_timeout = rebalance_timeout;
         m.joined = Some(pending);
         m.expires = now + session_timeout;
         if group.state != State::PreparingRebalance {
-            let initial = if group.state == State::Empty { self.initial_delay } else { Duration::ZERO };
+            let initial = if group.state == State::Empty {
+                self.initial_delay
+            } else {
+                Duration::ZERO
+            };
             prepare_rebalance(group, now, initial, &mut self.done);
         }
         try_complete_join(group, now, &mut self.done);
@@ -291,7 +296,8 @@ impl Coordinator {
                     group.state = State::Stable;
                     for m in &mut group.members {
                         if let Some(p) = m.syncing.take() {
-                            self.done.push(p.answer(ApiKey::SyncGroup, &answer(m.assignment.clone())));
+                            self.done
+                                .push(p.answer(ApiKey::SyncGroup, &answer(m.assignment.clone())));
                         }
                     }
                 }
@@ -301,7 +307,13 @@ impl Coordinator {
     }
 
     /// Handles Heartbeat: REBALANCE_IN_PROGRESS tells members to rejoin.
-    pub fn heartbeat(&mut self, broker: i32, brokers: usize, req: HeartbeatRequest, now: Instant) -> HeartbeatResponse {
+    pub fn heartbeat(
+        &mut self,
+        broker: i32,
+        brokers: usize,
+        req: HeartbeatRequest,
+        now: Instant,
+    ) -> HeartbeatResponse {
         let gid = req.group_id.0.to_string();
         let code = if Self::not_coordinator(broker, brokers, &gid) {
             err::NOT_COORDINATOR
@@ -326,7 +338,13 @@ impl Coordinator {
     }
 
     /// Handles LeaveGroup (v0-2: one member; v3+: a list): the rest of the group rebalances.
-    pub fn leave(&mut self, broker: i32, brokers: usize, req: LeaveGroupRequest, now: Instant) -> LeaveGroupResponse {
+    pub fn leave(
+        &mut self,
+        broker: i32,
+        brokers: usize,
+        req: LeaveGroupRequest,
+        now: Instant,
+    ) -> LeaveGroupResponse {
         let gid = req.group_id.0.to_string();
         let mut resp = LeaveGroupResponse::default();
         if Self::not_coordinator(broker, brokers, &gid) {
@@ -375,7 +393,9 @@ impl Coordinator {
     pub fn tick(&mut self, now: Instant) -> Vec<(ConnId, Bytes)> {
         for group in self.groups.values_mut() {
             let before = group.members.len();
-            group.members.retain(|m| m.joined.is_some() || m.expires > now);
+            group
+                .members
+                .retain(|m| m.joined.is_some() || m.expires > now);
             if group.members.len() != before {
                 members_left(group, now, &mut self.done);
             }
@@ -391,7 +411,11 @@ impl Coordinator {
             .flat_map(|g| {
                 let rebalance = if g.state == State::PreparingRebalance {
                     let all_joined = g.members.iter().all(|m| m.joined.is_some());
-                    if all_joined { g.not_before.or(g.deadline) } else { g.deadline }
+                    if all_joined {
+                        g.not_before.or(g.deadline)
+                    } else {
+                        g.deadline
+                    }
                 } else {
                     None
                 };
@@ -428,7 +452,12 @@ fn members_left(group: &mut Group, now: Instant, done: &mut Vec<(ConnId, Bytes)>
 }
 
 /// Enters PreparingRebalance: followers waiting in SyncGroup are told to rejoin.
-fn prepare_rebalance(group: &mut Group, now: Instant, initial: Duration, done: &mut Vec<(ConnId, Bytes)>) {
+fn prepare_rebalance(
+    group: &mut Group,
+    now: Instant,
+    initial: Duration,
+    done: &mut Vec<(ConnId, Bytes)>,
+) {
     group.state = State::PreparingRebalance;
     let longest = group
         .members
@@ -467,7 +496,11 @@ fn try_complete_join(group: &mut Group, now: Instant, done: &mut Vec<(ConnId, By
     group.state = State::CompletingRebalance;
     group.not_before = None;
     group.deadline = None;
-    if group.leader.as_ref().is_none_or(|l| group.member(l).is_none()) {
+    if group
+        .leader
+        .as_ref()
+        .is_none_or(|l| group.member(l).is_none())
+    {
         group.leader = Some(group.members[0].id.clone());
     }
     let leader = group.leader.clone().expect("set above");
@@ -476,7 +509,12 @@ fn try_complete_join(group: &mut Group, now: Instant, done: &mut Vec<(ConnId, By
         .protocols
         .iter()
         .map(|(n, _)| n.clone())
-        .find(|n| group.members.iter().all(|m| m.protocols.iter().any(|(o, _)| o == n)))
+        .find(|n| {
+            group
+                .members
+                .iter()
+                .all(|m| m.protocols.iter().any(|(o, _)| o == n))
+        })
         .unwrap_or_else(|| leader_member.protocols[0].0.clone());
     group.protocol = Some(protocol.clone());
     let listing: Vec<JoinGroupResponseMember> = group
@@ -504,7 +542,11 @@ fn try_complete_join(group: &mut Group, now: Instant, done: &mut Vec<(ConnId, By
             .with_protocol_name(Some(sb(&protocol)))
             .with_leader(sb(&leader))
             .with_member_id(sb(&m.id))
-            .with_members(if m.id == leader { listing.clone() } else { Vec::new() });
+            .with_members(if m.id == leader {
+                listing.clone()
+            } else {
+                Vec::new()
+            });
         done.push(p.answer(ApiKey::JoinGroup, &resp));
     }
 }

@@ -73,7 +73,9 @@ impl PartitionLog {
     /// The first offset whose record's timestamp is at or after `timestamp`, with that
     /// timestamp; `None` when every record is older.
     pub fn offset_for_time(&self, timestamp: i64) -> Option<(i64, i64)> {
-        let first = self.batches.partition_point(|b| b.max_timestamp < timestamp);
+        let first = self
+            .batches
+            .partition_point(|b| b.max_timestamp < timestamp);
         let stored = self.batches.get(first)?;
         let exact = BatchIter::new(stored.bytes.clone())
             .next()
@@ -115,7 +117,11 @@ mod tests {
         assert_eq!(read.len(), 2);
         assert_eq!(read[1].header.base_offset, 3);
         read[1].verify_crc().unwrap();
-        let offsets: Vec<i64> = read[0].records(1 << 20).unwrap().map(|r| r.unwrap().offset).collect();
+        let offsets: Vec<i64> = read[0]
+            .records(1 << 20)
+            .unwrap()
+            .map(|r| r.unwrap().offset)
+            .collect();
         assert_eq!(offsets, vec![0, 1, 2]);
     }
 

@@ -50,7 +50,10 @@ impl MockCluster {
     /// Starts `brokers` brokers (ids 1..=N) on ephemeral 127.0.0.1 ports.
     pub fn new(brokers: usize) -> io::Result<Self> {
         if brokers == 0 {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "a mock cluster needs at least one broker"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "a mock cluster needs at least one broker",
+            ));
         }
         let bound = server::bind(brokers)?;
         let addrs: Vec<BrokerAddr> = bound
@@ -137,6 +140,8 @@ impl Drop for MockCluster {
 
 impl std::fmt::Debug for MockCluster {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MockCluster").field("bootstrap", &self.bootstrap).finish()
+        f.debug_struct("MockCluster")
+            .field("bootstrap", &self.bootstrap)
+            .finish()
     }
 }

@@ -41,17 +41,28 @@ fn sb(s: &str) -> StrBytes {
 impl Coordinator {
     /// Answers OffsetCommit: a member's commit must name its generation; a commit with
     /// generation -1 and no member id (a simple consumer) is taken as is.
-    pub fn offset_commit(&mut self, broker: i32, brokers: usize, req: OffsetCommitRequest) -> OffsetCommitResponse {
+    pub fn offset_commit(
+        &mut self,
+        broker: i32,
+        brokers: usize,
+        req: OffsetCommitRequest,
+    ) -> OffsetCommitResponse {
         let gid = req.group_id.0.to_string();
         let code = if Self::not_coordinator(broker, brokers, &gid) {
             err::NOT_COORDINATOR
         } else {
             let group = self.groups.entry(gid.clone()).or_insert_with(new_group);
             if req.generation_id_or_member_epoch < 0 && req.member_id.is_empty() {
-                if group.members.is_empty() { err::NONE } else { err::ILLEGAL_GENERATION }
+                if group.members.is_empty() {
+                    err::NONE
+                } else {
+                    err::ILLEGAL_GENERATION
+                }
             } else {
                 match group.check_member(&req.member_id, req.generation_id_or_member_epoch) {
-                    err::NONE if group.state == State::CompletingRebalance => err::REBALANCE_IN_PROGRESS,
+                    err::NONE if group.state == State::CompletingRebalance => {
+                        err::REBALANCE_IN_PROGRESS
+                    }
                     code => code,
                 }
             }
@@ -84,7 +95,12 @@ impl Coordinator {
 
     /// Answers OffsetFetch (v1-7, one group): the named partitions, or every committed one
     /// when no topics are named; -1 for partitions without a commit.
-    pub fn offset_fetch(&self, broker: i32, brokers: usize, req: OffsetFetchRequest) -> OffsetFetchResponse {
+    pub fn offset_fetch(
+        &self,
+        broker: i32,
+        brokers: usize,
+        req: OffsetFetchRequest,
+    ) -> OffsetFetchResponse {
         let gid = req.group_id.0.to_string();
         let mut resp = OffsetFetchResponse::default();
         if Self::not_coordinator(broker, brokers, &gid) {
@@ -127,7 +143,9 @@ impl Coordinator {
                         .with_partition_index(p)
                         .with_committed_offset(c.map_or(-1, |c| c.offset))
                         .with_committed_leader_epoch(c.map_or(-1, |c| c.leader_epoch))
-                        .with_metadata(Some(sb(c.and_then(|c| c.metadata.as_deref()).unwrap_or("")))),
+                        .with_metadata(Some(sb(c
+                            .and_then(|c| c.metadata.as_deref())
+                            .unwrap_or("")))),
                 );
             }
             resp.topics.push(topic);
@@ -136,7 +154,12 @@ impl Coordinator {
     }
 
     /// Answers DescribeGroups for the groups this broker coordinates.
-    pub fn describe(&self, broker: i32, brokers: usize, req: DescribeGroupsRequest) -> DescribeGroupsResponse {
+    pub fn describe(
+        &self,
+        broker: i32,
+        brokers: usize,
+        req: DescribeGroupsRequest,
+    ) -> DescribeGroupsResponse {
         let mut resp = DescribeGroupsResponse::default();
         for gid in req.groups {
             let mut d = DescribedGroup::default().with_group_id(gid.clone());

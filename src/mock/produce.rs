@@ -88,13 +88,21 @@ enum Check {
 
 fn check_sequence(state: Option<&SequenceState>, epoch: i16, first: i32, last: i32) -> Check {
     let Some(s) = state else {
-        return if first == 0 { Check::Append } else { Check::Refuse(err::OUT_OF_ORDER_SEQUENCE_NUMBER) };
+        return if first == 0 {
+            Check::Append
+        } else {
+            Check::Refuse(err::OUT_OF_ORDER_SEQUENCE_NUMBER)
+        };
     };
     if epoch < s.epoch {
         return Check::Refuse(err::INVALID_PRODUCER_EPOCH);
     }
     if epoch > s.epoch {
-        return if first == 0 { Check::Append } else { Check::Refuse(err::OUT_OF_ORDER_SEQUENCE_NUMBER) };
+        return if first == 0 {
+            Check::Append
+        } else {
+            Check::Refuse(err::OUT_OF_ORDER_SEQUENCE_NUMBER)
+        };
     }
     if let Some(&(_, _, base)) = s.recent.iter().find(|&&(f, l, _)| f == first && l == last) {
         return Check::Duplicate(base);
@@ -126,7 +134,9 @@ fn parse_batches(records: Option<bytes::Bytes>) -> Result<Vec<RawBatch>, i16> {
     for b in iter.by_ref() {
         match b {
             Ok(b) if b.verify_crc().is_ok() => out.push(b),
-            Err(RecordError::UnsupportedMagic(_)) => return Err(err::UNSUPPORTED_FOR_MESSAGE_FORMAT),
+            Err(RecordError::UnsupportedMagic(_)) => {
+                return Err(err::UNSUPPORTED_FOR_MESSAGE_FORMAT)
+            }
             _ => return Err(err::CORRUPT_MESSAGE),
         }
     }
@@ -157,7 +167,9 @@ impl Cluster {
                     .and_then(|parts| usize::try_from(p.index).ok().and_then(|i| parts.get_mut(i)));
                 match part {
                     None => pr.error_code = err::UNKNOWN_TOPIC_OR_PARTITION,
-                    Some(part) if part.leader != broker => pr.error_code = err::NOT_LEADER_OR_FOLLOWER,
+                    Some(part) if part.leader != broker => {
+                        pr.error_code = err::NOT_LEADER_OR_FOLLOWER
+                    }
                     Some(part) => match parse_batches(p.records) {
                         Err(code) => pr.error_code = code,
                         Ok(batches) => {
@@ -169,7 +181,12 @@ impl Cluster {
                                 } else {
                                     let last = h.base_sequence.wrapping_add(h.last_offset_delta);
                                     let state = part.sequences.get(&h.producer_id);
-                                    match check_sequence(state, h.producer_epoch, h.base_sequence, last) {
+                                    match check_sequence(
+                                        state,
+                                        h.producer_epoch,
+                                        h.base_sequence,
+                                        last,
+                                    ) {
                                         Check::Refuse(code) => {
                                             pr.error_code = code;
                                             break;
@@ -177,8 +194,15 @@ impl Cluster {
                                         Check::Duplicate(base) => base,
                                         Check::Append => {
                                             let base = part.log.append(b);
-                                            let s = part.sequences.entry(h.producer_id).or_default();
-                                            record(s, h.producer_epoch, h.base_sequence, last, base);
+                                            let s =
+                                                part.sequences.entry(h.producer_id).or_default();
+                                            record(
+                                                s,
+                                                h.producer_epoch,
+                                                h.base_sequence,
+                                                last,
+                                                base,
+                                            );
                                             base
                                         }
                                     }
@@ -207,17 +231,29 @@ mod tests {
     #[test]
     fn sequences_accept_in_order_ack_duplicates_refuse_gaps() {
         let mut s = SequenceState::default();
-        assert_eq!(check_sequence(None, 0, 5, 9), Check::Refuse(err::OUT_OF_ORDER_SEQUENCE_NUMBER));
+        assert_eq!(
+            check_sequence(None, 0, 5, 9),
+            Check::Refuse(err::OUT_OF_ORDER_SEQUENCE_NUMBER)
+        );
         assert_eq!(check_sequence(None, 0, 0, 4), Check::Append);
         record(&mut s, 0, 0, 4, 100);
         assert_eq!(check_sequence(Some(&s), 0, 5, 9), Check::Append);
         record(&mut s, 0, 5, 9, 105);
         assert_eq!(check_sequence(Some(&s), 0, 0, 4), Check::Duplicate(100));
-        assert_eq!(check_sequence(Some(&s), 0, 12, 13), Check::Refuse(err::OUT_OF_ORDER_SEQUENCE_NUMBER));
+        assert_eq!(
+            check_sequence(Some(&s), 0, 12, 13),
+            Check::Refuse(err::OUT_OF_ORDER_SEQUENCE_NUMBER)
+        );
         assert_eq!(check_sequence(Some(&s), 1, 0, 1), Check::Append);
-        assert_eq!(check_sequence(Some(&s), 1, 3, 4), Check::Refuse(err::OUT_OF_ORDER_SEQUENCE_NUMBER));
+        assert_eq!(
+            check_sequence(Some(&s), 1, 3, 4),
+            Check::Refuse(err::OUT_OF_ORDER_SEQUENCE_NUMBER)
+        );
         record(&mut s, 1, 0, 1, 110);
-        assert_eq!(check_sequence(Some(&s), 0, 10, 11), Check::Refuse(err::INVALID_PRODUCER_EPOCH));
+        assert_eq!(
+            check_sequence(Some(&s), 0, 10, 11),
+            Check::Refuse(err::INVALID_PRODUCER_EPOCH)
+        );
     }
 
     #[test]
@@ -231,6 +267,9 @@ mod tests {
                 .with_producer_id(a.producer_id)
                 .with_producer_epoch(0),
         );
-        assert_eq!((bumped.producer_id, bumped.producer_epoch), (a.producer_id, 1));
+        assert_eq!(
+            (bumped.producer_id, bumped.producer_epoch),
+            (a.producer_id, 1)
+        );
     }
 }

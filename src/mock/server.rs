@@ -68,7 +68,8 @@ impl Server {
         for (i, (id, l)) in listeners.into_iter().enumerate() {
             l.set_nonblocking(true)?;
             let mut l = TcpListener::from_std(l);
-            poll.registry().register(&mut l, Token(i + 1), Interest::READABLE)?;
+            poll.registry()
+                .register(&mut l, Token(i + 1), Interest::READABLE)?;
             registered.push((id, l));
         }
         Ok(Server {
@@ -110,17 +111,24 @@ impl Server {
             }
             loop {
                 match self.commands.try_recv() {
-                    Ok(Command::Shutdown) | Err(crossbeam_channel::TryRecvError::Disconnected) => return,
+                    Ok(Command::Shutdown) | Err(crossbeam_channel::TryRecvError::Disconnected) => {
+                        return
+                    }
                     Ok(Command::CreateTopic {
                         name,
                         partitions,
                         replication,
                         reply,
                     }) => {
-                        let code = self.cluster.create_topic(&name, partitions, replication).err();
+                        let code = self
+                            .cluster
+                            .create_topic(&name, partitions, replication)
+                            .err();
                         let _ = reply.send(code.unwrap_or(0));
                     }
-                    Ok(Command::InitialRebalanceDelay(d)) => self.cluster.set_initial_rebalance_delay(d),
+                    Ok(Command::InitialRebalanceDelay(d)) => {
+                        self.cluster.set_initial_rebalance_delay(d)
+                    }
                     Err(crossbeam_channel::TryRecvError::Empty) => break,
                 }
             }
@@ -141,7 +149,11 @@ impl Server {
                     if self
                         .poll
                         .registry()
-                        .register(&mut stream, Token(conn), Interest::READABLE | Interest::WRITABLE)
+                        .register(
+                            &mut stream,
+                            Token(conn),
+                            Interest::READABLE | Interest::WRITABLE,
+                        )
                         .is_err()
                     {
                         continue;

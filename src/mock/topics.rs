@@ -51,7 +51,13 @@ pub fn valid_topic_name(name: &str) -> bool {
 impl Topics {
     /// Creates `name` with `partitions` partitions of `replication` replicas each; leaders go
     /// round-robin over `brokers`, continuing where the previous topic stopped.
-    pub fn create(&mut self, name: &str, partitions: i32, replication: i32, brokers: &[i32]) -> Result<(), i16> {
+    pub fn create(
+        &mut self,
+        name: &str,
+        partitions: i32,
+        replication: i32,
+        brokers: &[i32],
+    ) -> Result<(), i16> {
         if !valid_topic_name(name) {
             return Err(err::INVALID_TOPIC_EXCEPTION);
         }
@@ -108,7 +114,10 @@ impl Cluster {
             return true;
         }
         let brokers = self.broker_ids();
-        let (p, r) = (self.settings.default_partitions, self.settings.default_replication);
+        let (p, r) = (
+            self.settings.default_partitions,
+            self.settings.default_replication,
+        );
         self.topics.create(name, p, r, &brokers).is_ok()
     }
 
@@ -150,7 +159,8 @@ impl Cluster {
                         .iter()
                         .enumerate()
                         .map(|(i, p)| {
-                            let ids: Vec<BrokerId> = p.replicas.iter().map(|&b| BrokerId(b)).collect();
+                            let ids: Vec<BrokerId> =
+                                p.replicas.iter().map(|&b| BrokerId(b)).collect();
                             MetadataResponsePartition::default()
                                 .with_partition_index(i as i32)
                                 .with_leader_id(BrokerId(p.leader))
@@ -217,7 +227,11 @@ impl Cluster {
 
     /// Answers FindCoordinator (v0-3: one key): groups and transactional ids are spread over the
     /// brokers by a hash of the key.
-    pub(super) fn find_coordinator(&self, req: FindCoordinatorRequest, version: i16) -> FindCoordinatorResponse {
+    pub(super) fn find_coordinator(
+        &self,
+        req: FindCoordinatorRequest,
+        version: i16,
+    ) -> FindCoordinatorResponse {
         let _ = version;
         let id = coordinator_for(&req.key, self.settings.brokers.len());
         let b = &self.settings.brokers[(id - 1) as usize];
@@ -240,7 +254,13 @@ mod tests {
         assert_eq!(leaders, vec![1, 2, 3, 1]);
         assert_eq!(t.get("a").unwrap()[1].replicas, vec![2, 3, 1]);
         assert_eq!(t.create("a", 1, 1, &[1]), Err(err::TOPIC_ALREADY_EXISTS));
-        assert_eq!(t.create("b", 1, 4, &[1, 2, 3]), Err(err::INVALID_REPLICATION_FACTOR));
-        assert_eq!(t.create("bad name", 1, 1, &[1]), Err(err::INVALID_TOPIC_EXCEPTION));
+        assert_eq!(
+            t.create("b", 1, 4, &[1, 2, 3]),
+            Err(err::INVALID_REPLICATION_FACTOR)
+        );
+        assert_eq!(
+            t.create("bad name", 1, 1, &[1]),
+            Err(err::INVALID_TOPIC_EXCEPTION)
+        );
     }
 }

@@ -22,6 +22,9 @@ mod produce;
 mod server;
 mod topics;
 
+#[cfg(test)]
+mod tests;
+
 use std::io;
 use std::sync::Arc;
 use std::thread::JoinHandle;

@@ -37,9 +37,8 @@ impl ProducerIds {
     /// Answers InitProducerId: a new id at epoch 0, or the known id (by transactional id, or the
     /// one the request names, KIP-360) with its epoch bumped.
     pub fn init(&mut self, req: &InitProducerIdRequest) -> InitProducerIdResponse {
-        let known = req
-            .transactional_id
-            .as_ref()
+        let txn_id = req.transactional_id.as_ref().filter(|t| !t.0.is_empty());
+        let known = txn_id
             .and_then(|t| self.transactional.get(t.0.as_str()).copied())
             .or_else(|| {
                 (req.producer_id.0 >= 0 && self.epochs.contains_key(&req.producer_id.0))
@@ -55,7 +54,7 @@ impl ProducerIds {
                 let id = self.next;
                 self.next += 1;
                 self.epochs.insert(id, 0);
-                if let Some(t) = &req.transactional_id {
+                if let Some(t) = txn_id {
                     self.transactional.insert(t.0.to_string(), id);
                 }
                 (id, 0)

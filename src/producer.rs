@@ -139,6 +139,8 @@ pub struct Producer {
     pub(crate) txn_state: Option<Arc<std::sync::atomic::AtomicU8>>,
     /// `transaction.timeout.ms`: caps an infinite `init_transactions` wait at twice this.
     pub(crate) txn_timeout: Duration,
+    /// The mock cluster `test.mock.num.brokers` started; dropped after the engine stopped.
+    _mock: Option<crate::mock::MockCluster>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -154,6 +156,8 @@ fn now_ms() -> i64 {
 impl Producer {
     /// Creates a producer and starts its engine thread.
     pub fn new(config: &ClientConfig) -> Result<Producer> {
+        let (mock, mocked) = crate::mock::for_config(config)?.unzip();
+        let config = mocked.as_ref().unwrap_or(config);
         let s = ProducerSettings::from_config(config).map_err(KafkaError::from)?;
         let debug = !config.get_str("debug").is_empty();
         let max_messages = s.queue_buffering_max_messages.max(1) as usize;
@@ -189,7 +193,13 @@ impl Producer {
             last_topic: Mutex::new(None),
             txn_state,
             txn_timeout,
+            _mock: mock,
         })
+    }
+
+    /// The bootstrap list of the mock cluster `test.mock.num.brokers` started for this client.
+    pub(crate) fn mock_bootstrap(&self) -> Option<&str> {
+        self._mock.as_ref().map(|m| m.bootstrap_servers())
     }
 
     /// Sets the delivery report callback, called from `poll`.

@@ -300,3 +300,84 @@ fn c_program_prints_the_same_as_on_librdkafka() {
     assert!(out.contains("  partition 3: offsets 50..54\n"), "{out}");
     assert!(out.ends_with("done\n"), "{out}");
 }
+
+#[test]
+fn test_mock_num_brokers_gives_a_client_its_own_cluster() {
+    let mut c = ClientConfig::new();
+    c.set("test.mock.num.brokers", "2").unwrap();
+    c.set("bootstrap.servers", "192.0.2.1:1").unwrap();
+    let p = Producer::new(&c).unwrap();
+    let reports = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let r = reports.clone();
+    p.set_delivery_callback(Box::new(move |d| {
+        r.lock()
+            .unwrap()
+            .push((d.partition, d.offset, d.error.clone()))
+    }));
+    for _ in 0..3 {
+        p.send(&kafka::Record::to("own").partition(1).value(b"v"))
+            .unwrap();
+    }
+    p.flush(Duration::from_secs(10)).unwrap();
+    let md = p
+        .fetch_metadata(Some("own"), Duration::from_secs(10))
+        .unwrap();
+    assert_eq!(md.brokers.len(), 2);
+    assert!(
+        md.brokers.iter().all(|b| b.host == "127.0.0.1"),
+        "{:?}",
+        md.brokers
+    );
+    let got = reports.lock().unwrap().clone();
+    assert_eq!(got, vec![(1, 0, None), (1, 1, None), (1, 2, None)]);
+}
+
+/// `kcat -X test.mock.num.brokers=3` with our library as `librdkafka.so.1`: the handle gets its
+/// own cluster and says so as librdkafka does; producing and listing go to it.
+#[cfg(feature = "capi")]
+#[test]
+fn kcat_with_test_mock_num_brokers_on_our_library() {
+    use common::capi::{our_lib, work_dir};
+    let lib = our_lib();
+    let dir = work_dir("mock_cluster_kcat");
+    let link = dir.join("librdkafka.so.1");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(&lib, &link).unwrap();
+    let run = |lib_dir: Option<&std::path::Path>, args: &[&str], stdin: &str| {
+        let mut cmd = Command::new("timeout");
+        cmd.arg("60").arg("kcat").args(args);
+        if let Some(d) = lib_dir {
+            cmd.env("LD_LIBRARY_PATH", d);
+        }
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "kcat {args:?}: {out:?}");
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let mock = ["-b", "192.0.2.1:9", "-X", "test.mock.num.brokers=3"];
+    for lib_dir in [Some(dir.as_path()), None] {
+        let (list, err) = run(lib_dir, &[&mock[..], &["-L"]].concat(), "");
+        assert!(list.contains(" 3 brokers:"), "{list}");
+        assert!(
+            err.contains("|MOCK|") && err.contains("ignored and replaced with 127.0.0.1:"),
+            "{err}"
+        );
+        let produce = [&mock[..], &["-P", "-t", "m", "-K:", "-p", "0", "-v"]].concat();
+        let (_, err) = run(lib_dir, &produce, "a:1\nb:2\n");
+        assert!(!err.contains("ERROR") && !err.contains("failed"), "{err}");
+    }
+}

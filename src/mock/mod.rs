@@ -31,6 +31,8 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crossbeam_channel::Sender;
+
+use crate::{ClientConfig, ErrorCode, KafkaError};
 use mio::{Poll, Waker};
 
 use cluster::{BrokerAddr, Cluster, Settings};
@@ -147,4 +149,29 @@ impl std::fmt::Debug for MockCluster {
             .field("bootstrap", &self.bootstrap)
             .finish()
     }
+}
+
+/// `test.mock.num.brokers`: above 0, a mock cluster of that many brokers for one client, and the
+/// client's configuration with `bootstrap.servers` (and `security.protocol`) replaced by the
+/// cluster's, as librdkafka does. `None` when the property is 0.
+pub(crate) fn for_config(
+    config: &ClientConfig,
+) -> crate::Result<Option<(MockCluster, ClientConfig)>> {
+    let brokers: usize = config.get_str("test.mock.num.brokers").parse().unwrap_or(0);
+    if brokers == 0 {
+        return Ok(None);
+    }
+    let fail = |e: &dyn std::fmt::Display| {
+        KafkaError::new(
+            ErrorCode::L_FAIL,
+            format!("Failed to create mock cluster: {e}"),
+        )
+    };
+    let cluster = MockCluster::new(brokers).map_err(|e| fail(&e))?;
+    let mut config = config.clone();
+    config
+        .set("bootstrap.servers", cluster.bootstrap_servers())
+        .and_then(|c| c.set("security.protocol", "plaintext"))
+        .map_err(|e| fail(&e))?;
+    Ok(Some((cluster, config)))
 }

@@ -34,7 +34,6 @@ pub struct Partition {
 #[derive(Debug, Default)]
 pub struct Topics {
     topics: BTreeMap<String, Vec<Partition>>,
-    placed: usize,
 }
 
 /// Kafka's topic name rule: 1-249 characters of `[a-zA-Z0-9._-]`, not `.` or `..`.
@@ -49,8 +48,9 @@ pub fn valid_topic_name(name: &str) -> bool {
 }
 
 impl Topics {
-    /// Creates `name` with `partitions` partitions of `replication` replicas each; leaders go
-    /// round-robin over `brokers`, continuing where the previous topic stopped.
+    /// Creates `name` with `partitions` partitions of `replication` replicas each: partition p
+    /// is led by the (p mod N)th broker, followed by the next ones (librdkafka's mock places
+    /// single-replica partitions the same way).
     pub fn create(
         &mut self,
         name: &str,
@@ -73,7 +73,7 @@ impl Topics {
         let n = brokers.len();
         let parts = (0..partitions as usize)
             .map(|p| {
-                let first = (self.placed + p) % n;
+                let first = p % n;
                 let replicas: Vec<i32> = (0..replication as usize)
                     .map(|r| brokers[(first + r) % n])
                     .collect();
@@ -85,7 +85,6 @@ impl Topics {
                 }
             })
             .collect();
-        self.placed += 1;
         self.topics.insert(name.to_string(), parts);
         Ok(())
     }
@@ -252,6 +251,13 @@ mod tests {
         t.create("a", 4, 3, &[1, 2, 3]).unwrap();
         let leaders: Vec<i32> = t.get("a").unwrap().iter().map(|p| p.leader).collect();
         assert_eq!(leaders, vec![1, 2, 3, 1]);
+        t.create("c", 2, 1, &[1, 2, 3]).unwrap();
+        let leaders: Vec<i32> = t.get("c").unwrap().iter().map(|p| p.leader).collect();
+        assert_eq!(
+            leaders,
+            vec![1, 2],
+            "every topic starts at broker 1, as librdkafka's mock"
+        );
         assert_eq!(t.get("a").unwrap()[1].replicas, vec![2, 3, 1]);
         assert_eq!(t.create("a", 1, 1, &[1]), Err(err::TOPIC_ALREADY_EXISTS));
         assert_eq!(

@@ -291,7 +291,8 @@ fn rust_rdkafka_runs_unchanged_on_librskafka() {
 }
 
 /// The same program, linked against the system librdkafka and against librskafka, served by
-/// librskafka's in-process mock cluster (`kafka::mock`) instead of librdkafka's: the transcript is
+/// librskafka's in-process mock cluster (`kafka::mock`, and through rust-rdkafka's `MockCluster`
+/// on librskafka) instead of librdkafka's: the transcript is
 /// expected.txt except for `offsets_for_times(0)`, which librdkafka's mock answers with the end
 /// offset and ours, as Kafka, with the first offset at or after the timestamp.
 #[test]

@@ -40,21 +40,32 @@ fn run_ok(cmd: &mut Command) {
 
 /// Installs librskafka under a fixed temporary prefix (fixed, so that the compat crate's
 /// rdkafka-sys build script, which depends on PKG_CONFIG_PATH, is not rerun every time).
+/// Installed once per test binary: the tests run in parallel and share the prefix.
 fn install_prefix() -> PathBuf {
-    let prefix = Path::new(env!("CARGO_TARGET_TMPDIR")).join("rust_rdkafka/prefix");
-    run_ok(
-        Command::new("bash")
-            .arg(root().join("scripts/install.sh"))
-            .arg(&prefix)
-            .env("CARGO", env!("CARGO")),
-    );
-    prefix
+    static INSTALLED: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    INSTALLED
+        .get_or_init(|| {
+            let prefix = Path::new(env!("CARGO_TARGET_TMPDIR")).join("rust_rdkafka/prefix");
+            run_ok(
+                Command::new("bash")
+                    .arg(root().join("scripts/install.sh"))
+                    .arg(&prefix)
+                    .env("CARGO", env!("CARGO")),
+            );
+            prefix
+        })
+        .clone()
 }
 
 /// Builds the compat program against the installed `rdkafka.pc`, from the local cargo registry;
 /// when crates are missing there, `cargo fetch` once (crates.io, locked versions) and retry.
 /// `None` (skip) when its dependencies cannot be had.
 fn build_compat(prefix: &Path) -> Option<PathBuf> {
+    static BUILT: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    BUILT.get_or_init(|| build_compat_once(prefix)).clone()
+}
+
+fn build_compat_once(prefix: &Path) -> Option<PathBuf> {
     let dir = root().join("tests/rust-rdkafka-compat");
     let target = dir.join("target");
     let build = || {

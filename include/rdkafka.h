@@ -2420,9 +2420,9 @@ void rd_kafka_mock_cluster_destroy(struct rd_kafka_mock_cluster_t *mcluster);
 // `mcluster` is NULL or a live cluster from `rd_kafka_mock_cluster_new`.
 struct rd_kafka_t *rd_kafka_mock_cluster_handle(const struct rd_kafka_mock_cluster_t *mcluster);
 
-// Creates `topic` with `partition_cnt` partitions of `replication_factor` replicas. Errors are
-// Kafka's (`TOPIC_ALREADY_EXISTS`, `INVALID_PARTITIONS`, `INVALID_REPLICATION_FACTOR`,
-// `TOPIC_EXCEPTION`), or `_INVALID_ARG` for NULL arguments.
+// Creates `topic` with `partition_cnt` partitions of `replication_factor` replicas (capped at
+// the broker count). Errors as librdkafka's: `TOPIC_ALREADY_EXISTS`, `TOPIC_EXCEPTION` for
+// anything else wrong, `_INVALID_ARG` for NULL arguments.
 //
 // # Safety
 // `mcluster` is NULL or a live cluster; `topic` is NULL or a NUL-terminated string.

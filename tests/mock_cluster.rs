@@ -381,3 +381,63 @@ fn kcat_with_test_mock_num_brokers_on_our_library() {
         assert!(!err.contains("ERROR") && !err.contains("failed"), "{err}");
     }
 }
+
+/// The assignment a `mock-launcher group` timeline (`<seconds>\t[partitions]` lines) shows at
+/// `at` seconds.
+fn assignment_at(timeline: &str, at: f64) -> Vec<i32> {
+    let mut current = Vec::new();
+    for line in timeline.lines() {
+        let (t, parts) = line.split_once('\t').unwrap();
+        let Ok(t) = t.parse::<f64>() else { continue };
+        if t > at {
+            break;
+        }
+        let inner = parts.trim_start_matches('[').trim_end_matches(']');
+        current = inner
+            .split(',')
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| s.trim().parse().unwrap())
+            .collect();
+    }
+    current
+}
+
+/// Three librdkafka 2.12.1 members per group (eager `range`, incremental `cooperative-sticky`)
+/// settle on disjoint assignments covering the topic, after the initial rebalance delay.
+#[test]
+fn librdkafka_groups_settle_on_our_coordinator() {
+    let cluster = MockCluster::new(3).unwrap();
+    cluster.create_topic("grp", 8, 1).unwrap();
+    let b = cluster.bootstrap_servers().to_string();
+    for assignor in ["range", "cooperative-sticky"] {
+        let children: Vec<_> = (0..3)
+            .map(|i| {
+                Command::new(common::launcher_path())
+                    .args(["group", "--bootstrap", &b, "--topic", "grp"])
+                    .args(["--group", &format!("g-{assignor}"), "--assignor", assignor])
+                    .args(["--seconds", "9", "--client-id", &format!("m{i}")])
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let timelines: Vec<String> = children
+            .into_iter()
+            .map(|c| {
+                let out = c.wait_with_output().unwrap();
+                assert!(out.status.success(), "{out:?}");
+                String::from_utf8(out.stdout).unwrap()
+            })
+            .collect();
+        let sets: Vec<Vec<i32>> = timelines.iter().map(|t| assignment_at(t, 7.5)).collect();
+        let mut all: Vec<i32> = sets.concat();
+        all.sort_unstable();
+        assert_eq!(
+            all,
+            (0..8).collect::<Vec<_>>(),
+            "{assignor}: {sets:?}\n{timelines:#?}"
+        );
+        assert!(sets.iter().all(|s| !s.is_empty()), "{assignor}: {sets:?}");
+    }
+}

@@ -29,6 +29,7 @@ pub mod err {
     pub(crate) const ILLEGAL_GENERATION: i16 = 22;
     pub(crate) const INCONSISTENT_GROUP_PROTOCOL: i16 = 23;
     pub(crate) const UNKNOWN_MEMBER_ID: i16 = 25;
+    pub(crate) const INVALID_REQUIRED_ACKS: i16 = 21;
     pub(crate) const INVALID_SESSION_TIMEOUT: i16 = 26;
     pub(crate) const REBALANCE_IN_PROGRESS: i16 = 27;
     pub(crate) const UNSUPPORTED_VERSION: i16 = 35;
@@ -38,6 +39,7 @@ pub mod err {
     pub(crate) const UNSUPPORTED_FOR_MESSAGE_FORMAT: i16 = 43;
     pub(crate) const OUT_OF_ORDER_SEQUENCE_NUMBER: i16 = 45;
     pub(crate) const INVALID_PRODUCER_EPOCH: i16 = 47;
+    pub(crate) const FENCED_INSTANCE_ID: i16 = 82;
 }
 
 /// A broker's identity and where clients reach it.
@@ -373,10 +375,14 @@ impl Cluster {
             }
             RequestKind::OffsetCommit(r) => {
                 let brokers = self.settings.brokers.len();
-                answer(
-                    ApiKey::OffsetCommit,
-                    &self.coordinator.offset_commit(broker, brokers, r),
-                )
+                let topics = &self.topics;
+                let exists = |t: &str, p: i32| {
+                    topics
+                        .get(t)
+                        .is_some_and(|parts| (0..parts.len() as i32).contains(&p))
+                };
+                let resp = self.coordinator.offset_commit(broker, brokers, r, exists);
+                answer(ApiKey::OffsetCommit, &resp)
             }
             RequestKind::OffsetFetch(r) => {
                 let brokers = self.settings.brokers.len();

@@ -203,12 +203,29 @@ impl Coordinator {
         } else {
             req.session_timeout_ms as u64
         });
-        let member_id = if req.member_id.is_empty() {
+        let instance_id = req.group_instance_id.as_ref().map(|s| s.to_string());
+        let known_instance = instance_id.as_ref().and_then(|i| {
+            group
+                .members
+                .iter()
+                .position(|m| m.instance_id.as_ref() == Some(i))
+        });
+        if let Some(i) = known_instance {
+            // A static member back under another member id replaces its previous incarnation
+            // (KIP-345), whose parked requests are fenced.
+            if group.members[i].id != req.member_id.as_str() {
+                let old = group.members.remove(i);
+                fence(old, &mut self.done);
+            }
+        }
+        let member_id = if req.member_id.is_empty()
+            || (group.member(&req.member_id).is_none() && known_instance.is_some())
+        {
             self.next_member += 1;
             let id = format!("{client_id}-{:08x}-{}", now_tag(), self.next_member);
             group.members.push(Member {
                 id: id.clone(),
-                instance_id: req.group_instance_id.as_ref().map(|s| s.to_string()),
+                instance_id,
                 client_id: client_id.to_string(),
                 session_timeout,
                 rebalance_timeout,
@@ -393,9 +410,15 @@ impl Coordinator {
     pub fn tick(&mut self, now: Instant) -> Vec<(ConnId, Bytes)> {
         for group in self.groups.values_mut() {
             let before = group.members.len();
-            group
-                .members
-                .retain(|m| m.joined.is_some() || m.expires > now);
+            let done = &mut self.done;
+            group.members.retain_mut(|m| {
+                let keep = m.joined.is_some() || m.expires > now;
+                if let (false, Some(p)) = (keep, m.syncing.take()) {
+                    let resp = SyncGroupResponse::default().with_error_code(err::UNKNOWN_MEMBER_ID);
+                    done.push(p.answer(ApiKey::SyncGroup, &resp));
+                }
+                keep
+            });
             if group.members.len() != before {
                 members_left(group, now, &mut self.done);
             }
@@ -435,6 +458,20 @@ fn now_tag() -> u32 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0)
+}
+
+/// Answers the parked requests of a static member's replaced incarnation with FENCED_INSTANCE_ID.
+fn fence(old: Member, done: &mut Vec<(ConnId, Bytes)>) {
+    if let Some(p) = old.joined {
+        let resp = JoinGroupResponse::default()
+            .with_error_code(err::FENCED_INSTANCE_ID)
+            .with_generation_id(-1);
+        done.push(p.answer(ApiKey::JoinGroup, &resp));
+    }
+    if let Some(p) = old.syncing {
+        let resp = SyncGroupResponse::default().with_error_code(err::FENCED_INSTANCE_ID);
+        done.push(p.answer(ApiKey::SyncGroup, &resp));
+    }
 }
 
 /// Members left or expired: the group rebalances, or becomes empty.

@@ -40,12 +40,14 @@ fn sb(s: &str) -> StrBytes {
 
 impl Coordinator {
     /// Answers OffsetCommit: a member's commit must name its generation; a commit with
-    /// generation -1 and no member id (a simple consumer) is taken as is.
+    /// generation -1 and no member id (a simple consumer) is taken as is. `exists(topic,
+    /// partition)` says whether a partition exists: commits to others get UNKNOWN_TOPIC_OR_PART.
     pub fn offset_commit(
         &mut self,
         broker: i32,
         brokers: usize,
         req: OffsetCommitRequest,
+        exists: impl Fn(&str, i32) -> bool,
     ) -> OffsetCommitResponse {
         let gid = req.group_id.0.to_string();
         let code = if Self::not_coordinator(broker, brokers, &gid) {
@@ -71,6 +73,11 @@ impl Coordinator {
         for t in req.topics {
             let mut topic = OffsetCommitResponseTopic::default().with_name(t.name.clone());
             for p in t.partitions {
+                let code = if code == err::NONE && !exists(&t.name.0, p.partition_index) {
+                    err::UNKNOWN_TOPIC_OR_PARTITION
+                } else {
+                    code
+                };
                 if code == err::NONE {
                     let group = self.groups.get_mut(&gid).expect("created above");
                     group.offsets.insert(

@@ -150,6 +150,7 @@ impl Cluster {
     /// are checked and appended if this broker leads it.
     pub(super) fn produce(&mut self, broker: i32, req: ProduceRequest) -> ProduceResponse {
         let mut resp = ProduceResponse::default();
+        let bad_acks = !matches!(req.acks, -1..=1);
         for t in req.topic_data {
             let name = t.name.0.to_string();
             self.auto_create(&name);
@@ -165,6 +166,7 @@ impl Cluster {
                     .get_mut(&name)
                     .and_then(|parts| usize::try_from(p.index).ok().and_then(|i| parts.get_mut(i)));
                 match part {
+                    _ if bad_acks => pr.error_code = err::INVALID_REQUIRED_ACKS,
                     None => pr.error_code = err::UNKNOWN_TOPIC_OR_PARTITION,
                     Some(part) if part.leader != broker => {
                         pr.error_code = err::NOT_LEADER_OR_FOLLOWER

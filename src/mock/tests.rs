@@ -300,3 +300,63 @@ fn group_rebalances_after_the_initial_delay_and_when_a_session_expires() {
         "alone in generation 2, no delay"
     );
 }
+
+#[test]
+fn leaving_rebalances_the_rest_and_commits_need_existing_partitions() {
+    use kafka_protocol::messages::offset_commit_request::{
+        OffsetCommitRequestPartition, OffsetCommitRequestTopic,
+    };
+    let mut c = cluster(1);
+    c.set_initial_rebalance_delay(Duration::ZERO);
+    c.create_topic("t", 1, 1).unwrap();
+    let t0 = Instant::now();
+    c.connect(1, 1);
+    c.connect(2, 1);
+    c.request(1, frame(&join("g", ""), 5, 1), t0);
+    let a: JoinGroupResponse = answer(&mut c, 1, ApiKey::JoinGroup, 5);
+    c.request(2, frame(&join("g", ""), 5, 1), t0);
+    assert_eq!(
+        heartbeat(&mut c, 1, &a.member_id, 1, t0),
+        err::REBALANCE_IN_PROGRESS
+    );
+    c.request(1, frame(&join("g", &a.member_id), 5, 2), t0);
+    let out = sent_to(&mut c);
+    assert_eq!(out.len(), 2, "both joins answered: generation 2");
+
+    let leave = LeaveGroupRequest::default()
+        .with_group_id(GroupId(StrBytes::from_static_str("g")))
+        .with_member_id(a.member_id.clone());
+    c.request(1, frame(&leave, 1, 3), t0);
+    let r: LeaveGroupResponse = answer(&mut c, 1, ApiKey::LeaveGroup, 1);
+    assert_eq!(r.error_code, err::NONE);
+    let (_, group) = c.coordinator.groups.iter().next().unwrap();
+    assert_eq!(group.members.len(), 1);
+    assert_eq!(group.state.name(), "PreparingRebalance");
+
+    let commit = |topic: &str| {
+        OffsetCommitRequest::default()
+            .with_group_id(GroupId(StrBytes::from_static_str("simple")))
+            .with_generation_id_or_member_epoch(-1)
+            .with_topics(vec![OffsetCommitRequestTopic::default()
+                .with_name(TopicName(StrBytes::from_string(topic.into())))
+                .with_partitions(vec![OffsetCommitRequestPartition::default()
+                    .with_partition_index(0)
+                    .with_committed_offset(5)])])
+    };
+    c.request(1, frame(&commit("t"), 7, 4), t0);
+    let r: OffsetCommitResponse = answer(&mut c, 1, ApiKey::OffsetCommit, 7);
+    assert_eq!(r.topics[0].partitions[0].error_code, err::NONE);
+    c.request(1, frame(&commit("nope"), 7, 5), t0);
+    let r: OffsetCommitResponse = answer(&mut c, 1, ApiKey::OffsetCommit, 7);
+    assert_eq!(
+        r.topics[0].partitions[0].error_code,
+        err::UNKNOWN_TOPIC_OR_PARTITION
+    );
+
+    c.request(1, frame(&produce("t", 0, 2, &["x"]), 9, 6), t0);
+    let r: ProduceResponse = answer(&mut c, 1, ApiKey::Produce, 9);
+    assert_eq!(
+        r.responses[0].partition_responses[0].error_code,
+        err::INVALID_REQUIRED_ACKS
+    );
+}

@@ -413,7 +413,7 @@ impl Coordinator {
             let done = &mut self.done;
             group.members.retain_mut(|m| {
                 let keep = m.joined.is_some() || m.expires > now;
-                if let (false, Some(p)) = (keep, m.syncing.take()) {
+                if let Some(p) = m.syncing.take_if(|_| !keep) {
                     let resp = SyncGroupResponse::default().with_error_code(err::UNKNOWN_MEMBER_ID);
                     done.push(p.answer(ApiKey::SyncGroup, &resp));
                 }

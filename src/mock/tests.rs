@@ -261,7 +261,8 @@ fn group_rebalances_after_the_initial_delay_and_when_a_session_expires() {
             .with_assignments(assignments)
     };
     c.request(follower.0, frame(&sync(&fid, vec![]), 3, 2), t1);
-    assert!(sent_to(&mut c).is_empty());
+    c.tick(t1 + Duration::from_millis(10));
+    assert!(sent_to(&mut c).is_empty(), "still waiting after a tick");
     let assignments = vec![
         SyncGroupRequestAssignment::default()
             .with_member_id(StrBytes::from_string(lid.clone()))

@@ -149,3 +149,68 @@ pub unsafe extern "C" fn rd_kafka_mock_group_initial_rebalance_delay_ms(
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capi::conf::{rd_kafka_conf_new, rd_kafka_conf_set};
+    use crate::capi::handle::{rd_kafka_destroy, rd_kafka_new};
+    use crate::capi::types::*;
+
+    #[test]
+    fn null_arguments_are_refused_without_crashing() {
+        // SAFETY: NULLs and a handle of ours, destroyed once; strings are NUL-terminated.
+        unsafe {
+            assert!(rd_kafka_mock_cluster_new(std::ptr::null_mut(), 3).is_null());
+            assert!(rd_kafka_mock_cluster_bootstraps(std::ptr::null()).is_null());
+            assert!(rd_kafka_mock_cluster_handle(std::ptr::null()).is_null());
+            rd_kafka_mock_cluster_destroy(std::ptr::null_mut());
+            rd_kafka_mock_group_initial_rebalance_delay_ms(std::ptr::null_mut(), 0);
+            let topic = c"t".as_ptr();
+            let null = std::ptr::null_mut();
+            assert_eq!(
+                rd_kafka_mock_topic_create(null, topic, 1, 1),
+                RD_KAFKA_RESP_ERR__INVALID_ARG
+            );
+
+            let conf = rd_kafka_conf_new();
+            let mut errstr = [0 as c_char; 128];
+            let r = rd_kafka_conf_set(
+                conf,
+                c"bootstrap.servers".as_ptr(),
+                c"127.0.0.1:1".as_ptr(),
+                errstr.as_mut_ptr(),
+                128,
+            );
+            assert_eq!(r, RD_KAFKA_CONF_OK);
+            let rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr.as_mut_ptr(), 128);
+            assert!(!rk.is_null());
+            assert!(rd_kafka_mock_cluster_new(rk, 0).is_null());
+            let mc = rd_kafka_mock_cluster_new(rk, 2);
+            assert!(!mc.is_null());
+            assert_eq!(rd_kafka_mock_cluster_handle(mc), rk);
+            let b = std::ffi::CStr::from_ptr(rd_kafka_mock_cluster_bootstraps(mc))
+                .to_str()
+                .unwrap();
+            assert_eq!(b.split(',').count(), 2);
+            assert_eq!(
+                rd_kafka_mock_topic_create(mc, std::ptr::null(), 1, 1),
+                RD_KAFKA_RESP_ERR__INVALID_ARG
+            );
+            assert_eq!(
+                rd_kafka_mock_topic_create(mc, topic, 2, 5),
+                RD_KAFKA_RESP_ERR_NO_ERROR
+            );
+            assert_eq!(
+                rd_kafka_mock_topic_create(mc, topic, 2, 1),
+                RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS
+            );
+            assert_eq!(
+                rd_kafka_mock_topic_create(mc, c"u".as_ptr(), 0, 1),
+                RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION
+            );
+            rd_kafka_mock_cluster_destroy(mc);
+            rd_kafka_destroy(rk);
+        }
+    }
+}

@@ -62,6 +62,9 @@ struct rd_kafka_metadata;
 // Success.
 #define OK 0
 
+// librdkafka's `RD_KAFKA_RESP_ERR__TRANSPORT`: as an injected error, a disconnect.
+#define TRANSPORT -195
+
 // The first offset still in the log.
 #define BEGINNING -2
 
@@ -2438,6 +2441,67 @@ rd_kafka_resp_err_t rd_kafka_mock_topic_create(struct rd_kafka_mock_cluster_t *m
 // `mcluster` is NULL or a live cluster from `rd_kafka_mock_cluster_new`.
 void rd_kafka_mock_group_initial_rebalance_delay_ms(struct rd_kafka_mock_cluster_t *mcluster,
                                                     int32_t delay_ms);
+
+// Closes broker `broker_id`'s connections and refuses new ones until
+// `rd_kafka_mock_broker_set_up`; leadership does not move. `_UNKNOWN_BROKER` for a bad id,
+// `_INVALID_ARG` for a NULL cluster.
+//
+// # Safety
+// `mcluster` is NULL or a live cluster from `rd_kafka_mock_cluster_new`.
+rd_kafka_resp_err_t rd_kafka_mock_broker_set_down(struct rd_kafka_mock_cluster_t *mcluster,
+                                                  int32_t broker_id);
+
+// Lets broker `broker_id` accept connections again. Errors as `rd_kafka_mock_broker_set_down`.
+//
+// # Safety
+// `mcluster` is NULL or a live cluster from `rd_kafka_mock_cluster_new`.
+rd_kafka_resp_err_t rd_kafka_mock_broker_set_up(struct rd_kafka_mock_cluster_t *mcluster,
+                                                int32_t broker_id);
+
+// Moves the leadership of `topic` [`partition`] to `broker_id` (-1: no leader), creating the
+// topic with the defaults if needed. `BROKER_NOT_AVAILABLE` for an unknown broker,
+// `UNKNOWN_TOPIC_OR_PART` for a partition the topic lacks.
+//
+// # Safety
+// `mcluster` is NULL or a live cluster; `topic` is NULL or a NUL-terminated string.
+rd_kafka_resp_err_t rd_kafka_mock_partition_set_leader(struct rd_kafka_mock_cluster_t *mcluster,
+                                                       const char *topic,
+                                                       int32_t partition,
+                                                       int32_t broker_id);
+
+// Pins the coordinator of `key` to `broker_id`; `key_type` is `"group"` or `"transaction"`
+// (anything else: `_INVALID_ARG`).
+//
+// # Safety
+// `mcluster` is NULL or a live cluster; `key_type` and `key` are NULL or NUL-terminated.
+rd_kafka_resp_err_t rd_kafka_mock_coordinator_set(struct rd_kafka_mock_cluster_t *mcluster,
+                                                  const char *key_type,
+                                                  const char *key,
+                                                  int32_t broker_id);
+
+// Makes Metadata answer `err` for `topic` (`RD_KAFKA_RESP_ERR_NO_ERROR` clears it).
+//
+// # Safety
+// `mcluster` is NULL or a live cluster; `topic` is NULL or a NUL-terminated string.
+void rd_kafka_mock_topic_set_error(struct rd_kafka_mock_cluster_t *mcluster,
+                                   const char *topic,
+                                   rd_kafka_resp_err_t err);
+
+// The next `cnt` requests of API `ApiKey`, on any broker, fail with `errors[0..cnt]` in order
+// without being executed; `RD_KAFKA_RESP_ERR__TRANSPORT` closes the connection instead.
+//
+// # Safety
+// `mcluster` is NULL or a live cluster; `errors` is NULL or points to `cnt` error codes.
+void rd_kafka_mock_push_request_errors_array(struct rd_kafka_mock_cluster_t *mcluster,
+                                             int16_t ApiKey,
+                                             size_t cnt,
+                                             const rd_kafka_resp_err_t *errors);
+
+// Drops the errors still queued for API `ApiKey`.
+//
+// # Safety
+// `mcluster` is NULL or a live cluster from `rd_kafka_mock_cluster_new`.
+void rd_kafka_mock_clear_request_errors(struct rd_kafka_mock_cluster_t *mcluster, int16_t ApiKey);
 
 // Replaces each partition's timestamp (its `offset`) with the offset of the first message at
 // or after it (-1 past the last message). On success every partition's offset and error are
@@ -5246,16 +5310,6 @@ struct rd_kafka_mock_cluster_t *rd_kafka_handle_mock_cluster(const struct rd_kaf
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
 //
-// C prototype: `rd_kafka_resp_err_t rd_kafka_mock_broker_set_down(rd_kafka_mock_cluster_t *mcluster, int32_t broker_id);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_mock_broker_set_down(struct rd_kafka_mock_cluster_t *mcluster,
-                                                  int32_t broker_id);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
 // C prototype: `rd_kafka_resp_err_t rd_kafka_mock_broker_set_rack(rd_kafka_mock_cluster_t *mcluster, int32_t broker_id, const char *rack);`
 //
 // # Safety
@@ -5274,38 +5328,6 @@ rd_kafka_resp_err_t rd_kafka_mock_broker_set_rack(struct rd_kafka_mock_cluster_t
 rd_kafka_resp_err_t rd_kafka_mock_broker_set_rtt(struct rd_kafka_mock_cluster_t *mcluster,
                                                  int32_t broker_id,
                                                  int rtt_ms);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_mock_broker_set_up(rd_kafka_mock_cluster_t *mcluster, int32_t broker_id);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_mock_broker_set_up(struct rd_kafka_mock_cluster_t *mcluster,
-                                                int32_t broker_id);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value.
-//
-// C prototype: `void rd_kafka_mock_clear_request_errors(rd_kafka_mock_cluster_t *mcluster, int16_t ApiKey);`
-//
-// # Safety
-// None: no argument is read.
-void rd_kafka_mock_clear_request_errors(struct rd_kafka_mock_cluster_t *mcluster,
-                                        int16_t ApiKey);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_mock_coordinator_set(rd_kafka_mock_cluster_t *mcluster, const char *key_type, const char *key, int32_t broker_id);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_mock_coordinator_set(struct rd_kafka_mock_cluster_t *mcluster,
-                                                  const char *key_type,
-                                                  const char *key,
-                                                  int32_t broker_id);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
@@ -5335,30 +5357,6 @@ rd_kafka_resp_err_t rd_kafka_mock_partition_set_follower_wmarks(struct rd_kafka_
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
 //
-// C prototype: `rd_kafka_resp_err_t rd_kafka_mock_partition_set_leader(rd_kafka_mock_cluster_t *mcluster, const char *topic, int32_t partition, int32_t broker_id);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_mock_partition_set_leader(struct rd_kafka_mock_cluster_t *mcluster,
-                                                       const char *topic,
-                                                       int32_t partition,
-                                                       int32_t broker_id);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value.
-//
-// C prototype: `void rd_kafka_mock_push_request_errors_array(rd_kafka_mock_cluster_t *mcluster, int16_t ApiKey, size_t cnt, const rd_kafka_resp_err_t *errors);`
-//
-// # Safety
-// None: no argument is read.
-void rd_kafka_mock_push_request_errors_array(struct rd_kafka_mock_cluster_t *mcluster,
-                                             int16_t ApiKey,
-                                             size_t cnt,
-                                             const rd_kafka_resp_err_t *errors);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
 // C prototype: `rd_kafka_resp_err_t rd_kafka_mock_set_apiversion(rd_kafka_mock_cluster_t *mcluster, int16_t ApiKey, int16_t MinVersion, int16_t MaxVersion);`
 //
 // # Safety
@@ -5367,17 +5365,6 @@ rd_kafka_resp_err_t rd_kafka_mock_set_apiversion(struct rd_kafka_mock_cluster_t 
                                                  int16_t ApiKey,
                                                  int16_t MinVersion,
                                                  int16_t MaxVersion);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value.
-//
-// C prototype: `void rd_kafka_mock_topic_set_error(rd_kafka_mock_cluster_t *mcluster, const char *topic, rd_kafka_resp_err_t err);`
-//
-// # Safety
-// None: no argument is read.
-void rd_kafka_mock_topic_set_error(struct rd_kafka_mock_cluster_t *mcluster,
-                                   const char *topic,
-                                   rd_kafka_resp_err_t err);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`RD_KAFKA_CONF_INVALID`).

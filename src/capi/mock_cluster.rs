@@ -1,5 +1,6 @@
 //! librdkafka's mock cluster API (`rdkafka_mock.h`) over [`crate::mock::MockCluster`]:
-//! create/destroy, the bootstrap list, topic creation and the initial rebalance delay.
+//! create/destroy, the bootstrap list, topic creation, the initial rebalance delay, and the
+//! faults: request errors, brokers down/up, leader moves, pinned coordinators, topic errors.
 
 use std::ffi::CString;
 use std::os::raw::{c_char, c_int};
@@ -9,6 +10,7 @@ use super::ctypes::*;
 use super::errcodes::*;
 use super::handle::handle;
 use crate::mock::MockCluster;
+use crate::ErrorCode;
 
 /// What an `rd_kafka_mock_cluster_t *` points to.
 struct CMockCluster {
@@ -125,7 +127,7 @@ pub unsafe extern "C" fn rd_kafka_mock_topic_create(
             .create_topic(name, partition_cnt, replication_factor)
         {
             Ok(()) => RD_KAFKA_RESP_ERR_NO_ERROR,
-            Err(36) => RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS,
+            Err(ErrorCode::TOPIC_ALREADY_EXISTS) => RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS,
             Err(_) => RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION,
         }
     })
@@ -148,6 +150,165 @@ pub unsafe extern "C" fn rd_kafka_mock_group_initial_rebalance_delay_ms(
                 .set_initial_rebalance_delay(Duration::from_millis(delay_ms.max(0) as u64));
         }
     })
+}
+
+/// Closes broker `broker_id`'s connections and refuses new ones until
+/// `rd_kafka_mock_broker_set_up`; leadership does not move. `_UNKNOWN_BROKER` for a bad id,
+/// `_INVALID_ARG` for a NULL cluster.
+///
+/// # Safety
+/// `mcluster` is NULL or a live cluster from `rd_kafka_mock_cluster_new`.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_mock_broker_set_down(
+    mcluster: *mut rd_kafka_mock_cluster_t,
+    broker_id: i32,
+) -> rd_kafka_resp_err_t {
+    ffi_guard!(RD_KAFKA_RESP_ERR__INVALID_ARG, {
+        // SAFETY: per the contract.
+        unsafe { cluster(mcluster) }.map_or(RD_KAFKA_RESP_ERR__INVALID_ARG, |c| {
+            code(c.cluster.broker_down(broker_id))
+        })
+    })
+}
+
+/// Lets broker `broker_id` accept connections again. Errors as `rd_kafka_mock_broker_set_down`.
+///
+/// # Safety
+/// `mcluster` is NULL or a live cluster from `rd_kafka_mock_cluster_new`.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_mock_broker_set_up(
+    mcluster: *mut rd_kafka_mock_cluster_t,
+    broker_id: i32,
+) -> rd_kafka_resp_err_t {
+    ffi_guard!(RD_KAFKA_RESP_ERR__INVALID_ARG, {
+        // SAFETY: per the contract.
+        unsafe { cluster(mcluster) }.map_or(RD_KAFKA_RESP_ERR__INVALID_ARG, |c| {
+            code(c.cluster.broker_up(broker_id))
+        })
+    })
+}
+
+/// Moves the leadership of `topic` [`partition`] to `broker_id` (-1: no leader), creating the
+/// topic with the defaults if needed. `BROKER_NOT_AVAILABLE` for an unknown broker,
+/// `UNKNOWN_TOPIC_OR_PART` for a partition the topic lacks.
+///
+/// # Safety
+/// `mcluster` is NULL or a live cluster; `topic` is NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_mock_partition_set_leader(
+    mcluster: *mut rd_kafka_mock_cluster_t,
+    topic: *const c_char,
+    partition: i32,
+    broker_id: i32,
+) -> rd_kafka_resp_err_t {
+    ffi_guard!(RD_KAFKA_RESP_ERR__INVALID_ARG, {
+        // SAFETY: per the contract.
+        let (Some(c), Some(topic)) = (unsafe { cluster(mcluster) }, unsafe { super::cstr(topic) })
+        else {
+            return RD_KAFKA_RESP_ERR__INVALID_ARG;
+        };
+        code(c.cluster.partition_leader(topic, partition, broker_id))
+    })
+}
+
+/// Pins the coordinator of `key` to `broker_id`; `key_type` is `"group"` or `"transaction"`
+/// (anything else: `_INVALID_ARG`).
+///
+/// # Safety
+/// `mcluster` is NULL or a live cluster; `key_type` and `key` are NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_mock_coordinator_set(
+    mcluster: *mut rd_kafka_mock_cluster_t,
+    key_type: *const c_char,
+    key: *const c_char,
+    broker_id: i32,
+) -> rd_kafka_resp_err_t {
+    ffi_guard!(RD_KAFKA_RESP_ERR__INVALID_ARG, {
+        // SAFETY: per the contract.
+        let (Some(c), Some(kind), Some(key)) = (
+            unsafe { cluster(mcluster) },
+            unsafe { super::cstr(key_type) },
+            unsafe { super::cstr(key) },
+        ) else {
+            return RD_KAFKA_RESP_ERR__INVALID_ARG;
+        };
+        let kind = match kind {
+            "group" => 0,
+            "transaction" => 1,
+            _ => return RD_KAFKA_RESP_ERR__INVALID_ARG,
+        };
+        c.cluster.set_coordinator(kind, key, broker_id);
+        RD_KAFKA_RESP_ERR_NO_ERROR
+    })
+}
+
+/// Makes Metadata answer `err` for `topic` (`RD_KAFKA_RESP_ERR_NO_ERROR` clears it).
+///
+/// # Safety
+/// `mcluster` is NULL or a live cluster; `topic` is NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_mock_topic_set_error(
+    mcluster: *mut rd_kafka_mock_cluster_t,
+    topic: *const c_char,
+    err: rd_kafka_resp_err_t,
+) {
+    ffi_guard!((), {
+        // SAFETY: per the contract.
+        if let (Some(c), Some(topic)) =
+            (unsafe { cluster(mcluster) }, unsafe { super::cstr(topic) })
+        {
+            c.cluster.topic_error(topic, ErrorCode(err));
+        }
+    })
+}
+
+/// The next `cnt` requests of API `ApiKey`, on any broker, fail with `errors[0..cnt]` in order
+/// without being executed; `RD_KAFKA_RESP_ERR__TRANSPORT` closes the connection instead.
+///
+/// # Safety
+/// `mcluster` is NULL or a live cluster; `errors` is NULL or points to `cnt` error codes.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_mock_push_request_errors_array(
+    mcluster: *mut rd_kafka_mock_cluster_t,
+    ApiKey: i16,
+    cnt: usize,
+    errors: *const rd_kafka_resp_err_t,
+) {
+    ffi_guard!((), {
+        // SAFETY: per the contract.
+        let Some(c) = (unsafe { cluster(mcluster) }) else {
+            return;
+        };
+        if errors.is_null() || cnt == 0 {
+            return;
+        }
+        // SAFETY: `errors` points to `cnt` codes per the contract.
+        let errors = unsafe { std::slice::from_raw_parts(errors, cnt) };
+        let errors: Vec<ErrorCode> = errors.iter().map(|&e| ErrorCode(e)).collect();
+        c.cluster.push_request_errors(ApiKey, &errors);
+    })
+}
+
+/// Drops the errors still queued for API `ApiKey`.
+///
+/// # Safety
+/// `mcluster` is NULL or a live cluster from `rd_kafka_mock_cluster_new`.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_mock_clear_request_errors(
+    mcluster: *mut rd_kafka_mock_cluster_t,
+    ApiKey: i16,
+) {
+    ffi_guard!((), {
+        // SAFETY: per the contract.
+        if let Some(c) = unsafe { cluster(mcluster) } {
+            c.cluster.clear_request_errors(ApiKey);
+        }
+    })
+}
+
+/// A mock control result as an `rd_kafka_resp_err_t`.
+fn code(r: Result<(), ErrorCode>) -> rd_kafka_resp_err_t {
+    r.err().map_or(RD_KAFKA_RESP_ERR_NO_ERROR, |e| e.0)
 }
 
 #[cfg(test)]
@@ -209,6 +370,38 @@ mod tests {
                 rd_kafka_mock_topic_create(mc, c"u".as_ptr(), 0, 1),
                 RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION
             );
+            assert_eq!(
+                rd_kafka_mock_broker_set_down(null, 1),
+                RD_KAFKA_RESP_ERR__INVALID_ARG
+            );
+            assert_eq!(
+                rd_kafka_mock_broker_set_down(mc, 3),
+                RD_KAFKA_RESP_ERR__UNKNOWN_BROKER
+            );
+            assert_eq!(
+                rd_kafka_mock_broker_set_down(mc, 2),
+                RD_KAFKA_RESP_ERR_NO_ERROR
+            );
+            assert_eq!(
+                rd_kafka_mock_broker_set_up(mc, 2),
+                RD_KAFKA_RESP_ERR_NO_ERROR
+            );
+            let leader = |t, p, b| rd_kafka_mock_partition_set_leader(mc, t, p, b);
+            assert_eq!(leader(topic, 1, 1), RD_KAFKA_RESP_ERR_NO_ERROR);
+            assert_eq!(leader(topic, 7, 1), RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
+            assert_eq!(leader(topic, 0, 5), RD_KAFKA_RESP_ERR_BROKER_NOT_AVAILABLE);
+            assert_eq!(
+                leader(std::ptr::null(), 0, 1),
+                RD_KAFKA_RESP_ERR__INVALID_ARG
+            );
+            let coord =
+                |k: &std::ffi::CStr| rd_kafka_mock_coordinator_set(mc, k.as_ptr(), topic, 1);
+            assert_eq!(coord(c"group"), RD_KAFKA_RESP_ERR_NO_ERROR);
+            assert_eq!(coord(c"transaction"), RD_KAFKA_RESP_ERR_NO_ERROR);
+            assert_eq!(coord(c"other"), RD_KAFKA_RESP_ERR__INVALID_ARG);
+            rd_kafka_mock_topic_set_error(mc, std::ptr::null(), 3);
+            rd_kafka_mock_push_request_errors_array(mc, 0, 3, std::ptr::null());
+            rd_kafka_mock_clear_request_errors(null, 0);
             rd_kafka_mock_cluster_destroy(mc);
             rd_kafka_destroy(rk);
         }

@@ -10,6 +10,7 @@ use kafka_protocol::messages::{ApiKey, ApiVersionsResponse, FetchRequest, Reques
 use kafka_protocol::protocol::Encodable;
 
 use super::codec::{self, Incoming, SERVED_VERSIONS};
+use super::faults::{self, Faults};
 use super::group::Coordinator;
 use super::produce::ProducerIds;
 use super::topics::Topics;
@@ -23,9 +24,11 @@ pub mod err {
     pub(crate) const OFFSET_OUT_OF_RANGE: i16 = 1;
     pub(crate) const CORRUPT_MESSAGE: i16 = 2;
     pub(crate) const UNKNOWN_TOPIC_OR_PARTITION: i16 = 3;
+    pub(crate) const LEADER_NOT_AVAILABLE: i16 = 5;
     pub(crate) const NOT_LEADER_OR_FOLLOWER: i16 = 6;
     pub(crate) const NOT_COORDINATOR: i16 = 16;
     pub(crate) const INVALID_TOPIC_EXCEPTION: i16 = 17;
+    pub(crate) const BROKER_NOT_AVAILABLE: i16 = 8;
     pub(crate) const ILLEGAL_GENERATION: i16 = 22;
     pub(crate) const INCONSISTENT_GROUP_PROTOCOL: i16 = 23;
     pub(crate) const UNKNOWN_MEMBER_ID: i16 = 25;
@@ -130,6 +133,7 @@ pub struct Cluster {
     pub(super) topics: Topics,
     pub(super) producer_ids: ProducerIds,
     pub(super) coordinator: Coordinator,
+    pub(super) faults: Faults,
     conns: HashMap<ConnId, Conn>,
     fetches: Vec<ParkedFetch>,
     out: Vec<Output>,
@@ -144,6 +148,7 @@ impl Cluster {
             topics: Topics::default(),
             producer_ids: ProducerIds::default(),
             coordinator,
+            faults: Faults::default(),
             conns: HashMap::new(),
             fetches: Vec::new(),
             out: Vec::new(),
@@ -173,8 +178,56 @@ impl Cluster {
         self.topics.create(name, partitions, replication, &brokers)
     }
 
-    /// A client connected to broker `broker`.
+    /// Takes broker `id` down (its connections closed, new ones refused) or up again; false for
+    /// an unknown broker. Leadership does not move, as in librdkafka's mock.
+    pub fn set_broker_up(&mut self, id: i32, up: bool) -> bool {
+        if !self.broker_ids().contains(&id) {
+            return false;
+        }
+        if up {
+            self.faults.down.remove(&id);
+        } else if self.faults.down.insert(id) {
+            let conns: Vec<ConnId> = self
+                .conns
+                .iter()
+                .filter(|(_, c)| c.broker == id)
+                .map(|(&conn, _)| conn)
+                .collect();
+            for conn in conns {
+                self.out.push(Output::Close(conn));
+                self.disconnect(conn);
+            }
+        }
+        true
+    }
+
+    /// Moves the leadership of `topic` [`partition`] to `broker` (-1: no leader), creating the
+    /// topic with the defaults if needed; `Err` is a Kafka error code.
+    pub fn set_leader(&mut self, topic: &str, partition: i32, broker: i32) -> Result<(), i16> {
+        if broker != -1 && !self.broker_ids().contains(&broker) {
+            return Err(err::BROKER_NOT_AVAILABLE);
+        }
+        self.auto_create(topic);
+        let part = self
+            .topics
+            .get_mut(topic)
+            .and_then(|parts| {
+                usize::try_from(partition)
+                    .ok()
+                    .and_then(|i| parts.get_mut(i))
+            })
+            .ok_or(err::UNKNOWN_TOPIC_OR_PARTITION)?;
+        part.leader = broker;
+        part.leader_epoch += 1;
+        Ok(())
+    }
+
+    /// A client connected to broker `broker` (closed at once when the broker is down).
     pub fn connect(&mut self, conn: ConnId, broker: i32) {
+        if self.faults.down.contains(&broker) {
+            self.out.push(Output::Close(conn));
+            return;
+        }
         self.conns.insert(
             conn,
             Conn {
@@ -303,6 +356,20 @@ impl Cluster {
             );
             return Reply::Close;
         };
+        if let Some(code) = req.api.and_then(|api| self.faults.next(api as i16)) {
+            return match (code, &body) {
+                (faults::TRANSPORT, _) => Reply::Close,
+                (_, RequestKind::Produce(p)) if p.acks == 0 => Reply::Nothing,
+                _ => match faults::error_response(&body, code) {
+                    Some(resp) => Reply::Now(codec::encode_response_kind(
+                        req.version,
+                        req.correlation_id,
+                        &resp,
+                    )),
+                    None => Reply::Close,
+                },
+            };
+        }
         let answer = |api: ApiKey, body: &dyn ErasedEncode| -> Reply {
             Reply::Now(body.encode_response(api, req.version, req.correlation_id))
         };

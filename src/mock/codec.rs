@@ -2,7 +2,7 @@
 //! size-prefixed responses with their headers out.
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
-use kafka_protocol::messages::{ApiKey, RequestHeader, RequestKind, ResponseHeader};
+use kafka_protocol::messages::{ApiKey, RequestHeader, RequestKind, ResponseHeader, ResponseKind};
 use kafka_protocol::protocol::{Decodable, Encodable};
 
 /// The APIs and version ranges the mock cluster serves (what its ApiVersions response lists).
@@ -105,6 +105,26 @@ pub fn encode_response<R: Encodable>(
     if let Err(e) = body.encode(&mut out, version) {
         eprintln!(
             "%3|MOCK|librskafka mock cluster: {api:?} v{version} response does not encode: {e}"
+        );
+        return Bytes::new();
+    }
+    let size = (out.len() - 4) as i32;
+    out[0..4].copy_from_slice(&size.to_be_bytes());
+    out.freeze()
+}
+
+/// [`encode_response`] for a response held as a `ResponseKind`.
+pub fn encode_response_kind(version: i16, correlation_id: i32, body: &ResponseKind) -> Bytes {
+    let header_version = body.header_version(version);
+    let header = ResponseHeader::default().with_correlation_id(correlation_id);
+    let mut out = BytesMut::with_capacity(64);
+    out.put_i32(0);
+    header
+        .encode(&mut out, header_version)
+        .expect("response header encodes");
+    if let Err(e) = body.encode(&mut out, version) {
+        eprintln!(
+            "%3|MOCK|librskafka mock cluster: v{version} error response does not encode: {e}"
         );
         return Bytes::new();
     }

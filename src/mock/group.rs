@@ -129,6 +129,8 @@ pub struct Coordinator {
     pub initial_delay: Duration,
     /// Answers to parked JoinGroup/SyncGroup requests, taken by the cluster.
     pub done: Vec<(ConnId, Bytes)>,
+    /// Coordinators pinned by key type and key.
+    pub pinned: HashMap<(i8, String), i32>,
     next_member: u64,
 }
 
@@ -143,13 +145,23 @@ impl Coordinator {
             groups: HashMap::new(),
             initial_delay,
             done: Vec::new(),
+            pinned: HashMap::new(),
             next_member: 0,
         }
     }
 
+    /// The broker coordinating `key` (key type 0: a group, 1: a transactional id): the pinned
+    /// one (`rd_kafka_mock_coordinator_set`), else a hash of the key over the brokers.
+    pub fn coordinator_of(&self, key_type: i8, key: &str, brokers: usize) -> i32 {
+        self.pinned
+            .get(&(key_type, key.to_string()))
+            .copied()
+            .unwrap_or_else(|| coordinator_for(key, brokers))
+    }
+
     /// NOT_COORDINATOR unless `broker` coordinates `group`.
-    pub fn not_coordinator(broker: i32, brokers: usize, group: &str) -> bool {
-        coordinator_for(group, brokers) != broker
+    pub fn not_coordinator(&self, broker: i32, brokers: usize, group: &str) -> bool {
+        self.coordinator_of(0, group, brokers) != broker
     }
 
     /// Handles JoinGroup: `Some` is an immediate (error) answer; `None` parks the request until
@@ -175,7 +187,7 @@ impl Coordinator {
         if gid.is_empty() {
             return fail(err::INCONSISTENT_GROUP_PROTOCOL);
         }
-        if Self::not_coordinator(broker, brokers, &gid) {
+        if self.not_coordinator(broker, brokers, &gid) {
             return fail(err::NOT_COORDINATOR);
         }
         if req.session_timeout_ms <= 0 {
@@ -274,7 +286,7 @@ impl Coordinator {
     ) -> Option<SyncGroupResponse> {
         let fail = |code: i16| Some(SyncGroupResponse::default().with_error_code(code));
         let gid = req.group_id.0.to_string();
-        if Self::not_coordinator(broker, brokers, &gid) {
+        if self.not_coordinator(broker, brokers, &gid) {
             return fail(err::NOT_COORDINATOR);
         }
         let Some(group) = self.groups.get_mut(&gid) else {
@@ -332,7 +344,7 @@ impl Coordinator {
         now: Instant,
     ) -> HeartbeatResponse {
         let gid = req.group_id.0.to_string();
-        let code = if Self::not_coordinator(broker, brokers, &gid) {
+        let code = if self.not_coordinator(broker, brokers, &gid) {
             err::NOT_COORDINATOR
         } else if let Some(group) = self.groups.get_mut(&gid) {
             match group.member_mut(&req.member_id) {
@@ -364,7 +376,7 @@ impl Coordinator {
     ) -> LeaveGroupResponse {
         let gid = req.group_id.0.to_string();
         let mut resp = LeaveGroupResponse::default();
-        if Self::not_coordinator(broker, brokers, &gid) {
+        if self.not_coordinator(broker, brokers, &gid) {
             return resp.with_error_code(err::NOT_COORDINATOR);
         }
         let ids: Vec<(String, Option<StrBytes>)> = if req.members.is_empty() {

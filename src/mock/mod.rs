@@ -14,6 +14,7 @@
 
 mod cluster;
 mod codec;
+mod faults;
 mod fetch;
 mod group;
 mod log;
@@ -107,30 +108,108 @@ impl MockCluster {
         &self.bootstrap
     }
 
-    /// Creates a topic; the error is the Kafka error code (TOPIC_ALREADY_EXISTS, ...).
-    pub fn create_topic(&self, name: &str, partitions: i32, replication: i32) -> Result<(), i16> {
+    /// Runs `f` on the cluster's thread and returns its result (`None` if the thread is gone).
+    fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Cluster) -> T + Send + 'static,
+    ) -> Option<T> {
         let (reply, rx) = crossbeam_channel::bounded(1);
-        self.send(Command::CreateTopic {
-            name: name.to_string(),
-            partitions,
-            replication,
-            reply,
-        });
-        match rx.recv_timeout(Duration::from_secs(10)) {
-            Ok(0) => Ok(()),
-            Ok(code) => Err(code),
-            Err(_) => Err(-1),
-        }
+        self.send(Command::Run(Box::new(move |c| {
+            let _ = reply.send(f(c));
+        })));
+        rx.recv_timeout(Duration::from_secs(10)).ok()
+    }
+
+    /// Creates a topic (`replication` capped at the broker count), as
+    /// `rd_kafka_mock_topic_create`: `TOPIC_ALREADY_EXISTS`, or Kafka's error for a bad name or count.
+    pub fn create_topic(
+        &self,
+        name: &str,
+        partitions: i32,
+        replication: i32,
+    ) -> Result<(), ErrorCode> {
+        let name = name.to_string();
+        let r = self.run(move |c| c.create_topic(&name, partitions, replication));
+        code_result(r.map(|r| r.err().unwrap_or(0)))
     }
 
     /// Sets how long the first JoinGroup of an empty group waits for more members (3 s).
     pub fn set_initial_rebalance_delay(&self, delay: Duration) {
-        self.send(Command::InitialRebalanceDelay(delay));
+        self.run(move |c| c.set_initial_rebalance_delay(delay));
+    }
+
+    /// Closes broker `id`'s connections and refuses new ones until [`MockCluster::broker_up`];
+    /// leadership stays (`rd_kafka_mock_broker_set_down`). `_UNKNOWN_BROKER` for a bad id.
+    pub fn broker_down(&self, id: i32) -> Result<(), ErrorCode> {
+        self.broker_state(id, false)
+    }
+
+    /// Lets broker `id` accept connections again.
+    pub fn broker_up(&self, id: i32) -> Result<(), ErrorCode> {
+        self.broker_state(id, true)
+    }
+
+    fn broker_state(&self, id: i32, up: bool) -> Result<(), ErrorCode> {
+        match self.run(move |c| c.set_broker_up(id, up)) {
+            Some(true) => Ok(()),
+            Some(false) => Err(ErrorCode::L_UNKNOWN_BROKER),
+            None => Err(ErrorCode::L_FAIL),
+        }
+    }
+
+    /// Moves `topic` [`partition`]'s leadership to broker `id` (-1: leaderless), creating the
+    /// topic if needed (`rd_kafka_mock_partition_set_leader`).
+    pub fn partition_leader(&self, topic: &str, partition: i32, id: i32) -> Result<(), ErrorCode> {
+        let topic = topic.to_string();
+        let r = self.run(move |c| c.set_leader(&topic, partition, id));
+        code_result(r.map(|r| r.err().unwrap_or(0)))
+    }
+
+    /// Pins the coordinator of a group (`key_type` 0) or transactional id (1) to broker `id`
+    /// (`rd_kafka_mock_coordinator_set`).
+    pub fn set_coordinator(&self, key_type: i8, key: &str, id: i32) {
+        let key = key.to_string();
+        self.run(move |c| {
+            c.coordinator.pinned.insert((key_type, key), id);
+        });
+    }
+
+    /// Makes Metadata report `code` for `topic` (0 clears it; `rd_kafka_mock_topic_set_error`).
+    pub fn topic_error(&self, topic: &str, code: ErrorCode) {
+        let topic = topic.to_string();
+        self.run(move |c| {
+            if code.0 == 0 {
+                c.faults.topic_errors.remove(&topic);
+            } else {
+                c.faults.topic_errors.insert(topic, code.0 as i16);
+            }
+        });
+    }
+
+    /// The next requests of API `api_key` (any broker) fail with `errors`, in order, without
+    /// being executed; `_TRANSPORT` closes the connection (`rd_kafka_mock_push_request_errors`).
+    pub fn push_request_errors(&self, api_key: i16, errors: &[ErrorCode]) {
+        let errors: Vec<i16> = errors.iter().map(|e| e.0 as i16).collect();
+        self.run(move |c| c.faults.push(api_key, &errors));
+    }
+
+    /// Drops the errors still queued for API `api_key`.
+    pub fn clear_request_errors(&self, api_key: i16) {
+        self.run(move |c| c.faults.clear(api_key));
     }
 
     fn send(&self, cmd: Command) {
         let _ = self.commands.send(cmd);
         let _ = self.waker.wake();
+    }
+}
+
+/// A Kafka error code from the cluster thread as a result (`_FAIL` when the thread is gone).
+fn code_result(code: Option<i16>) -> Result<(), ErrorCode> {
+    match code {
+        Some(0) => Ok(()),
+        Some(c) => Err(ErrorCode(i32::from(c))),
+        None => Err(ErrorCode::L_FAIL),
     }
 }
 

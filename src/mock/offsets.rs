@@ -50,7 +50,7 @@ impl Coordinator {
         exists: impl Fn(&str, i32) -> bool,
     ) -> OffsetCommitResponse {
         let gid = req.group_id.0.to_string();
-        let code = if Self::not_coordinator(broker, brokers, &gid) {
+        let code = if self.not_coordinator(broker, brokers, &gid) {
             err::NOT_COORDINATOR
         } else {
             let group = self.groups.entry(gid.clone()).or_insert_with(new_group);
@@ -110,7 +110,7 @@ impl Coordinator {
     ) -> OffsetFetchResponse {
         let gid = req.group_id.0.to_string();
         let mut resp = OffsetFetchResponse::default();
-        if Self::not_coordinator(broker, brokers, &gid) {
+        if self.not_coordinator(broker, brokers, &gid) {
             resp.error_code = err::NOT_COORDINATOR;
             for t in req.topics.unwrap_or_default() {
                 let mut topic = OffsetFetchResponseTopic::default().with_name(t.name);
@@ -170,7 +170,7 @@ impl Coordinator {
         let mut resp = DescribeGroupsResponse::default();
         for gid in req.groups {
             let mut d = DescribedGroup::default().with_group_id(gid.clone());
-            if Self::not_coordinator(broker, brokers, &gid.0) {
+            if self.not_coordinator(broker, brokers, &gid.0) {
                 d.error_code = err::NOT_COORDINATOR;
             } else if let Some(g) = self.groups.get(gid.0.as_str()) {
                 d.group_state = sb(g.state.name());
@@ -209,7 +209,7 @@ impl Coordinator {
         let mut ids: Vec<&String> = self
             .groups
             .keys()
-            .filter(|g| !Self::not_coordinator(broker, brokers, g))
+            .filter(|g| !self.not_coordinator(broker, brokers, g))
             .collect();
         ids.sort();
         for gid in ids {

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::Receiver;
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 
@@ -22,19 +22,8 @@ const MAX_REQUEST: usize = 100 << 20;
 
 /// What the owner asks of the cluster thread.
 pub enum Command {
-    /// `rd_kafka_mock_topic_create`.
-    CreateTopic {
-        /// Topic name.
-        name: String,
-        /// Partition count.
-        partitions: i32,
-        /// Replication factor.
-        replication: i32,
-        /// Kafka error code, or 0.
-        reply: Sender<i16>,
-    },
-    /// `rd_kafka_mock_group_initial_rebalance_delay_ms`.
-    InitialRebalanceDelay(Duration),
+    /// Runs on the cluster's state (the closure sends its own reply).
+    Run(Box<dyn FnOnce(&mut Cluster) + Send>),
     /// Stop serving and close every socket.
     Shutdown,
 }
@@ -114,21 +103,7 @@ impl Server {
                     Ok(Command::Shutdown) | Err(crossbeam_channel::TryRecvError::Disconnected) => {
                         return
                     }
-                    Ok(Command::CreateTopic {
-                        name,
-                        partitions,
-                        replication,
-                        reply,
-                    }) => {
-                        let code = self
-                            .cluster
-                            .create_topic(&name, partitions, replication)
-                            .err();
-                        let _ = reply.send(code.unwrap_or(0));
-                    }
-                    Ok(Command::InitialRebalanceDelay(d)) => {
-                        self.cluster.set_initial_rebalance_delay(d)
-                    }
+                    Ok(Command::Run(f)) => f(&mut self.cluster),
                     Err(crossbeam_channel::TryRecvError::Empty) => break,
                 }
             }

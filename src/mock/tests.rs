@@ -361,3 +361,97 @@ fn leaving_rebalances_the_rest_and_commits_need_existing_partitions() {
         err::INVALID_REQUIRED_ACKS
     );
 }
+
+#[test]
+fn injected_errors_answer_without_executing_and_transport_closes() {
+    let mut c = cluster(1);
+    c.create_topic("t", 1, 1).unwrap();
+    let now = Instant::now();
+    c.connect(1, 1);
+    c.faults.push(
+        ApiKey::Produce as i16,
+        &[err::NOT_LEADER_OR_FOLLOWER, super::faults::TRANSPORT],
+    );
+    c.request(1, frame(&produce("t", 0, -1, &["a"]), 9, 1), now);
+    let r: ProduceResponse = answer(&mut c, 1, ApiKey::Produce, 9);
+    assert_eq!(
+        r.responses[0].partition_responses[0].error_code,
+        err::NOT_LEADER_OR_FOLLOWER
+    );
+    c.request(1, frame(&produce("t", 0, -1, &["a"]), 9, 2), now);
+    assert_eq!(c.take_output(), vec![Output::Close(1)]);
+    c.connect(2, 1);
+    c.request(2, frame(&produce("t", 0, -1, &["a"]), 9, 1), now);
+    let r: ProduceResponse = answer(&mut c, 2, ApiKey::Produce, 9);
+    let p = &r.responses[0].partition_responses[0];
+    assert_eq!(
+        (p.error_code, p.base_offset),
+        (err::NONE, 0),
+        "the failed ones were not appended"
+    );
+}
+
+#[test]
+fn brokers_go_down_and_up_and_leaders_move() {
+    let mut c = cluster(2);
+    c.create_topic("t", 1, 2).unwrap();
+    let now = Instant::now();
+    c.connect(1, 1);
+    c.connect(2, 2);
+    assert!(c.set_broker_up(1, false));
+    assert!(!c.set_broker_up(3, false), "unknown broker");
+    assert_eq!(c.take_output(), vec![Output::Close(1)]);
+    c.connect(3, 1);
+    assert_eq!(
+        c.take_output(),
+        vec![Output::Close(3)],
+        "refused while down"
+    );
+    assert!(c.set_broker_up(1, true));
+    c.connect(4, 1);
+    assert!(c.take_output().is_empty());
+
+    c.set_leader("t", 0, 2).unwrap();
+    assert_eq!(c.set_leader("t", 0, 9), Err(err::BROKER_NOT_AVAILABLE));
+    c.request(
+        4,
+        frame(&MetadataRequest::default().with_topics(None), 9, 1),
+        now,
+    );
+    let r: MetadataResponse = answer(&mut c, 4, ApiKey::Metadata, 9);
+    let p = &r.topics[0].partitions[0];
+    assert_eq!((p.leader_id, p.leader_epoch), (BrokerId(2), 1));
+    c.request(4, frame(&produce("t", 0, 1, &["a"]), 9, 2), now);
+    let r: ProduceResponse = answer(&mut c, 4, ApiKey::Produce, 9);
+    assert_eq!(
+        r.responses[0].partition_responses[0].error_code,
+        err::NOT_LEADER_OR_FOLLOWER
+    );
+
+    c.set_leader("t", 0, -1).unwrap();
+    c.request(
+        4,
+        frame(&MetadataRequest::default().with_topics(None), 9, 3),
+        now,
+    );
+    let r: MetadataResponse = answer(&mut c, 4, ApiKey::Metadata, 9);
+    let p = &r.topics[0].partitions[0];
+    assert_eq!(
+        (p.error_code, p.leader_id),
+        (err::LEADER_NOT_AVAILABLE, BrokerId(-1))
+    );
+
+    c.coordinator.pinned.insert((0, "g".into()), 2);
+    let fc = FindCoordinatorRequest::default().with_key(StrBytes::from_static_str("g"));
+    c.request(4, frame(&fc, 2, 4), now);
+    let r: FindCoordinatorResponse = answer(&mut c, 4, ApiKey::FindCoordinator, 2);
+    assert_eq!((r.node_id, r.port), (BrokerId(2), 9002));
+    c.faults.topic_errors.insert("t".into(), 29);
+    c.request(
+        4,
+        frame(&MetadataRequest::default().with_topics(None), 9, 5),
+        now,
+    );
+    let r: MetadataResponse = answer(&mut c, 4, ApiKey::Metadata, 9);
+    assert_eq!(r.topics[0].error_code, 29);
+}

@@ -13,15 +13,17 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::StrBytes;
 
-use super::cluster::{coordinator_for, err, Cluster};
+use super::cluster::{err, Cluster};
 use super::log::PartitionLog;
 use super::produce::SequenceState;
 
 /// One partition: its replicas (the first is the leader) and its log.
 #[derive(Debug)]
 pub struct Partition {
-    /// The leader's broker id.
+    /// The leader's broker id (-1: none).
     pub leader: i32,
+    /// Bumped by each leader change.
+    pub leader_epoch: i32,
     /// Replica broker ids, leader first; all of them are in sync.
     pub replicas: Vec<i32>,
     /// The records.
@@ -79,6 +81,7 @@ impl Topics {
                     .collect();
                 Partition {
                     leader: replicas[0],
+                    leader_epoch: 0,
                     replicas,
                     log: PartitionLog::default(),
                     sequences: HashMap::new(),
@@ -162,8 +165,13 @@ impl Cluster {
                                 p.replicas.iter().map(|&b| BrokerId(b)).collect();
                             MetadataResponsePartition::default()
                                 .with_partition_index(i as i32)
+                                .with_error_code(if p.leader < 0 {
+                                    err::LEADER_NOT_AVAILABLE
+                                } else {
+                                    err::NONE
+                                })
                                 .with_leader_id(BrokerId(p.leader))
-                                .with_leader_epoch(0)
+                                .with_leader_epoch(p.leader_epoch)
                                 .with_replica_nodes(ids.clone())
                                 .with_isr_nodes(ids)
                         })
@@ -176,6 +184,9 @@ impl Cluster {
                         err::INVALID_TOPIC_EXCEPTION
                     };
                 }
+            }
+            if let Some(&code) = self.faults.topic_errors.get(&name) {
+                topic.error_code = code;
             }
             resp.topics.push(topic);
         }
@@ -232,7 +243,9 @@ impl Cluster {
         version: i16,
     ) -> FindCoordinatorResponse {
         let _ = version;
-        let id = coordinator_for(&req.key, self.settings.brokers.len());
+        let id =
+            self.coordinator
+                .coordinator_of(req.key_type, &req.key, self.settings.brokers.len());
         let b = &self.settings.brokers[(id - 1) as usize];
         FindCoordinatorResponse::default()
             .with_node_id(BrokerId(b.id))

@@ -5944,18 +5944,6 @@ rd_kafka_resp_err_t rd_kafka_mock_partition_push_request_errors(struct rd_kafka_
                                                                 size_t cnt);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value.
-// The C function is variadic; the extra arguments are ignored.
-//
-// C prototype: `void rd_kafka_mock_push_request_errors(rd_kafka_mock_cluster_t *mcluster, int16_t ApiKey, size_t cnt, ...);`
-//
-// # Safety
-// None: no argument is read.
-void rd_kafka_mock_push_request_errors(struct rd_kafka_mock_cluster_t *mcluster,
-                                       int16_t ApiKey,
-                                       size_t cnt);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`-1`).
 //
 // C prototype: `int16_t rd_kafka_mock_request_api_key(rd_kafka_mock_request_t *mreq);`
@@ -6352,6 +6340,9 @@ typedef struct rd_kafka_metadata rd_kafka_metadata_t;
 extern "C" {
 #endif
 rd_kafka_resp_err_t rd_kafka_producev(struct rd_kafka_t *rk, ...);
+/* Variadic too (src/capi/mock_errors.c): cnt error codes follow. */
+void rd_kafka_mock_push_request_errors(struct rd_kafka_mock_cluster_t *mcluster, int16_t ApiKey,
+                                       size_t cnt, ...);
 #ifdef __cplusplus
 }
 #endif

@@ -457,12 +457,14 @@ fn producers_retry_through_injected_errors_without_duplicates() {
     ];
     cluster.push_request_errors(0, &errors);
     produce_with_librdkafka(&b, "faulty-rd", 1000, SIZE, "lz4");
+    assert_eq!(cluster.queued_request_errors(0), 0, "every error was met");
 
     cluster.create_topic("faulty-rs", 4, 3).unwrap();
     cluster.push_request_errors(0, &errors);
     let p = producer(&b);
     send_all(&p, "faulty-rs", 1000, SIZE);
     p.flush(Duration::from_secs(30)).unwrap();
+    assert_eq!(cluster.queued_request_errors(0), 0, "every error was met");
 
     for topic in ["faulty-rd", "faulty-rs"] {
         let got = consume_with_librdkafka(&b, topic, 1000, 30_000);

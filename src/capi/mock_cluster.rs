@@ -289,6 +289,31 @@ pub unsafe extern "C" fn rd_kafka_mock_push_request_errors_array(
     })
 }
 
+/// `rd_kafka_mock_push_request_errors(mcluster, ApiKey, cnt, ...)`: jumps to `mock_errors.c`,
+/// which gathers the `cnt` variadic error codes for `rd_kafka_mock_push_request_errors_array`.
+///
+/// # Safety
+/// Called from C with a NULL or live cluster, an API key, `cnt` and `cnt` error codes.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+#[unsafe(naked)]
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_mock_push_request_errors() {
+    #[cfg(target_arch = "x86_64")]
+    core::arch::naked_asm!("jmp {}", sym rskafka_mock_push_request_errors_impl);
+    #[cfg(target_arch = "aarch64")]
+    core::arch::naked_asm!("b {}", sym rskafka_mock_push_request_errors_impl);
+}
+
+extern "C" {
+    /// `mock_errors.c`.
+    fn rskafka_mock_push_request_errors_impl(
+        mcluster: *mut std::os::raw::c_void,
+        ApiKey: i16,
+        cnt: usize,
+        ...
+    );
+}
+
 /// Drops the errors still queued for API `ApiKey`.
 ///
 /// # Safety
@@ -401,6 +426,14 @@ mod tests {
             assert_eq!(coord(c"other"), RD_KAFKA_RESP_ERR__INVALID_ARG);
             rd_kafka_mock_topic_set_error(mc, std::ptr::null(), 3);
             rd_kafka_mock_push_request_errors_array(mc, 0, 3, std::ptr::null());
+            let errs = [6, 19];
+            rd_kafka_mock_push_request_errors_array(mc, 0, 2, errs.as_ptr());
+            let variadic: unsafe extern "C" fn(*mut rd_kafka_mock_cluster_t, i16, usize, ...) =
+                std::mem::transmute(rd_kafka_mock_push_request_errors as *const ());
+            variadic(mc, 0, 3, 6, 19, 7);
+            assert_eq!(cluster(mc).unwrap().cluster.queued_request_errors(0), 5);
+            rd_kafka_mock_clear_request_errors(mc, 0);
+            assert_eq!(cluster(mc).unwrap().cluster.queued_request_errors(0), 0);
             rd_kafka_mock_clear_request_errors(null, 0);
             rd_kafka_mock_cluster_destroy(mc);
             rd_kafka_destroy(rk);

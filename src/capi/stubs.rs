@@ -5830,27 +5830,6 @@ pub unsafe extern "C" fn rd_kafka_mock_partition_push_request_errors(
 }
 
 /// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value.
-/// The C function is variadic; the extra arguments are ignored.
-///
-/// C prototype: `void rd_kafka_mock_push_request_errors(rd_kafka_mock_cluster_t *mcluster, int16_t ApiKey, size_t cnt, ...);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_mock_push_request_errors(
-    mcluster: *mut rd_kafka_mock_cluster_t,
-    ApiKey: i16,
-    cnt: usize,
-) {
-    ffi_guard!((), {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_mock_push_request_errors");
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
 /// librdkafka's "not implemented" value (`-1`).
 ///
 /// C prototype: `int16_t rd_kafka_mock_request_api_key(rd_kafka_mock_request_t *mreq);`

@@ -37,6 +37,11 @@ impl Faults {
         self.errors.entry(key).or_default().extend(errors);
     }
 
+    /// How many errors are queued for API `key`.
+    pub fn queued(&self, key: i16) -> usize {
+        self.errors.get(&key).map_or(0, VecDeque::len)
+    }
+
     /// Forgets the queued errors of API `key`.
     pub fn clear(&mut self, key: i16) {
         self.errors.remove(&key);

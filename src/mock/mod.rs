@@ -193,6 +193,11 @@ impl MockCluster {
         self.run(move |c| c.faults.push(api_key, &errors));
     }
 
+    /// How many errors are still queued for API `api_key`.
+    pub fn queued_request_errors(&self, api_key: i16) -> usize {
+        self.run(move |c| c.faults.queued(api_key)).unwrap_or(0)
+    }
+
     /// Drops the errors still queued for API `api_key`.
     pub fn clear_request_errors(&self, api_key: i16) {
         self.run(move |c| c.faults.clear(api_key));

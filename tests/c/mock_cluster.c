@@ -178,6 +178,12 @@ int main(void) {
 
         produce(b, 0, N);
         consume(b, N);
+        /* Faults: the next two Produce requests fail (retried by the idempotent producer),
+         * and partition 0's leadership moves. */
+        rd_kafka_mock_push_request_errors(mc, 0 /* Produce */, 2,
+                                          RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+                                          RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
+        printf("set_leader: %s\n", rd_kafka_err2name(rd_kafka_mock_partition_set_leader(mc, "mt", 0, 2)));
         produce(b, N, N + 20);
         consume(b, 20);
 

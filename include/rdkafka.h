@@ -2458,6 +2458,15 @@ rd_kafka_resp_err_t rd_kafka_mock_broker_set_down(struct rd_kafka_mock_cluster_t
 rd_kafka_resp_err_t rd_kafka_mock_broker_set_up(struct rd_kafka_mock_cluster_t *mcluster,
                                                 int32_t broker_id);
 
+// Delays every response of broker `broker_id` (-1: all brokers) by `rtt_ms` milliseconds.
+// `_UNKNOWN_BROKER` for a bad id, `_INVALID_ARG` for a NULL cluster.
+//
+// # Safety
+// `mcluster` is NULL or a live cluster from `rd_kafka_mock_cluster_new`.
+rd_kafka_resp_err_t rd_kafka_mock_broker_set_rtt(struct rd_kafka_mock_cluster_t *mcluster,
+                                                 int32_t broker_id,
+                                                 int rtt_ms);
+
 // Moves the leadership of `topic` [`partition`] to `broker_id` (-1: no leader), creating the
 // topic with the defaults if needed. `BROKER_NOT_AVAILABLE` for an unknown broker,
 // `UNKNOWN_TOPIC_OR_PART` for a partition the topic lacks.
@@ -5317,17 +5326,6 @@ struct rd_kafka_mock_cluster_t *rd_kafka_handle_mock_cluster(const struct rd_kaf
 rd_kafka_resp_err_t rd_kafka_mock_broker_set_rack(struct rd_kafka_mock_cluster_t *mcluster,
                                                   int32_t broker_id,
                                                   const char *rack);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_mock_broker_set_rtt(rd_kafka_mock_cluster_t *mcluster, int32_t broker_id, int rtt_ms);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_mock_broker_set_rtt(struct rd_kafka_mock_cluster_t *mcluster,
-                                                 int32_t broker_id,
-                                                 int rtt_ms);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).

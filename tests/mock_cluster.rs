@@ -305,6 +305,7 @@ fn c_program_prints_the_same_as_on_librdkafka() {
 fn test_mock_num_brokers_gives_a_client_its_own_cluster() {
     let mut c = ClientConfig::new();
     c.set("test.mock.num.brokers", "2").unwrap();
+    c.set("test.mock.broker.rtt", "300").unwrap();
     c.set("bootstrap.servers", "192.0.2.1:1").unwrap();
     let p = Producer::new(&c).unwrap();
     let reports = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -319,9 +320,14 @@ fn test_mock_num_brokers_gives_a_client_its_own_cluster() {
             .unwrap();
     }
     p.flush(Duration::from_secs(10)).unwrap();
+    let start = std::time::Instant::now();
     let md = p
         .fetch_metadata(Some("own"), Duration::from_secs(10))
         .unwrap();
+    assert!(
+        start.elapsed() >= Duration::from_millis(290),
+        "test.mock.broker.rtt delays answers"
+    );
     assert_eq!(md.brokers.len(), 2);
     assert!(
         md.brokers.iter().all(|b| b.host == "127.0.0.1"),

@@ -188,6 +188,29 @@ pub unsafe extern "C" fn rd_kafka_mock_broker_set_up(
     })
 }
 
+/// Delays every response of broker `broker_id` (-1: all brokers) by `rtt_ms` milliseconds.
+/// `_UNKNOWN_BROKER` for a bad id, `_INVALID_ARG` for a NULL cluster.
+///
+/// # Safety
+/// `mcluster` is NULL or a live cluster from `rd_kafka_mock_cluster_new`.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_mock_broker_set_rtt(
+    mcluster: *mut rd_kafka_mock_cluster_t,
+    broker_id: i32,
+    rtt_ms: c_int,
+) -> rd_kafka_resp_err_t {
+    ffi_guard!(RD_KAFKA_RESP_ERR__INVALID_ARG, {
+        // SAFETY: per the contract.
+        let Some(c) = (unsafe { cluster(mcluster) }) else {
+            return RD_KAFKA_RESP_ERR__INVALID_ARG;
+        };
+        code(
+            c.cluster
+                .broker_rtt(broker_id, Duration::from_millis(rtt_ms.max(0) as u64)),
+        )
+    })
+}
+
 /// Moves the leadership of `topic` [`partition`] to `broker_id` (-1: no leader), creating the
 /// topic with the defaults if needed. `BROKER_NOT_AVAILABLE` for an unknown broker,
 /// `UNKNOWN_TOPIC_OR_PART` for a partition the topic lacks.
@@ -409,6 +432,18 @@ mod tests {
             );
             assert_eq!(
                 rd_kafka_mock_broker_set_up(mc, 2),
+                RD_KAFKA_RESP_ERR_NO_ERROR
+            );
+            assert_eq!(
+                rd_kafka_mock_broker_set_rtt(mc, -1, 5),
+                RD_KAFKA_RESP_ERR_NO_ERROR
+            );
+            assert_eq!(
+                rd_kafka_mock_broker_set_rtt(mc, 4, 5),
+                RD_KAFKA_RESP_ERR__UNKNOWN_BROKER
+            );
+            assert_eq!(
+                rd_kafka_mock_broker_set_rtt(mc, 1, 0),
                 RD_KAFKA_RESP_ERR_NO_ERROR
             );
             let leader = |t, p, b| rd_kafka_mock_partition_set_leader(mc, t, p, b);

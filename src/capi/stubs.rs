@@ -4644,27 +4644,6 @@ pub unsafe extern "C" fn rd_kafka_mock_broker_set_rack(
 /// Not implemented by librskafka yet: logs once to stderr and returns
 /// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
 ///
-/// C prototype: `rd_kafka_resp_err_t rd_kafka_mock_broker_set_rtt(rd_kafka_mock_cluster_t *mcluster, int32_t broker_id, int rtt_ms);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_mock_broker_set_rtt(
-    mcluster: *mut rd_kafka_mock_cluster_t,
-    broker_id: i32,
-    rtt_ms: c_int,
-) -> rd_kafka_resp_err_t {
-    ffi_guard!(RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED, {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_mock_broker_set_rtt");
-        RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-///
 /// C prototype: `rd_kafka_resp_err_t rd_kafka_mock_partition_set_follower(rd_kafka_mock_cluster_t *mcluster, const char *topic, int32_t partition, int32_t broker_id);`
 ///
 /// # Safety

@@ -1958,7 +1958,7 @@ pub static PROPERTIES: &[Property] = &[
         sensitive: false,
         requires: None,
         validator: Validator::None,
-        acted_on: false,
+        acted_on: true,
     },
     Property {
         name: "ut_handle_ProduceResponse",

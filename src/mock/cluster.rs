@@ -117,6 +117,8 @@ struct Conn {
     broker: i32,
     busy: bool,
     backlog: VecDeque<Bytes>,
+    /// When its last delayed response goes out (responses keep their order under RTT changes).
+    last_release: Option<Instant>,
 }
 
 /// A Fetch long-polling until data arrives or its deadline passes.
@@ -136,6 +138,8 @@ pub struct Cluster {
     pub(super) faults: Faults,
     conns: HashMap<ConnId, Conn>,
     fetches: Vec<ParkedFetch>,
+    /// Responses held back by a broker's RTT: (release time, connection, frame).
+    delayed: Vec<(Instant, ConnId, Bytes)>,
     out: Vec<Output>,
 }
 
@@ -151,6 +155,7 @@ impl Cluster {
             faults: Faults::default(),
             conns: HashMap::new(),
             fetches: Vec::new(),
+            delayed: Vec::new(),
             out: Vec::new(),
         }
     }
@@ -234,6 +239,7 @@ impl Cluster {
                 broker,
                 busy: false,
                 backlog: VecDeque::new(),
+                last_release: None,
             },
         );
     }
@@ -259,15 +265,17 @@ impl Cluster {
         let done = self.coordinator.tick(now);
         self.complete(done, now);
         self.serve_fetches(now);
+        self.release(now);
     }
 
     /// When `tick` has work next.
     pub fn next_deadline(&self) -> Option<Instant> {
-        let fetch = self.fetches.iter().map(|f| f.deadline).min();
-        match (fetch, self.coordinator.next_deadline()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let fetch = self.fetches.iter().map(|f| f.deadline);
+        let delayed = self.delayed.iter().map(|(at, _, _)| *at);
+        fetch
+            .chain(delayed)
+            .chain(self.coordinator.next_deadline())
+            .min()
     }
 
     /// Takes what the driver must write or close.
@@ -289,7 +297,7 @@ impl Cluster {
             let broker = c.broker;
             match self.handle(conn, broker, frame, now) {
                 Reply::Now(bytes) => {
-                    if !self.send(conn, bytes) {
+                    if !self.send(conn, bytes, now) {
                         return;
                     }
                 }
@@ -319,21 +327,52 @@ impl Cluster {
                 continue;
             };
             c.busy = false;
-            if self.send(conn, bytes) {
+            if self.send(conn, bytes, now) {
                 self.pump(conn, now);
             }
         }
     }
 
     /// Queues a response frame; an empty one (it did not encode) closes the connection.
-    fn send(&mut self, conn: ConnId, bytes: Bytes) -> bool {
+    /// A broker with an RTT holds it back that long (`rd_kafka_mock_broker_set_rtt`).
+    fn send(&mut self, conn: ConnId, bytes: Bytes, now: Instant) -> bool {
         if bytes.is_empty() {
             self.out.push(Output::Close(conn));
             self.disconnect(conn);
-            false
-        } else {
-            self.out.push(Output::Send(conn, bytes));
-            true
+            return false;
+        }
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return false;
+        };
+        match self.faults.rtt.get(&c.broker) {
+            Some(&rtt) if !rtt.is_zero() => {
+                let at = (now + rtt).max(c.last_release.unwrap_or(now));
+                c.last_release = Some(at);
+                self.delayed.push((at, conn, bytes));
+            }
+            _ if c.last_release.is_some_and(|t| t > now) => {
+                // Behind responses still held back: keep the order.
+                let at = c.last_release.unwrap_or(now);
+                self.delayed.push((at, conn, bytes));
+            }
+            _ => self.out.push(Output::Send(conn, bytes)),
+        }
+        true
+    }
+
+    /// Sends the held-back responses whose time has come, in the order they were made.
+    fn release(&mut self, now: Instant) {
+        if self.delayed.is_empty() {
+            return;
+        }
+        let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.delayed)
+            .into_iter()
+            .partition(|(at, _, _)| *at <= now);
+        self.delayed = later;
+        for (_, conn, bytes) in due {
+            if self.conns.contains_key(&conn) {
+                self.out.push(Output::Send(conn, bytes));
+            }
         }
     }
 

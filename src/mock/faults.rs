@@ -1,5 +1,5 @@
 //! Faults the owner injects, as librdkafka's mock offers them: queued request errors per API
-//! (`_TRANSPORT` closes the connection), per-topic Metadata errors and brokers down (pinned
+//! (`_TRANSPORT` closes the connection), per-topic Metadata errors, brokers down, broker RTTs (pinned
 //! coordinators live with the group coordinator). A request that meets a queued error is answered with it and not executed.
 
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -29,6 +29,8 @@ pub struct Faults {
     pub topic_errors: HashMap<String, i16>,
     /// Brokers that refuse connections.
     pub down: HashSet<i32>,
+    /// Round-trip time added to each broker's responses.
+    pub rtt: HashMap<i32, std::time::Duration>,
 }
 
 impl Faults {

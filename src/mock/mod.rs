@@ -193,6 +193,26 @@ impl MockCluster {
         self.run(move |c| c.faults.push(api_key, &errors));
     }
 
+    /// Delays every response of broker `id` by `rtt` (`-1`: every broker), as
+    /// `rd_kafka_mock_broker_set_rtt`. `_UNKNOWN_BROKER` for a bad id.
+    pub fn broker_rtt(&self, id: i32, rtt: Duration) -> Result<(), ErrorCode> {
+        let r = self.run(move |c| {
+            let ids = c.broker_ids();
+            if id != -1 && !ids.contains(&id) {
+                return false;
+            }
+            for b in ids.into_iter().filter(|&b| id == -1 || b == id) {
+                c.faults.rtt.insert(b, rtt);
+            }
+            true
+        });
+        match r {
+            Some(true) => Ok(()),
+            Some(false) => Err(ErrorCode::L_UNKNOWN_BROKER),
+            None => Err(ErrorCode::L_FAIL),
+        }
+    }
+
     /// How many errors are still queued for API `api_key`.
     pub fn queued_request_errors(&self, api_key: i16) -> usize {
         self.run(move |c| c.faults.queued(api_key)).unwrap_or(0)
@@ -235,9 +255,10 @@ impl std::fmt::Debug for MockCluster {
     }
 }
 
-/// `test.mock.num.brokers`: above 0, a mock cluster of that many brokers for one client, and the
-/// client's configuration with `bootstrap.servers` (and `security.protocol`) replaced by the
-/// cluster's, as librdkafka does. `None` when the property is 0.
+/// `test.mock.num.brokers`: above 0, a mock cluster of that many brokers for one client (with
+/// `test.mock.broker.rtt` on every broker), and the client's configuration with
+/// `bootstrap.servers` (and `security.protocol`) replaced by the cluster's, as librdkafka does.
+/// `None` when the property is 0.
 pub(crate) fn for_config(
     config: &ClientConfig,
 ) -> crate::Result<Option<(MockCluster, ClientConfig)>> {
@@ -252,6 +273,12 @@ pub(crate) fn for_config(
         )
     };
     let cluster = MockCluster::new(brokers).map_err(|e| fail(&e))?;
+    let rtt: u64 = config.get_str("test.mock.broker.rtt").parse().unwrap_or(0);
+    if rtt > 0 {
+        cluster
+            .broker_rtt(-1, Duration::from_millis(rtt))
+            .map_err(|e| fail(&e))?;
+    }
     let mut config = config.clone();
     config
         .set("bootstrap.servers", cluster.bootstrap_servers())

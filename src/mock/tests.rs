@@ -455,3 +455,37 @@ fn brokers_go_down_and_up_and_leaders_move() {
     let r: MetadataResponse = answer(&mut c, 4, ApiKey::Metadata, 9);
     assert_eq!(r.topics[0].error_code, 29);
 }
+
+#[test]
+fn a_broker_rtt_holds_responses_back_in_order() {
+    let mut c = cluster(2);
+    let t0 = Instant::now();
+    c.faults.rtt.insert(1, Duration::from_millis(100));
+    c.connect(1, 1);
+    c.connect(2, 2);
+    c.request(1, frame(&ApiVersionsRequest::default(), 3, 1), t0);
+    c.request(2, frame(&ApiVersionsRequest::default(), 3, 1), t0);
+    assert_eq!(sent_to(&mut c), vec![2], "broker 2 has no RTT");
+    assert_eq!(c.next_deadline(), Some(t0 + Duration::from_millis(100)));
+    c.faults.rtt.remove(&1);
+    c.request(
+        1,
+        frame(&ApiVersionsRequest::default(), 3, 2),
+        t0 + Duration::from_millis(10),
+    );
+    c.tick(t0 + Duration::from_millis(99));
+    assert!(
+        sent_to(&mut c).is_empty(),
+        "the second waits behind the first"
+    );
+    c.tick(t0 + Duration::from_millis(100));
+    let out = c.take_output();
+    let ids: Vec<i32> = out
+        .iter()
+        .map(|o| match o {
+            Output::Send(1, b) => i32::from_be_bytes(b[4..8].try_into().unwrap()),
+            o => panic!("{o:?}"),
+        })
+        .collect();
+    assert_eq!(ids, vec![1, 2], "correlation ids in order");
+}

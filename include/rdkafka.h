@@ -2411,11 +2411,19 @@ struct rd_kafka_mock_cluster_t *rd_kafka_mock_cluster_new(struct rd_kafka_t *rk,
 // `mcluster` is NULL or a live cluster from `rd_kafka_mock_cluster_new`.
 const char *rd_kafka_mock_cluster_bootstraps(const struct rd_kafka_mock_cluster_t *mcluster);
 
-// Stops the cluster's thread, closes its sockets and frees it. NULL is ignored.
+// Stops the cluster's thread, closes its sockets and frees it. NULL, and the view of a handle's
+// own cluster (`rd_kafka_handle_mock_cluster`, which the handle frees), are ignored.
 //
 // # Safety
 // `mcluster` is NULL or a live cluster from `rd_kafka_mock_cluster_new`, not used afterwards.
 void rd_kafka_mock_cluster_destroy(struct rd_kafka_mock_cluster_t *mcluster);
+
+// The mock cluster `test.mock.num.brokers` started for `rk`, NULL if none. The cluster belongs
+// to the handle and goes with it; do not destroy it.
+//
+// # Safety
+// `rk` is NULL or a live handle from `rd_kafka_new`.
+struct rd_kafka_mock_cluster_t *rd_kafka_handle_mock_cluster(const struct rd_kafka_t *rk);
 
 // The handle the cluster was created with.
 //
@@ -5306,15 +5314,6 @@ rd_kafka_resp_err_t rd_kafka_share_subscription(struct rd_kafka_share_t *rkshare
 // # Safety
 // None: no argument is read.
 rd_kafka_resp_err_t rd_kafka_share_unsubscribe(struct rd_kafka_share_t *rkshare);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-//
-// C prototype: `rd_kafka_mock_cluster_t * rd_kafka_handle_mock_cluster(const rd_kafka_t *rk);`
-//
-// # Safety
-// None: no argument is read.
-struct rd_kafka_mock_cluster_t *rd_kafka_handle_mock_cluster(const struct rd_kafka_t *rk);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).

@@ -197,9 +197,10 @@ impl Producer {
         })
     }
 
-    /// The bootstrap list of the mock cluster `test.mock.num.brokers` started for this client.
-    pub(crate) fn mock_bootstrap(&self) -> Option<&str> {
-        self._mock.as_ref().map(|m| m.bootstrap_servers())
+    /// The mock cluster `test.mock.num.brokers` started for this client (rust-rdkafka's
+    /// `Client::mock_cluster`, librdkafka's `rd_kafka_handle_mock_cluster`).
+    pub fn mock_cluster(&self) -> Option<&crate::mock::MockCluster> {
+        self._mock.as_ref()
     }
 
     /// Sets the delivery report callback, called from `poll`.

@@ -16,10 +16,10 @@ pub(crate) unsafe fn warn_without_brokers(rk: *mut rd_kafka_t) {
         return;
     };
     let mock = match &h.kind {
-        Kind::Producer(p) => p.mock_bootstrap(),
-        Kind::Consumer(c) => c.mock_bootstrap(),
+        Kind::Producer(p) => p.mock_cluster(),
+        Kind::Consumer(c) => c.mock_cluster(),
     };
-    if let Some(b) = mock {
+    if let Some(b) = mock.map(|m| m.bootstrap_servers()) {
         let line = format!("[thrd:app]: Mock cluster enabled: original bootstrap.servers and security.protocol ignored and replaced with {b}");
         // SAFETY: `rk` is the live handle `h`.
         unsafe { h.log(rk, 5, "MOCK", &line) };

@@ -4,28 +4,71 @@
 
 use std::ffi::CString;
 use std::os::raw::{c_char, c_int};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use super::ctypes::*;
 use super::errcodes::*;
-use super::handle::handle;
-use crate::mock::MockCluster;
+use super::handle::{handle, Kind};
+use crate::mock::{MockCluster, WeakMockCluster};
 use crate::ErrorCode;
 
-/// What an `rd_kafka_mock_cluster_t *` points to.
+/// What an `rd_kafka_mock_cluster_t *` points to: a cluster from `rd_kafka_mock_cluster_new`
+/// (owned: destroy stops it), or the view `rd_kafka_handle_mock_cluster` gives of a handle's
+/// `test.mock.num.brokers` cluster (borrowed: the handle owns it; destroy ignores the view).
 struct CMockCluster {
-    cluster: MockCluster,
+    held: Held,
     bootstraps: CString,
     rk: *mut rd_kafka_t,
 }
 
-/// Borrows the cluster behind a C pointer.
+enum Held {
+    Owned(MockCluster),
+    Borrowed(WeakMockCluster),
+}
+
+impl CMockCluster {
+    fn new(held: Held, bootstrap: &str, rk: *mut rd_kafka_t) -> Option<Box<Self>> {
+        let bootstraps = CString::new(bootstrap).ok()?;
+        Some(Box::new(CMockCluster {
+            held,
+            bootstraps,
+            rk,
+        }))
+    }
+
+    fn get(&self) -> Option<MockCluster> {
+        match &self.held {
+            Held::Owned(c) => Some(c.clone()),
+            Held::Borrowed(w) => w.upgrade(),
+        }
+    }
+}
+
+// SAFETY: `rk` is only handed back to the application, never dereferenced here.
+unsafe impl Send for CMockCluster {}
+
+/// Views given out by `rd_kafka_handle_mock_cluster`, by handle address; a view whose cluster
+/// is gone (its handle destroyed) is dropped at the next call.
+static HANDLE_VIEWS: Mutex<Vec<(usize, Box<CMockCluster>)>> = Mutex::new(Vec::new());
+
+/// Borrows the view behind a C pointer.
 ///
 /// # Safety
-/// `mc` is NULL or a live pointer from `rd_kafka_mock_cluster_new`.
-unsafe fn cluster<'a>(mc: *const rd_kafka_mock_cluster_t) -> Option<&'a CMockCluster> {
+/// `mc` is NULL or a live pointer from `rd_kafka_mock_cluster_new` or
+/// `rd_kafka_handle_mock_cluster`.
+unsafe fn view<'a>(mc: *const rd_kafka_mock_cluster_t) -> Option<&'a CMockCluster> {
     // SAFETY: per the contract, a non-NULL `mc` is a `CMockCluster` we boxed.
     unsafe { mc.cast::<CMockCluster>().as_ref() }
+}
+
+/// The running cluster behind a C pointer (`None`: NULL, or a handle's cluster that is gone).
+///
+/// # Safety
+/// As [`view`].
+unsafe fn cluster(mc: *const rd_kafka_mock_cluster_t) -> Option<MockCluster> {
+    // SAFETY: per the contract.
+    unsafe { view(mc) }.and_then(CMockCluster::get)
 }
 
 /// Starts a mock cluster of `broker_cnt` brokers on 127.0.0.1 ephemeral ports, served by its
@@ -48,15 +91,9 @@ pub unsafe extern "C" fn rd_kafka_mock_cluster_new(
         let Ok(cluster) = MockCluster::new(broker_cnt as usize) else {
             return std::ptr::null_mut();
         };
-        let Ok(bootstraps) = CString::new(cluster.bootstrap_servers()) else {
-            return std::ptr::null_mut();
-        };
-        Box::into_raw(Box::new(CMockCluster {
-            cluster,
-            bootstraps,
-            rk,
-        }))
-        .cast()
+        let bootstrap = cluster.bootstrap_servers().to_string();
+        CMockCluster::new(Held::Owned(cluster), &bootstrap, rk)
+            .map_or(std::ptr::null_mut(), |b| Box::into_raw(b).cast())
     })
 }
 
@@ -71,21 +108,65 @@ pub unsafe extern "C" fn rd_kafka_mock_cluster_bootstraps(
 ) -> *const c_char {
     ffi_guard!(std::ptr::null(), {
         // SAFETY: per the contract.
-        unsafe { cluster(mcluster) }.map_or(std::ptr::null(), |c| c.bootstraps.as_ptr())
+        unsafe { view(mcluster) }.map_or(std::ptr::null(), |c| c.bootstraps.as_ptr())
     })
 }
 
-/// Stops the cluster's thread, closes its sockets and frees it. NULL is ignored.
+/// Stops the cluster's thread, closes its sockets and frees it. NULL, and the view of a handle's
+/// own cluster (`rd_kafka_handle_mock_cluster`, which the handle frees), are ignored.
 ///
 /// # Safety
 /// `mcluster` is NULL or a live cluster from `rd_kafka_mock_cluster_new`, not used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn rd_kafka_mock_cluster_destroy(mcluster: *mut rd_kafka_mock_cluster_t) {
     ffi_guard!((), {
-        if !mcluster.is_null() {
-            // SAFETY: per the contract, the pointer came from `Box::into_raw` and is given back once.
+        // SAFETY: per the contract.
+        if let Some(Held::Owned(_)) = unsafe { view(mcluster) }.map(|v| &v.held) {
+            // SAFETY: an owned view came from `Box::into_raw` and is given back once.
             drop(unsafe { Box::from_raw(mcluster.cast::<CMockCluster>()) });
         }
+    })
+}
+
+/// The mock cluster `test.mock.num.brokers` started for `rk`, NULL if none. The cluster belongs
+/// to the handle and goes with it; do not destroy it.
+///
+/// # Safety
+/// `rk` is NULL or a live handle from `rd_kafka_new`.
+#[no_mangle]
+pub unsafe extern "C" fn rd_kafka_handle_mock_cluster(
+    rk: *const rd_kafka_t,
+) -> *mut rd_kafka_mock_cluster_t {
+    ffi_guard!(std::ptr::null_mut(), {
+        // SAFETY: per the contract.
+        let Some(h) = (unsafe { handle(rk) }) else {
+            return std::ptr::null_mut();
+        };
+        let mock = match &h.kind {
+            Kind::Producer(p) => p.mock_cluster(),
+            Kind::Consumer(c) => c.mock_cluster(),
+        };
+        let Some(mock) = mock else {
+            return std::ptr::null_mut();
+        };
+        let mut views = HANDLE_VIEWS.lock().unwrap_or_else(|e| e.into_inner());
+        views.retain(|(_, v)| v.get().is_some());
+        let key = rk as usize;
+        if let Some((_, v)) = views.iter().find(|(k, v)| {
+            *k == key && v.bootstraps.to_bytes() == mock.bootstrap_servers().as_bytes()
+        }) {
+            return (&**v as *const CMockCluster).cast_mut().cast();
+        }
+        let Some(v) = CMockCluster::new(
+            Held::Borrowed(mock.downgrade()),
+            mock.bootstrap_servers(),
+            rk.cast_mut(),
+        ) else {
+            return std::ptr::null_mut();
+        };
+        let ptr = (&*v as *const CMockCluster).cast_mut().cast();
+        views.push((key, v));
+        ptr
     })
 }
 
@@ -99,7 +180,7 @@ pub unsafe extern "C" fn rd_kafka_mock_cluster_handle(
 ) -> *mut rd_kafka_t {
     ffi_guard!(std::ptr::null_mut(), {
         // SAFETY: per the contract.
-        unsafe { cluster(mcluster) }.map_or(std::ptr::null_mut(), |c| c.rk)
+        unsafe { view(mcluster) }.map_or(std::ptr::null_mut(), |c| c.rk)
     })
 }
 
@@ -122,10 +203,7 @@ pub unsafe extern "C" fn rd_kafka_mock_topic_create(
         else {
             return RD_KAFKA_RESP_ERR__INVALID_ARG;
         };
-        match c
-            .cluster
-            .create_topic(name, partition_cnt, replication_factor)
-        {
+        match c.create_topic(name, partition_cnt, replication_factor) {
             Ok(()) => RD_KAFKA_RESP_ERR_NO_ERROR,
             Err(ErrorCode::TOPIC_ALREADY_EXISTS) => RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS,
             Err(_) => RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION,
@@ -146,8 +224,7 @@ pub unsafe extern "C" fn rd_kafka_mock_group_initial_rebalance_delay_ms(
     ffi_guard!((), {
         // SAFETY: per the contract.
         if let Some(c) = unsafe { cluster(mcluster) } {
-            c.cluster
-                .set_initial_rebalance_delay(Duration::from_millis(delay_ms.max(0) as u64));
+            c.set_initial_rebalance_delay(Duration::from_millis(delay_ms.max(0) as u64));
         }
     })
 }
@@ -166,7 +243,7 @@ pub unsafe extern "C" fn rd_kafka_mock_broker_set_down(
     ffi_guard!(RD_KAFKA_RESP_ERR__INVALID_ARG, {
         // SAFETY: per the contract.
         unsafe { cluster(mcluster) }.map_or(RD_KAFKA_RESP_ERR__INVALID_ARG, |c| {
-            code(c.cluster.broker_down(broker_id))
+            code(c.broker_down(broker_id))
         })
     })
 }
@@ -183,7 +260,7 @@ pub unsafe extern "C" fn rd_kafka_mock_broker_set_up(
     ffi_guard!(RD_KAFKA_RESP_ERR__INVALID_ARG, {
         // SAFETY: per the contract.
         unsafe { cluster(mcluster) }.map_or(RD_KAFKA_RESP_ERR__INVALID_ARG, |c| {
-            code(c.cluster.broker_up(broker_id))
+            code(c.broker_up(broker_id))
         })
     })
 }
@@ -204,10 +281,7 @@ pub unsafe extern "C" fn rd_kafka_mock_broker_set_rtt(
         let Some(c) = (unsafe { cluster(mcluster) }) else {
             return RD_KAFKA_RESP_ERR__INVALID_ARG;
         };
-        code(
-            c.cluster
-                .broker_rtt(broker_id, Duration::from_millis(rtt_ms.max(0) as u64)),
-        )
+        code(c.broker_rtt(broker_id, Duration::from_millis(rtt_ms.max(0) as u64)))
     })
 }
 
@@ -230,7 +304,7 @@ pub unsafe extern "C" fn rd_kafka_mock_partition_set_leader(
         else {
             return RD_KAFKA_RESP_ERR__INVALID_ARG;
         };
-        code(c.cluster.partition_leader(topic, partition, broker_id))
+        code(c.partition_leader(topic, partition, broker_id))
     })
 }
 
@@ -260,7 +334,7 @@ pub unsafe extern "C" fn rd_kafka_mock_coordinator_set(
             "transaction" => 1,
             _ => return RD_KAFKA_RESP_ERR__INVALID_ARG,
         };
-        c.cluster.set_coordinator(kind, key, broker_id);
+        c.set_coordinator(kind, key, broker_id);
         RD_KAFKA_RESP_ERR_NO_ERROR
     })
 }
@@ -280,7 +354,7 @@ pub unsafe extern "C" fn rd_kafka_mock_topic_set_error(
         if let (Some(c), Some(topic)) =
             (unsafe { cluster(mcluster) }, unsafe { super::cstr(topic) })
         {
-            c.cluster.topic_error(topic, ErrorCode(err));
+            c.topic_error(topic, ErrorCode(err));
         }
     })
 }
@@ -308,7 +382,7 @@ pub unsafe extern "C" fn rd_kafka_mock_push_request_errors_array(
         // SAFETY: `errors` points to `cnt` codes per the contract.
         let errors = unsafe { std::slice::from_raw_parts(errors, cnt) };
         let errors: Vec<ErrorCode> = errors.iter().map(|&e| ErrorCode(e)).collect();
-        c.cluster.push_request_errors(ApiKey, &errors);
+        c.push_request_errors(ApiKey, &errors);
     })
 }
 
@@ -349,7 +423,7 @@ pub unsafe extern "C" fn rd_kafka_mock_clear_request_errors(
     ffi_guard!((), {
         // SAFETY: per the contract.
         if let Some(c) = unsafe { cluster(mcluster) } {
-            c.cluster.clear_request_errors(ApiKey);
+            c.clear_request_errors(ApiKey);
         }
     })
 }
@@ -466,12 +540,61 @@ mod tests {
             let variadic: unsafe extern "C" fn(*mut rd_kafka_mock_cluster_t, i16, usize, ...) =
                 std::mem::transmute(rd_kafka_mock_push_request_errors as *const ());
             variadic(mc, 0, 3, 6, 19, 7);
-            assert_eq!(cluster(mc).unwrap().cluster.queued_request_errors(0), 5);
+            assert_eq!(cluster(mc).unwrap().queued_request_errors(0), 5);
             rd_kafka_mock_clear_request_errors(mc, 0);
-            assert_eq!(cluster(mc).unwrap().cluster.queued_request_errors(0), 0);
+            assert_eq!(cluster(mc).unwrap().queued_request_errors(0), 0);
             rd_kafka_mock_clear_request_errors(null, 0);
             rd_kafka_mock_cluster_destroy(mc);
             rd_kafka_destroy(rk);
+        }
+    }
+}
+
+#[cfg(test)]
+mod handle_tests {
+    use super::*;
+    use crate::capi::conf::{rd_kafka_conf_new, rd_kafka_conf_set};
+    use crate::capi::handle::{rd_kafka_destroy, rd_kafka_new};
+    use crate::capi::types::*;
+
+    /// A producer handle with `props` set.
+    unsafe fn producer(props: &[(&std::ffi::CStr, &std::ffi::CStr)]) -> *mut rd_kafka_t {
+        // SAFETY: our own configuration; NUL-terminated strings.
+        unsafe {
+            let conf = rd_kafka_conf_new();
+            let mut errstr = [0 as c_char; 128];
+            for (k, v) in props {
+                let r = rd_kafka_conf_set(conf, k.as_ptr(), v.as_ptr(), errstr.as_mut_ptr(), 128);
+                assert_eq!(r, RD_KAFKA_CONF_OK);
+            }
+            rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr.as_mut_ptr(), 128)
+        }
+    }
+
+    #[test]
+    fn a_handle_shows_its_test_mock_cluster() {
+        // SAFETY: handles of ours, destroyed once; views not used after their handle is gone.
+        unsafe {
+            let plain = producer(&[(c"bootstrap.servers", c"127.0.0.1:1")]);
+            assert!(rd_kafka_handle_mock_cluster(plain).is_null());
+            assert!(rd_kafka_handle_mock_cluster(std::ptr::null()).is_null());
+            let rk = producer(&[(c"test.mock.num.brokers", c"2")]);
+            let mc = rd_kafka_handle_mock_cluster(rk);
+            assert!(!mc.is_null());
+            assert_eq!(rd_kafka_handle_mock_cluster(rk), mc, "one view per handle");
+            assert_eq!(rd_kafka_mock_cluster_handle(mc), rk);
+            let b = std::ffi::CStr::from_ptr(rd_kafka_mock_cluster_bootstraps(mc));
+            assert_eq!(b.to_str().unwrap().split(',').count(), 2);
+            let r = rd_kafka_mock_topic_create(mc, c"t".as_ptr(), 3, 1);
+            assert_eq!(r, RD_KAFKA_RESP_ERR_NO_ERROR);
+            rd_kafka_mock_cluster_destroy(mc);
+            let r = rd_kafka_mock_topic_create(mc, c"t".as_ptr(), 3, 1);
+            assert_eq!(
+                r, RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS,
+                "destroy ignores a handle's view"
+            );
+            rd_kafka_destroy(rk);
+            rd_kafka_destroy(plain);
         }
     }
 }

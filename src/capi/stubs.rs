@@ -4602,25 +4602,6 @@ pub unsafe extern "C" fn rd_kafka_share_unsubscribe(
 }
 
 /// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-///
-/// C prototype: `rd_kafka_mock_cluster_t * rd_kafka_handle_mock_cluster(const rd_kafka_t *rk);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_handle_mock_cluster(
-    rk: *const rd_kafka_t,
-) -> *mut rd_kafka_mock_cluster_t {
-    ffi_guard!(std::ptr::null_mut(), {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_handle_mock_cluster");
-        std::ptr::null_mut()
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
 /// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
 ///
 /// C prototype: `rd_kafka_resp_err_t rd_kafka_mock_broker_set_rack(rd_kafka_mock_cluster_t *mcluster, int32_t broker_id, const char *rack);`

@@ -44,12 +44,30 @@ pub(crate) const DEFAULT_PARTITIONS: i32 = 4;
 /// Kafka's (and librdkafka's mock's) `group.initial.rebalance.delay.ms`.
 pub(crate) const DEFAULT_INITIAL_REBALANCE_DELAY: Duration = Duration::from_millis(3000);
 
-/// A running mock cluster; dropping it stops the thread and closes every socket.
+/// A running mock cluster; dropping it (its last clone) stops the thread and closes every socket.
+/// Clones share the cluster: it stops when the last one is dropped.
+#[derive(Clone)]
 pub struct MockCluster {
+    inner: Arc<Inner>,
+}
+
+/// What the clones share; dropping it stops the thread.
+struct Inner {
     bootstrap: String,
     commands: Sender<Command>,
-    waker: Arc<Waker>,
+    waker: Waker,
     thread: Option<JoinHandle<()>>,
+}
+
+/// A handle on a cluster that does not keep it running (see [`MockCluster::downgrade`]).
+#[derive(Clone, Debug)]
+pub struct WeakMockCluster(std::sync::Weak<Inner>);
+
+impl WeakMockCluster {
+    /// The cluster, if it still runs.
+    pub fn upgrade(&self) -> Option<MockCluster> {
+        self.0.upgrade().map(|inner| MockCluster { inner })
+    }
 }
 
 impl MockCluster {
@@ -84,7 +102,7 @@ impl MockCluster {
             initial_rebalance_delay: DEFAULT_INITIAL_REBALANCE_DELAY,
         };
         let poll = Poll::new()?;
-        let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+        let waker = Waker::new(poll.registry(), WAKER)?;
         let (tx, rx) = crossbeam_channel::unbounded();
         let listeners = bound
             .into_iter()
@@ -96,16 +114,23 @@ impl MockCluster {
             .name("kafka-mock".into())
             .spawn(move || server.run())?;
         Ok(MockCluster {
-            bootstrap,
-            commands: tx,
-            waker,
-            thread: Some(thread),
+            inner: Arc::new(Inner {
+                bootstrap,
+                commands: tx,
+                waker,
+                thread: Some(thread),
+            }),
         })
+    }
+
+    /// A handle that does not keep the cluster running.
+    pub fn downgrade(&self) -> WeakMockCluster {
+        WeakMockCluster(Arc::downgrade(&self.inner))
     }
 
     /// `host:port` of every broker, comma-separated: a `bootstrap.servers` value.
     pub fn bootstrap_servers(&self) -> &str {
-        &self.bootstrap
+        &self.inner.bootstrap
     }
 
     /// Runs `f` on the cluster's thread and returns its result (`None` if the thread is gone).
@@ -224,8 +249,7 @@ impl MockCluster {
     }
 
     fn send(&self, cmd: Command) {
-        let _ = self.commands.send(cmd);
-        let _ = self.waker.wake();
+        self.inner.send(cmd);
     }
 }
 
@@ -238,7 +262,14 @@ fn code_result(code: Option<i16>) -> Result<(), ErrorCode> {
     }
 }
 
-impl Drop for MockCluster {
+impl Inner {
+    fn send(&self, cmd: Command) {
+        let _ = self.commands.send(cmd);
+        let _ = self.waker.wake();
+    }
+}
+
+impl Drop for Inner {
     fn drop(&mut self) {
         self.send(Command::Shutdown);
         if let Some(t) = self.thread.take() {
@@ -250,7 +281,7 @@ impl Drop for MockCluster {
 impl std::fmt::Debug for MockCluster {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MockCluster")
-            .field("bootstrap", &self.bootstrap)
+            .field("bootstrap", &self.inner.bootstrap)
             .finish()
     }
 }

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
@@ -93,7 +94,12 @@ impl Server {
                     Token(t) => {
                         let conn = t as ConnId;
                         if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
-                            self.read(conn);
+                            // A bug met by one client's request costs that connection, not the
+                            // cluster (the panic message is on stderr).
+                            let read = catch_unwind(AssertUnwindSafe(|| self.read(conn)));
+                            if read.is_err() {
+                                self.close(conn);
+                            }
                         }
                     }
                 }
@@ -107,7 +113,7 @@ impl Server {
                     Err(crossbeam_channel::TryRecvError::Empty) => break,
                 }
             }
-            self.cluster.tick(Instant::now());
+            let _ = catch_unwind(AssertUnwindSafe(|| self.cluster.tick(Instant::now())));
             self.flush();
         }
     }

@@ -489,3 +489,22 @@ fn a_broker_rtt_holds_responses_back_in_order() {
         .collect();
     assert_eq!(ids, vec![1, 2], "correlation ids in order");
 }
+
+proptest::proptest! {
+    /// Whatever header a client sends, the cluster answers or closes; it never panics. (Bodies
+    /// are not fuzzed: kafka-protocol 0.18's decoders reserve `Vec::with_capacity(count)` from the
+    /// wire, so a huge array count aborts the process on allocation failure.)
+    #[test]
+    fn arbitrary_frames_do_not_panic(key in 0i16..70, version in -1i16..20, body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
+        let mut c = cluster(2);
+        c.connect(1, 1);
+        let mut frame = Vec::new();
+        frame.extend_from_slice(&key.to_be_bytes());
+        frame.extend_from_slice(&version.to_be_bytes());
+        frame.extend_from_slice(&7i32.to_be_bytes());
+        frame.extend_from_slice(&body);
+        c.request(1, Bytes::from(frame), Instant::now());
+        c.tick(Instant::now() + Duration::from_secs(60));
+        let _ = c.take_output();
+    }
+}

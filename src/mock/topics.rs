@@ -246,7 +246,13 @@ impl Cluster {
         let id =
             self.coordinator
                 .coordinator_of(req.key_type, &req.key, self.settings.brokers.len());
-        let b = &self.settings.brokers[(id - 1) as usize];
+        // A coordinator pinned to a broker the cluster lacks is not available.
+        let Some(b) = self.settings.brokers.iter().find(|b| b.id == id) else {
+            return FindCoordinatorResponse::default()
+                .with_error_code(err::COORDINATOR_NOT_AVAILABLE)
+                .with_node_id(BrokerId(-1))
+                .with_port(-1);
+        };
         FindCoordinatorResponse::default()
             .with_node_id(BrokerId(b.id))
             .with_host(StrBytes::from_string(b.host.clone()))

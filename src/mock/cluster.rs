@@ -446,10 +446,9 @@ impl Cluster {
             RequestKind::ListOffsets(r) => {
                 answer(ApiKey::ListOffsets, &self.list_offsets(broker, r))
             }
-            RequestKind::FindCoordinator(r) => answer(
-                ApiKey::FindCoordinator,
-                &self.find_coordinator(r, req.version),
-            ),
+            RequestKind::FindCoordinator(r) => {
+                answer(ApiKey::FindCoordinator, &self.find_coordinator(r))
+            }
             RequestKind::JoinGroup(r) => {
                 let brokers = self.settings.brokers.len();
                 match self

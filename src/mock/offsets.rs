@@ -53,7 +53,7 @@ impl Coordinator {
         let code = if self.not_coordinator(broker, brokers, &gid) {
             err::NOT_COORDINATOR
         } else {
-            let group = self.groups.entry(gid.clone()).or_insert_with(new_group);
+            let group = self.groups.entry(gid.clone()).or_insert_with(Group::empty);
             if req.generation_id_or_member_epoch < 0 && req.member_id.is_empty() {
                 if group.members.is_empty() {
                     err::NONE
@@ -223,8 +223,4 @@ impl Coordinator {
         }
         resp
     }
-}
-
-fn new_group() -> Group {
-    Group::empty()
 }

@@ -237,12 +237,7 @@ impl Cluster {
 
     /// Answers FindCoordinator (v0-3: one key): groups and transactional ids are spread over the
     /// brokers by a hash of the key.
-    pub(super) fn find_coordinator(
-        &self,
-        req: FindCoordinatorRequest,
-        version: i16,
-    ) -> FindCoordinatorResponse {
-        let _ = version;
+    pub(super) fn find_coordinator(&self, req: FindCoordinatorRequest) -> FindCoordinatorResponse {
         let id =
             self.coordinator
                 .coordinator_of(req.key_type, &req.key, self.settings.brokers.len());

@@ -232,6 +232,27 @@ fn our_client_produces_and_consumes_in_a_group() {
     c.commit(None, kafka::CommitMode::Sync).unwrap();
     let assigned = a.assignment().len() + c.assignment().len();
     assert_eq!(assigned, 6, "the group's members hold all six partitions");
+    // ListGroups + DescribeGroups as rd_kafka_list_groups does them.
+    let groups = a
+        .list_groups(Some(&group), Duration::from_secs(10))
+        .unwrap();
+    assert_eq!(groups.len(), 1, "{groups:?}");
+    let g = &groups[0];
+    assert_eq!(
+        (
+            g.state.as_str(),
+            g.protocol_type.as_str(),
+            g.protocol.as_str()
+        ),
+        ("Stable", "consumer", "range")
+    );
+    assert_eq!(g.members.len(), 2);
+    assert!(g
+        .members
+        .iter()
+        .all(|m| !m.assignment.is_empty() && !m.metadata.is_empty()));
+    let all = a.list_groups(None, Duration::from_secs(10)).unwrap();
+    assert!(all.iter().any(|x| x.name == group), "{all:?}");
     a.close().unwrap();
     c.close().unwrap();
     drop((a, c));

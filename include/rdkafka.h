@@ -62,6 +62,9 @@ struct rd_kafka_metadata;
 // Success.
 #define OK 0
 
+// librdkafka's `RD_KAFKA_RESP_ERR__TRANSPORT`: as an injected error, a disconnect.
+#define TRANSPORT -195
+
 // The first offset still in the log.
 #define BEGINNING -2
 
@@ -1321,6 +1324,8 @@ typedef struct rd_kafka_metadata_topic rd_kafka_metadata_topic_t;
 
 
 
+
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -2410,6 +2415,131 @@ void *rd_kafka_mem_malloc(struct rd_kafka_t *rk, size_t size);
 // None beyond the C allocator's.
 void *rd_kafka_mem_calloc(struct rd_kafka_t *rk, size_t num, size_t size);
 
+// Starts a mock cluster of `broker_cnt` brokers on 127.0.0.1 ephemeral ports, served by its
+// own thread. `rk` (only remembered, as librdkafka uses it for logging) must be a live handle.
+// Returns NULL for a NULL `rk`, a count below 1, or when the sockets cannot be bound. The
+// caller frees the cluster with `rd_kafka_mock_cluster_destroy` before destroying `rk`.
+//
+// # Safety
+// `rk` is NULL or a live handle from `rd_kafka_new`.
+struct rd_kafka_mock_cluster_t *rd_kafka_mock_cluster_new(struct rd_kafka_t *rk, int broker_cnt);
+
+// The cluster's `bootstrap.servers` list, `127.0.0.1:port,...`. The string belongs to the
+// cluster and lives until `rd_kafka_mock_cluster_destroy`. NULL for a NULL cluster.
+//
+// # Safety
+// `mcluster` is NULL or a live cluster from `rd_kafka_mock_cluster_new`.
+const char *rd_kafka_mock_cluster_bootstraps(const struct rd_kafka_mock_cluster_t *mcluster);
+
+// Stops the cluster's thread, closes its sockets and frees it. NULL, and the view of a handle's
+// own cluster (`rd_kafka_handle_mock_cluster`, which the handle frees), are ignored.
+//
+// # Safety
+// `mcluster` is NULL or a live cluster from `rd_kafka_mock_cluster_new`, not used afterwards.
+void rd_kafka_mock_cluster_destroy(struct rd_kafka_mock_cluster_t *mcluster);
+
+// The mock cluster `test.mock.num.brokers` started for `rk`, NULL if none. The cluster belongs
+// to the handle and goes with it; do not destroy it.
+//
+// # Safety
+// `rk` is NULL or a live handle from `rd_kafka_new`.
+struct rd_kafka_mock_cluster_t *rd_kafka_handle_mock_cluster(const struct rd_kafka_t *rk);
+
+// The handle the cluster was created with.
+//
+// # Safety
+// `mcluster` is NULL or a live cluster from `rd_kafka_mock_cluster_new`.
+struct rd_kafka_t *rd_kafka_mock_cluster_handle(const struct rd_kafka_mock_cluster_t *mcluster);
+
+// Creates `topic` with `partition_cnt` partitions of `replication_factor` replicas (capped at
+// the broker count). Errors as librdkafka's: `TOPIC_ALREADY_EXISTS`, `TOPIC_EXCEPTION` for
+// anything else wrong, `_INVALID_ARG` for NULL arguments.
+//
+// # Safety
+// `mcluster` is NULL or a live cluster; `topic` is NULL or a NUL-terminated string.
+rd_kafka_resp_err_t rd_kafka_mock_topic_create(struct rd_kafka_mock_cluster_t *mcluster,
+                                               const char *topic,
+                                               int partition_cnt,
+                                               int replication_factor);
+
+// Sets how long the first JoinGroup of an empty group waits for more members (3000 ms by
+// default, as Kafka's `group.initial.rebalance.delay.ms`). Negative values count as 0.
+//
+// # Safety
+// `mcluster` is NULL or a live cluster from `rd_kafka_mock_cluster_new`.
+void rd_kafka_mock_group_initial_rebalance_delay_ms(struct rd_kafka_mock_cluster_t *mcluster,
+                                                    int32_t delay_ms);
+
+// Closes broker `broker_id`'s connections and refuses new ones until
+// `rd_kafka_mock_broker_set_up`; leadership does not move. `_UNKNOWN_BROKER` for a bad id,
+// `_INVALID_ARG` for a NULL cluster.
+//
+// # Safety
+// `mcluster` is NULL or a live cluster from `rd_kafka_mock_cluster_new`.
+rd_kafka_resp_err_t rd_kafka_mock_broker_set_down(struct rd_kafka_mock_cluster_t *mcluster,
+                                                  int32_t broker_id);
+
+// Lets broker `broker_id` accept connections again. Errors as `rd_kafka_mock_broker_set_down`.
+//
+// # Safety
+// `mcluster` is NULL or a live cluster from `rd_kafka_mock_cluster_new`.
+rd_kafka_resp_err_t rd_kafka_mock_broker_set_up(struct rd_kafka_mock_cluster_t *mcluster,
+                                                int32_t broker_id);
+
+// Delays every response of broker `broker_id` (-1: all brokers) by `rtt_ms` milliseconds.
+// `_UNKNOWN_BROKER` for a bad id, `_INVALID_ARG` for a NULL cluster.
+//
+// # Safety
+// `mcluster` is NULL or a live cluster from `rd_kafka_mock_cluster_new`.
+rd_kafka_resp_err_t rd_kafka_mock_broker_set_rtt(struct rd_kafka_mock_cluster_t *mcluster,
+                                                 int32_t broker_id,
+                                                 int rtt_ms);
+
+// Moves the leadership of `topic` [`partition`] to `broker_id` (-1: no leader), creating the
+// topic with the defaults if needed. `BROKER_NOT_AVAILABLE` for an unknown broker,
+// `UNKNOWN_TOPIC_OR_PART` for a partition the topic lacks.
+//
+// # Safety
+// `mcluster` is NULL or a live cluster; `topic` is NULL or a NUL-terminated string.
+rd_kafka_resp_err_t rd_kafka_mock_partition_set_leader(struct rd_kafka_mock_cluster_t *mcluster,
+                                                       const char *topic,
+                                                       int32_t partition,
+                                                       int32_t broker_id);
+
+// Pins the coordinator of `key` to `broker_id`; `key_type` is `"group"` or `"transaction"`
+// (anything else: `_INVALID_ARG`).
+//
+// # Safety
+// `mcluster` is NULL or a live cluster; `key_type` and `key` are NULL or NUL-terminated.
+rd_kafka_resp_err_t rd_kafka_mock_coordinator_set(struct rd_kafka_mock_cluster_t *mcluster,
+                                                  const char *key_type,
+                                                  const char *key,
+                                                  int32_t broker_id);
+
+// Makes Metadata answer `err` for `topic` (`RD_KAFKA_RESP_ERR_NO_ERROR` clears it).
+//
+// # Safety
+// `mcluster` is NULL or a live cluster; `topic` is NULL or a NUL-terminated string.
+void rd_kafka_mock_topic_set_error(struct rd_kafka_mock_cluster_t *mcluster,
+                                   const char *topic,
+                                   rd_kafka_resp_err_t err);
+
+// The next `cnt` requests of API `ApiKey`, on any broker, fail with `errors[0..cnt]` in order
+// without being executed; `RD_KAFKA_RESP_ERR__TRANSPORT` closes the connection instead.
+//
+// # Safety
+// `mcluster` is NULL or a live cluster; `errors` is NULL or points to `cnt` error codes.
+void rd_kafka_mock_push_request_errors_array(struct rd_kafka_mock_cluster_t *mcluster,
+                                             int16_t ApiKey,
+                                             size_t cnt,
+                                             const rd_kafka_resp_err_t *errors);
+
+// Drops the errors still queued for API `ApiKey`.
+//
+// # Safety
+// `mcluster` is NULL or a live cluster from `rd_kafka_mock_cluster_new`.
+void rd_kafka_mock_clear_request_errors(struct rd_kafka_mock_cluster_t *mcluster, int16_t ApiKey);
+
 // Replaces each partition's timestamp (its `offset`) with the offset of the first message at
 // or after it (-1 past the last message). On success every partition's offset and error are
 // set; on failure (the first partition error, `_TIMED_OUT`, `_UNKNOWN_PARTITION` when no
@@ -2612,34 +2742,6 @@ int64_t rd_kafka_Uuid_most_significant_bits(const struct rd_kafka_Uuid_t *uuid);
 // None: no argument is read.
 struct rd_kafka_Uuid_t *rd_kafka_Uuid_new(int64_t most_significant_bits,
                                           int64_t least_significant_bits);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null()`).
-//
-// C prototype: `const char * rd_kafka_mock_cluster_bootstraps(const rd_kafka_mock_cluster_t *mcluster);`
-//
-// # Safety
-// None: no argument is read.
-const char *rd_kafka_mock_cluster_bootstraps(const struct rd_kafka_mock_cluster_t *mcluster);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value.
-//
-// C prototype: `void rd_kafka_mock_cluster_destroy(rd_kafka_mock_cluster_t *mcluster);`
-//
-// # Safety
-// None: no argument is read.
-void rd_kafka_mock_cluster_destroy(struct rd_kafka_mock_cluster_t *mcluster);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-//
-// C prototype: `rd_kafka_mock_cluster_t *rd_kafka_mock_cluster_new(rd_kafka_t *rk, int broker_cnt);`
-//
-// # Safety
-// None: no argument is read.
-struct rd_kafka_mock_cluster_t *rd_kafka_mock_cluster_new(struct rd_kafka_t *rk,
-                                                          int broker_cnt);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`std::ptr::null_mut()`).
@@ -5206,25 +5308,6 @@ rd_kafka_resp_err_t rd_kafka_share_subscription(struct rd_kafka_share_t *rkshare
 rd_kafka_resp_err_t rd_kafka_share_unsubscribe(struct rd_kafka_share_t *rkshare);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-//
-// C prototype: `rd_kafka_mock_cluster_t * rd_kafka_handle_mock_cluster(const rd_kafka_t *rk);`
-//
-// # Safety
-// None: no argument is read.
-struct rd_kafka_mock_cluster_t *rd_kafka_handle_mock_cluster(const struct rd_kafka_t *rk);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_mock_broker_set_down(rd_kafka_mock_cluster_t *mcluster, int32_t broker_id);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_mock_broker_set_down(struct rd_kafka_mock_cluster_t *mcluster,
-                                                  int32_t broker_id);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
 //
 // C prototype: `rd_kafka_resp_err_t rd_kafka_mock_broker_set_rack(rd_kafka_mock_cluster_t *mcluster, int32_t broker_id, const char *rack);`
@@ -5234,49 +5317,6 @@ rd_kafka_resp_err_t rd_kafka_mock_broker_set_down(struct rd_kafka_mock_cluster_t
 rd_kafka_resp_err_t rd_kafka_mock_broker_set_rack(struct rd_kafka_mock_cluster_t *mcluster,
                                                   int32_t broker_id,
                                                   const char *rack);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_mock_broker_set_rtt(rd_kafka_mock_cluster_t *mcluster, int32_t broker_id, int rtt_ms);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_mock_broker_set_rtt(struct rd_kafka_mock_cluster_t *mcluster,
-                                                 int32_t broker_id,
-                                                 int rtt_ms);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_mock_broker_set_up(rd_kafka_mock_cluster_t *mcluster, int32_t broker_id);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_mock_broker_set_up(struct rd_kafka_mock_cluster_t *mcluster,
-                                                int32_t broker_id);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value.
-//
-// C prototype: `void rd_kafka_mock_clear_request_errors(rd_kafka_mock_cluster_t *mcluster, int16_t ApiKey);`
-//
-// # Safety
-// None: no argument is read.
-void rd_kafka_mock_clear_request_errors(struct rd_kafka_mock_cluster_t *mcluster,
-                                        int16_t ApiKey);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_mock_coordinator_set(rd_kafka_mock_cluster_t *mcluster, const char *key_type, const char *key, int32_t broker_id);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_mock_coordinator_set(struct rd_kafka_mock_cluster_t *mcluster,
-                                                  const char *key_type,
-                                                  const char *key,
-                                                  int32_t broker_id);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
@@ -5306,30 +5346,6 @@ rd_kafka_resp_err_t rd_kafka_mock_partition_set_follower_wmarks(struct rd_kafka_
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
 //
-// C prototype: `rd_kafka_resp_err_t rd_kafka_mock_partition_set_leader(rd_kafka_mock_cluster_t *mcluster, const char *topic, int32_t partition, int32_t broker_id);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_mock_partition_set_leader(struct rd_kafka_mock_cluster_t *mcluster,
-                                                       const char *topic,
-                                                       int32_t partition,
-                                                       int32_t broker_id);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value.
-//
-// C prototype: `void rd_kafka_mock_push_request_errors_array(rd_kafka_mock_cluster_t *mcluster, int16_t ApiKey, size_t cnt, const rd_kafka_resp_err_t *errors);`
-//
-// # Safety
-// None: no argument is read.
-void rd_kafka_mock_push_request_errors_array(struct rd_kafka_mock_cluster_t *mcluster,
-                                             int16_t ApiKey,
-                                             size_t cnt,
-                                             const rd_kafka_resp_err_t *errors);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
 // C prototype: `rd_kafka_resp_err_t rd_kafka_mock_set_apiversion(rd_kafka_mock_cluster_t *mcluster, int16_t ApiKey, int16_t MinVersion, int16_t MaxVersion);`
 //
 // # Safety
@@ -5338,29 +5354,6 @@ rd_kafka_resp_err_t rd_kafka_mock_set_apiversion(struct rd_kafka_mock_cluster_t 
                                                  int16_t ApiKey,
                                                  int16_t MinVersion,
                                                  int16_t MaxVersion);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-//
-// C prototype: `rd_kafka_resp_err_t rd_kafka_mock_topic_create(rd_kafka_mock_cluster_t *mcluster, const char *topic, int partition_cnt, int replication_factor);`
-//
-// # Safety
-// None: no argument is read.
-rd_kafka_resp_err_t rd_kafka_mock_topic_create(struct rd_kafka_mock_cluster_t *mcluster,
-                                               const char *topic,
-                                               int partition_cnt,
-                                               int replication_factor);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value.
-//
-// C prototype: `void rd_kafka_mock_topic_set_error(rd_kafka_mock_cluster_t *mcluster, const char *topic, rd_kafka_resp_err_t err);`
-//
-// # Safety
-// None: no argument is read.
-void rd_kafka_mock_topic_set_error(struct rd_kafka_mock_cluster_t *mcluster,
-                                   const char *topic,
-                                   rd_kafka_resp_err_t err);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`RD_KAFKA_CONF_INVALID`).
@@ -5893,31 +5886,12 @@ void rd_kafka_mock_clear_requests(struct rd_kafka_mock_cluster_t *mcluster);
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`std::ptr::null_mut()`).
 //
-// C prototype: `rd_kafka_t * rd_kafka_mock_cluster_handle(const rd_kafka_mock_cluster_t *mcluster);`
-//
-// # Safety
-// None: no argument is read.
-struct rd_kafka_t *rd_kafka_mock_cluster_handle(const struct rd_kafka_mock_cluster_t *mcluster);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-//
 // C prototype: `rd_kafka_mock_request_t ** rd_kafka_mock_get_requests(rd_kafka_mock_cluster_t *mcluster, size_t *cntp);`
 //
 // # Safety
 // None: no argument is read.
 struct rd_kafka_mock_request_t **rd_kafka_mock_get_requests(struct rd_kafka_mock_cluster_t *mcluster,
                                                             size_t *cntp);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value.
-//
-// C prototype: `void rd_kafka_mock_group_initial_rebalance_delay_ms(rd_kafka_mock_cluster_t *mcluster, int32_t delay_ms);`
-//
-// # Safety
-// None: no argument is read.
-void rd_kafka_mock_group_initial_rebalance_delay_ms(struct rd_kafka_mock_cluster_t *mcluster,
-                                                    int32_t delay_ms);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
@@ -5957,18 +5931,6 @@ rd_kafka_resp_err_t rd_kafka_mock_partition_push_request_errors(struct rd_kafka_
                                                                 int32_t partition,
                                                                 int16_t ApiKey,
                                                                 size_t cnt);
-
-// Not implemented by librskafka yet: logs once to stderr and returns
-// librdkafka's "not implemented" value.
-// The C function is variadic; the extra arguments are ignored.
-//
-// C prototype: `void rd_kafka_mock_push_request_errors(rd_kafka_mock_cluster_t *mcluster, int16_t ApiKey, size_t cnt, ...);`
-//
-// # Safety
-// None: no argument is read.
-void rd_kafka_mock_push_request_errors(struct rd_kafka_mock_cluster_t *mcluster,
-                                       int16_t ApiKey,
-                                       size_t cnt);
 
 // Not implemented by librskafka yet: logs once to stderr and returns
 // librdkafka's "not implemented" value (`-1`).
@@ -6367,6 +6329,9 @@ typedef struct rd_kafka_metadata rd_kafka_metadata_t;
 extern "C" {
 #endif
 rd_kafka_resp_err_t rd_kafka_producev(struct rd_kafka_t *rk, ...);
+/* Variadic too (src/capi/mock_errors.c): cnt error codes follow. */
+void rd_kafka_mock_push_request_errors(struct rd_kafka_mock_cluster_t *mcluster, int16_t ApiKey,
+                                       size_t cnt, ...);
 #ifdef __cplusplus
 }
 #endif

@@ -88,6 +88,8 @@ pub struct Consumer {
     auto_store: bool,
     closed: AtomicBool,
     decompress_threads: usize,
+    /// The mock cluster `test.mock.num.brokers` started; dropped after the engine stopped.
+    _mock: Option<crate::mock::MockCluster>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -104,6 +106,8 @@ fn engine_gone() -> KafkaError {
 impl Consumer {
     /// Creates a consumer and starts its engine thread.
     pub fn new(config: &ClientConfig) -> Result<Consumer> {
+        let (mock, mocked) = crate::mock::for_config(config)?.unzip();
+        let config = mocked.as_ref().unwrap_or(config);
         let settings = EngineSettings::from_config(config)?;
         let auto_store = settings.enable_auto_offset_store;
         let name = settings.name.clone();
@@ -143,7 +147,14 @@ impl Consumer {
             auto_store,
             closed: AtomicBool::new(false),
             decompress_threads,
+            _mock: mock,
         })
+    }
+
+    /// The mock cluster `test.mock.num.brokers` started for this client (rust-rdkafka's
+    /// `Client::mock_cluster`, librdkafka's `rd_kafka_handle_mock_cluster`).
+    pub fn mock_cluster(&self) -> Option<&crate::mock::MockCluster> {
+        self._mock.as_ref()
     }
 
     /// Threads this consumer started: the engine thread plus the decompression pool.

@@ -21,6 +21,7 @@ pub mod error;
 pub mod group_metadata;
 pub mod message;
 pub mod metadata;
+pub mod mock;
 pub mod producer;
 pub mod topic_partition;
 pub mod transaction;

@@ -193,6 +193,8 @@ pub struct Producer {
     pub(crate) txn_state: Option<Arc<std::sync::atomic::AtomicU8>>,
     /// `transaction.timeout.ms`: caps an infinite `init_transactions` wait at twice this.
     pub(crate) txn_timeout: Duration,
+    /// The mock cluster `test.mock.num.brokers` started; dropped after the engine stopped.
+    _mock: Option<crate::mock::MockCluster>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -208,6 +210,8 @@ fn now_ms() -> i64 {
 impl Producer {
     /// Creates a producer and starts its engine thread.
     pub fn new(config: &ClientConfig) -> Result<Producer> {
+        let (mock, mocked) = crate::mock::for_config(config)?.unzip();
+        let config = mocked.as_ref().unwrap_or(config);
         let s = ProducerSettings::from_config(config).map_err(KafkaError::from)?;
         let debug = !config.get_str("debug").is_empty();
         let max_messages = s.queue_buffering_max_messages.max(1) as usize;
@@ -247,7 +251,14 @@ impl Producer {
             staging: Mutex::new(Staging::default()),
             txn_state,
             txn_timeout,
+            _mock: mock,
         })
+    }
+
+    /// The mock cluster `test.mock.num.brokers` started for this client (rust-rdkafka's
+    /// `Client::mock_cluster`, librdkafka's `rd_kafka_handle_mock_cluster`).
+    pub fn mock_cluster(&self) -> Option<&crate::mock::MockCluster> {
+        self._mock.as_ref()
     }
 
     /// Sets the delivery report callback, called from `poll`.

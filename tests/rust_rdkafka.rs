@@ -40,21 +40,32 @@ fn run_ok(cmd: &mut Command) {
 
 /// Installs librskafka under a fixed temporary prefix (fixed, so that the compat crate's
 /// rdkafka-sys build script, which depends on PKG_CONFIG_PATH, is not rerun every time).
+/// Installed once per test binary: the tests run in parallel and share the prefix.
 fn install_prefix() -> PathBuf {
-    let prefix = Path::new(env!("CARGO_TARGET_TMPDIR")).join("rust_rdkafka/prefix");
-    run_ok(
-        Command::new("bash")
-            .arg(root().join("scripts/install.sh"))
-            .arg(&prefix)
-            .env("CARGO", env!("CARGO")),
-    );
-    prefix
+    static INSTALLED: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    INSTALLED
+        .get_or_init(|| {
+            let prefix = Path::new(env!("CARGO_TARGET_TMPDIR")).join("rust_rdkafka/prefix");
+            run_ok(
+                Command::new("bash")
+                    .arg(root().join("scripts/install.sh"))
+                    .arg(&prefix)
+                    .env("CARGO", env!("CARGO")),
+            );
+            prefix
+        })
+        .clone()
 }
 
 /// Builds the compat program against the installed `rdkafka.pc`, from the local cargo registry;
 /// when crates are missing there, `cargo fetch` once (crates.io, locked versions) and retry.
 /// `None` (skip) when its dependencies cannot be had.
 fn build_compat(prefix: &Path) -> Option<PathBuf> {
+    static BUILT: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    BUILT.get_or_init(|| build_compat_once(prefix)).clone()
+}
+
+fn build_compat_once(prefix: &Path) -> Option<PathBuf> {
     let dir = root().join("tests/rust-rdkafka-compat");
     let target = dir.join("target");
     let build = || {
@@ -120,8 +131,13 @@ fn run_compat(exe: &Path, lib_dir: &Path) -> (String, String) {
         .topic(KEYED_TOPIC, 4)
         .initial_rebalance_delay_ms(0)
         .start();
+    run_compat_on(exe, lib_dir, cluster.bootstrap())
+}
+
+/// Runs the program against the brokers at `bootstrap` (topics created, empty).
+fn run_compat_on(exe: &Path, lib_dir: &Path, bootstrap: &str) -> (String, String) {
     let mut child = Command::new(exe)
-        .args([cluster.bootstrap(), TOPIC, KEYED_TOPIC])
+        .args([bootstrap, TOPIC, KEYED_TOPIC])
         .env("LD_LIBRARY_PATH", lib_dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -282,5 +298,41 @@ fn rust_rdkafka_runs_unchanged_on_librskafka() {
             "SKIP comparison: no librdkafka 2.12.1 librdkafka.so.1 (set LIBRDKAFKA_2_12_DIR); \
              compared with tests/rust-rdkafka-compat/expected.txt only"
         ),
+    }
+}
+
+/// The same program, linked against the system librdkafka and against librskafka, served by
+/// librskafka's in-process mock cluster (`kafka::mock`, and through rust-rdkafka's `MockCluster`
+/// on librskafka) instead of librdkafka's: the transcript is
+/// expected.txt except for `offsets_for_times(0)`, which librdkafka's mock answers with the end
+/// offset and ours, as Kafka, with the first offset at or after the timestamp.
+#[test]
+fn rust_rdkafka_on_librskafkas_mock_cluster() {
+    let prefix = install_prefix();
+    let Some(exe) = build_compat(&prefix) else {
+        return;
+    };
+    let expected = std::fs::read_to_string(root().join("tests/rust-rdkafka-compat/expected.txt"))
+        .expect("reading expected.txt")
+        .replace(
+            "base offsets_for_timestamp(0) {rrd[0]=End rrd[1]=End rrd[2]=End}",
+            "base offsets_for_timestamp(0) {rrd[0]=0 rrd[1]=0 rrd[2]=0}",
+        );
+    let system = Path::new("/usr/lib/x86_64-linux-gnu");
+    let libs = [
+        Some(prefix.join("lib")),
+        system
+            .join("librdkafka.so.1")
+            .is_file()
+            .then(|| system.to_path_buf()),
+    ];
+    for lib in libs.into_iter().flatten() {
+        let cluster = kafka::mock::MockCluster::new(3).unwrap();
+        cluster.set_initial_rebalance_delay(Duration::ZERO);
+        cluster.create_topic(TOPIC, 3, 1).unwrap();
+        cluster.create_topic(KEYED_TOPIC, 4, 1).unwrap();
+        let (out, _) = run_compat_on(&exe, &lib, cluster.bootstrap_servers());
+        check_outcomes(&out);
+        assert_eq!(out, expected, "on {}", lib.display());
     }
 }

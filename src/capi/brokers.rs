@@ -1,5 +1,5 @@
 //! Brokers of a handle created without `bootstrap.servers`: librdkafka's `CONFWARN` notice at
-//! creation (not for a group consumer) and `rd_kafka_brokers_add`, which gives the engine brokers to bootstrap from.
+//! creation (not for a group consumer; `MOCK` instead with `test.mock.num.brokers`) and `rd_kafka_brokers_add`, which gives the engine brokers to bootstrap from.
 
 use std::os::raw::{c_char, c_int};
 
@@ -15,6 +15,16 @@ pub(crate) unsafe fn warn_without_brokers(rk: *mut rd_kafka_t) {
     let Some(h) = (unsafe { handle(rk) }) else {
         return;
     };
+    let mock = match &h.kind {
+        Kind::Producer(p) => p.mock_cluster(),
+        Kind::Consumer(c) => c.mock_cluster(),
+    };
+    if let Some(b) = mock.map(|m| m.bootstrap_servers()) {
+        let line = format!("[thrd:app]: Mock cluster enabled: original bootstrap.servers and security.protocol ignored and replaced with {b}");
+        // SAFETY: `rk` is the live handle `h`.
+        unsafe { h.log(rk, 5, "MOCK", &line) };
+        return;
+    }
     // A group consumer has its coordinator's logical broker already, so librdkafka stays quiet.
     let config = &h.conf.config;
     let grouped = matches!(h.kind, Kind::Consumer(_))

@@ -53,6 +53,7 @@ pub mod message;
 pub mod messages_list;
 pub mod metadata;
 pub mod misc;
+pub mod mock_cluster;
 pub mod offset_queries;
 pub mod ops;
 pub mod partition_list;

@@ -170,61 +170,6 @@ pub unsafe extern "C" fn rd_kafka_Uuid_new(
 }
 
 /// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`std::ptr::null()`).
-///
-/// C prototype: `const char * rd_kafka_mock_cluster_bootstraps(const rd_kafka_mock_cluster_t *mcluster);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_mock_cluster_bootstraps(
-    mcluster: *const rd_kafka_mock_cluster_t,
-) -> *const c_char {
-    ffi_guard!(std::ptr::null(), {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_mock_cluster_bootstraps");
-        std::ptr::null()
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value.
-///
-/// C prototype: `void rd_kafka_mock_cluster_destroy(rd_kafka_mock_cluster_t *mcluster);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_mock_cluster_destroy(mcluster: *mut rd_kafka_mock_cluster_t) {
-    ffi_guard!((), {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_mock_cluster_destroy");
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-///
-/// C prototype: `rd_kafka_mock_cluster_t *rd_kafka_mock_cluster_new(rd_kafka_t *rk, int broker_cnt);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_mock_cluster_new(
-    rk: *mut rd_kafka_t,
-    broker_cnt: c_int,
-) -> *mut rd_kafka_mock_cluster_t {
-    ffi_guard!(std::ptr::null_mut(), {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_mock_cluster_new");
-        std::ptr::null_mut()
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
 /// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
 ///
 /// C prototype: `rd_kafka_queue_t *rd_kafka_queue_get_background(rd_kafka_t *rk);`

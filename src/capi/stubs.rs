@@ -4602,45 +4602,6 @@ pub unsafe extern "C" fn rd_kafka_share_unsubscribe(
 }
 
 /// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-///
-/// C prototype: `rd_kafka_mock_cluster_t * rd_kafka_handle_mock_cluster(const rd_kafka_t *rk);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_handle_mock_cluster(
-    rk: *const rd_kafka_t,
-) -> *mut rd_kafka_mock_cluster_t {
-    ffi_guard!(std::ptr::null_mut(), {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_handle_mock_cluster");
-        std::ptr::null_mut()
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-///
-/// C prototype: `rd_kafka_resp_err_t rd_kafka_mock_broker_set_down(rd_kafka_mock_cluster_t *mcluster, int32_t broker_id);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_mock_broker_set_down(
-    mcluster: *mut rd_kafka_mock_cluster_t,
-    broker_id: i32,
-) -> rd_kafka_resp_err_t {
-    ffi_guard!(RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED, {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_mock_broker_set_down");
-        RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
 /// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
 ///
 /// C prototype: `rd_kafka_resp_err_t rd_kafka_mock_broker_set_rack(rd_kafka_mock_cluster_t *mcluster, int32_t broker_id, const char *rack);`
@@ -4657,88 +4618,6 @@ pub unsafe extern "C" fn rd_kafka_mock_broker_set_rack(
     ffi_guard!(RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED, {
         static LOGGED: AtomicBool = AtomicBool::new(false);
         not_implemented(&LOGGED, "rd_kafka_mock_broker_set_rack");
-        RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-///
-/// C prototype: `rd_kafka_resp_err_t rd_kafka_mock_broker_set_rtt(rd_kafka_mock_cluster_t *mcluster, int32_t broker_id, int rtt_ms);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_mock_broker_set_rtt(
-    mcluster: *mut rd_kafka_mock_cluster_t,
-    broker_id: i32,
-    rtt_ms: c_int,
-) -> rd_kafka_resp_err_t {
-    ffi_guard!(RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED, {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_mock_broker_set_rtt");
-        RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-///
-/// C prototype: `rd_kafka_resp_err_t rd_kafka_mock_broker_set_up(rd_kafka_mock_cluster_t *mcluster, int32_t broker_id);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_mock_broker_set_up(
-    mcluster: *mut rd_kafka_mock_cluster_t,
-    broker_id: i32,
-) -> rd_kafka_resp_err_t {
-    ffi_guard!(RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED, {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_mock_broker_set_up");
-        RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value.
-///
-/// C prototype: `void rd_kafka_mock_clear_request_errors(rd_kafka_mock_cluster_t *mcluster, int16_t ApiKey);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_mock_clear_request_errors(
-    mcluster: *mut rd_kafka_mock_cluster_t,
-    ApiKey: i16,
-) {
-    ffi_guard!((), {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_mock_clear_request_errors");
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-///
-/// C prototype: `rd_kafka_resp_err_t rd_kafka_mock_coordinator_set(rd_kafka_mock_cluster_t *mcluster, const char *key_type, const char *key, int32_t broker_id);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_mock_coordinator_set(
-    mcluster: *mut rd_kafka_mock_cluster_t,
-    key_type: *const c_char,
-    key: *const c_char,
-    broker_id: i32,
-) -> rd_kafka_resp_err_t {
-    ffi_guard!(RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED, {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_mock_coordinator_set");
         RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED
     })
 }
@@ -4791,49 +4670,6 @@ pub unsafe extern "C" fn rd_kafka_mock_partition_set_follower_wmarks(
 /// Not implemented by librskafka yet: logs once to stderr and returns
 /// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
 ///
-/// C prototype: `rd_kafka_resp_err_t rd_kafka_mock_partition_set_leader(rd_kafka_mock_cluster_t *mcluster, const char *topic, int32_t partition, int32_t broker_id);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_mock_partition_set_leader(
-    mcluster: *mut rd_kafka_mock_cluster_t,
-    topic: *const c_char,
-    partition: i32,
-    broker_id: i32,
-) -> rd_kafka_resp_err_t {
-    ffi_guard!(RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED, {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_mock_partition_set_leader");
-        RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value.
-///
-/// C prototype: `void rd_kafka_mock_push_request_errors_array(rd_kafka_mock_cluster_t *mcluster, int16_t ApiKey, size_t cnt, const rd_kafka_resp_err_t *errors);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_mock_push_request_errors_array(
-    mcluster: *mut rd_kafka_mock_cluster_t,
-    ApiKey: i16,
-    cnt: usize,
-    errors: *const rd_kafka_resp_err_t,
-) {
-    ffi_guard!((), {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_mock_push_request_errors_array");
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-///
 /// C prototype: `rd_kafka_resp_err_t rd_kafka_mock_set_apiversion(rd_kafka_mock_cluster_t *mcluster, int16_t ApiKey, int16_t MinVersion, int16_t MaxVersion);`
 ///
 /// # Safety
@@ -4850,48 +4686,6 @@ pub unsafe extern "C" fn rd_kafka_mock_set_apiversion(
         static LOGGED: AtomicBool = AtomicBool::new(false);
         not_implemented(&LOGGED, "rd_kafka_mock_set_apiversion");
         RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED`).
-///
-/// C prototype: `rd_kafka_resp_err_t rd_kafka_mock_topic_create(rd_kafka_mock_cluster_t *mcluster, const char *topic, int partition_cnt, int replication_factor);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_mock_topic_create(
-    mcluster: *mut rd_kafka_mock_cluster_t,
-    topic: *const c_char,
-    partition_cnt: c_int,
-    replication_factor: c_int,
-) -> rd_kafka_resp_err_t {
-    ffi_guard!(RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED, {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_mock_topic_create");
-        RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value.
-///
-/// C prototype: `void rd_kafka_mock_topic_set_error(rd_kafka_mock_cluster_t *mcluster, const char *topic, rd_kafka_resp_err_t err);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_mock_topic_set_error(
-    mcluster: *mut rd_kafka_mock_cluster_t,
-    topic: *const c_char,
-    err: rd_kafka_resp_err_t,
-) {
-    ffi_guard!((), {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_mock_topic_set_error");
     })
 }
 
@@ -5909,25 +5703,6 @@ pub unsafe extern "C" fn rd_kafka_mock_clear_requests(mcluster: *mut rd_kafka_mo
 /// Not implemented by librskafka yet: logs once to stderr and returns
 /// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
 ///
-/// C prototype: `rd_kafka_t * rd_kafka_mock_cluster_handle(const rd_kafka_mock_cluster_t *mcluster);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_mock_cluster_handle(
-    mcluster: *const rd_kafka_mock_cluster_t,
-) -> *mut rd_kafka_t {
-    ffi_guard!(std::ptr::null_mut(), {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_mock_cluster_handle");
-        std::ptr::null_mut()
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value (`std::ptr::null_mut()`).
-///
 /// C prototype: `rd_kafka_mock_request_t ** rd_kafka_mock_get_requests(rd_kafka_mock_cluster_t *mcluster, size_t *cntp);`
 ///
 /// # Safety
@@ -5942,25 +5717,6 @@ pub unsafe extern "C" fn rd_kafka_mock_get_requests(
         static LOGGED: AtomicBool = AtomicBool::new(false);
         not_implemented(&LOGGED, "rd_kafka_mock_get_requests");
         std::ptr::null_mut()
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value.
-///
-/// C prototype: `void rd_kafka_mock_group_initial_rebalance_delay_ms(rd_kafka_mock_cluster_t *mcluster, int32_t delay_ms);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_mock_group_initial_rebalance_delay_ms(
-    mcluster: *mut rd_kafka_mock_cluster_t,
-    delay_ms: i32,
-) {
-    ffi_guard!((), {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_mock_group_initial_rebalance_delay_ms");
     })
 }
 
@@ -6030,27 +5786,6 @@ pub unsafe extern "C" fn rd_kafka_mock_partition_push_request_errors(
         static LOGGED: AtomicBool = AtomicBool::new(false);
         not_implemented(&LOGGED, "rd_kafka_mock_partition_push_request_errors");
         RD_KAFKA_RESP_ERR__NOT_IMPLEMENTED
-    })
-}
-
-/// Not implemented by librskafka yet: logs once to stderr and returns
-/// librdkafka's "not implemented" value.
-/// The C function is variadic; the extra arguments are ignored.
-///
-/// C prototype: `void rd_kafka_mock_push_request_errors(rd_kafka_mock_cluster_t *mcluster, int16_t ApiKey, size_t cnt, ...);`
-///
-/// # Safety
-/// None: no argument is read.
-#[no_mangle]
-#[allow(unused_variables)]
-pub unsafe extern "C" fn rd_kafka_mock_push_request_errors(
-    mcluster: *mut rd_kafka_mock_cluster_t,
-    ApiKey: i16,
-    cnt: usize,
-) {
-    ffi_guard!((), {
-        static LOGGED: AtomicBool = AtomicBool::new(false);
-        not_implemented(&LOGGED, "rd_kafka_mock_push_request_errors");
     })
 }
 

@@ -1943,7 +1943,7 @@ pub static PROPERTIES: &[Property] = &[
         sensitive: false,
         requires: None,
         validator: Validator::None,
-        acted_on: false,
+        acted_on: true,
     },
     Property {
         name: "test.mock.broker.rtt",
@@ -1958,7 +1958,7 @@ pub static PROPERTIES: &[Property] = &[
         sensitive: false,
         requires: None,
         validator: Validator::None,
-        acted_on: false,
+        acted_on: true,
     },
     Property {
         name: "ut_handle_ProduceResponse",

@@ -4,7 +4,8 @@
 //! that depends only on what the broker did, so that both libraries must print the same.
 //!
 //! Usage: `rust-rdkafka-compat BOOTSTRAP TOPIC KEYED_TOPIC` (TOPIC: 3 partitions, KEYED_TOPIC: 4,
-//! both empty, on a fresh cluster).
+//! both empty, on a fresh cluster). BOOTSTRAP `mock` runs on a cluster the program creates with
+//! rust-rdkafka's `MockCluster` (`rd_kafka_mock_cluster_new`, `rd_kafka_mock_topic_create`).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -541,6 +542,13 @@ fn main() {
     };
     let (version_n, version) = rdkafka::util::get_rdkafka_version();
     eprintln!("librdkafka version {version} (0x{version_n:08x})");
+    let mock = (bootstrap == "mock").then(|| {
+        let mock = rdkafka::mocking::MockCluster::new(3).expect("MockCluster::new");
+        mock.create_topic(topic, PARTITIONS, 1).expect("create_topic");
+        mock.create_topic(keyed_topic, 4, 1).expect("create_topic");
+        mock
+    });
+    let bootstrap = &mock.as_ref().map_or(bootstrap.clone(), |m| m.bootstrap_servers());
 
     let log = Log::default();
     produce_base(bootstrap, topic, &log);
@@ -556,5 +564,6 @@ fn main() {
     manual::consume_manual(bootstrap, topic);
     produce_errors::produce_errors(bootstrap, topic, keyed_topic);
     stats::statistics(bootstrap, keyed_topic);
+    drop(mock);
     println!("done");
 }

@@ -18,8 +18,11 @@ use crate::engine::connection::{ConnId, IoAction};
 use crate::protocol::frame::split_frame;
 
 const WAKER: Token = Token(0);
-/// Bytes read from a socket per read call when no larger frame is pending.
+/// Bytes reserved in a socket's read buffer when it runs low.
 const READ_CHUNK: usize = 64 * 1024;
+/// Bounds of the adaptive read window (`Socket::window`).
+const MIN_READ_WINDOW: usize = 4 * 1024;
+const MAX_READ_WINDOW: usize = 1024 * 1024;
 
 /// A sans-IO engine the loop can drive: the consumer's `Engine` or the producer's.
 pub(crate) trait Core: Send + 'static {
@@ -50,6 +53,9 @@ struct Socket {
     stream: TcpStream,
     connected: bool,
     rbuf: BytesMut,
+    /// Bytes the next read asks for: doubled when a read fills it, halved when reads come back
+    /// much smaller.
+    window: usize,
     wqueue: VecDeque<Bytes>,
 }
 
@@ -304,10 +310,20 @@ fn read_socket<E: Core>(
         }
         let spare = s.rbuf.capacity() - s.rbuf.len();
         let len = s.rbuf.len();
-        // SAFETY: the bytes past `len` are reserved capacity; `read` writes at most `spare` bytes
-        // into them and we extend `len` only by the count it reports.
-        s.rbuf.resize(len + spare, 0);
+        // The read window is zero-filled first; sizing it to what reads return keeps a small
+        // response (and the final WouldBlock read) from clearing 64 KiB each time.
+        let want = s.window.min(spare);
+        s.rbuf.resize(len + want, 0);
         let r = s.stream.read(&mut s.rbuf[len..]);
+        if let Ok(n) = r {
+            s.window = if n == want {
+                (want * 2).min(MAX_READ_WINDOW)
+            } else if n < want / 4 {
+                (s.window / 2).max(MIN_READ_WINDOW)
+            } else {
+                s.window
+            };
+        }
         match r {
             Ok(0) => {
                 s.rbuf.truncate(len);
@@ -425,6 +441,7 @@ fn connect(poll: &mut Poll, id: ConnId, addr: &str) -> io::Result<Socket> {
         stream,
         connected: false,
         rbuf: BytesMut::with_capacity(READ_CHUNK),
+        window: MIN_READ_WINDOW,
         wqueue: VecDeque::new(),
     })
 }

@@ -268,6 +268,7 @@ impl Producer {
 
     /// Sets a callback that takes each batch of reports whole; it replaces the per-report
     /// delivery callback.
+    #[cfg(feature = "capi")]
     pub(crate) fn set_delivery_batch_callback(&self, cb: DeliveryBatchCallback) {
         *lock(&self.dr_batch_cb) = Some(cb);
     }

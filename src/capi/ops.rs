@@ -293,13 +293,14 @@ impl rd_kafka_t {
                 self.take_headers(dr.opaque);
             }
             if let (true, Some(dr)) = (self.dr_event_mode(), reports.first()) {
+                // One run is one partition: the same line for each of its reports.
+                let line = format!(
+                    "Delivery report for a message to {} [{}] dropped: with EVENT_DR the \
+                     application takes reports from the main queue, poll() and flush() must \
+                     not serve it",
+                    dr.topic, dr.partition
+                );
                 for _ in 0..reports.len() {
-                    let line = format!(
-                        "Delivery report for a message to {} [{}] dropped: with EVENT_DR the \
-                         application takes reports from the main queue, poll() and flush() \
-                         must not serve it",
-                        dr.topic, dr.partition
-                    );
                     // SAFETY: forwarded.
                     unsafe { self.log(rk, 4, "DRDROP", &line) };
                 }
